@@ -1,0 +1,197 @@
+package families
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+func openUDP(d *Definition, o Options) (Conn, error) {
+	if o.File != nil {
+		return Adopt(d, o.File)
+	}
+	addr := o.Addr
+	if addr == "" {
+		addr = "0.0.0.0:0"
+		if d.Spec.Family == AF_INET6 {
+			addr = "[::]:0"
+		}
+	}
+	ua, err := resolveUDP(d.Network, addr)
+	if err != nil {
+		return nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: err}
+	}
+	var sa unix.Sockaddr
+	if d.Spec.Family == AF_INET {
+		s4 := &unix.SockaddrInet4{Port: ua.Port}
+		copy(s4.Addr[:], ua.IP.To4())
+		sa = s4
+	} else {
+		s6 := &unix.SockaddrInet6{Port: ua.Port}
+		copy(s6.Addr[:], ua.IP.To16())
+		if ua.Zone != "" {
+			ifi, err := net.InterfaceByName(ua.Zone)
+			if err != nil {
+				return nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: err, Hint: "the zone must name an interface, e.g. [fe80::1%eth0]:8020"}
+			}
+			s6.ZoneId = uint32(ifi.Index)
+		}
+		sa = s6
+	}
+	fd, err := Socket(d.Spec)
+	if err != nil {
+		return nil, err
+	}
+	if d.Spec.Family == AF_INET6 {
+		// udp6 means IPv6 only, as Go's "udp6" does: no v4-mapped peers.
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
+			unix.Close(fd)
+			return nil, &Error{Op: "setsockopt IPV6_V6ONLY", Spec: d.Spec, Addr: addr, Err: os.NewSyscallError("setsockopt", err)}
+		}
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		unix.Close(fd)
+		return nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: os.NewSyscallError("bind", err), Hint: Hint(d.Spec, err)}
+	}
+	return NewConn(fd, d.Spec, d.Network)
+}
+
+func openUnix(d *Definition, o Options) (Conn, error) {
+	if o.File != nil {
+		return Adopt(d, o.File)
+	}
+	fd, err := Socket(d.Spec)
+	if err != nil {
+		return nil, err
+	}
+	var cleanup func()
+	if o.Addr == "" {
+		// Autobind: the kernel picks an abstract name of five hex digits.
+		if err := unix.Bind(fd, &unix.SockaddrUnix{}); err != nil {
+			unix.Close(fd)
+			return nil, &Error{Op: "bind", Spec: d.Spec, Addr: "(autobind)", Err: os.NewSyscallError("bind", err)}
+		}
+	} else {
+		cleanup, err = bindUnix(fd, d.Spec, o)
+		if err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+	}
+	c, err := NewConn(fd, d.Spec, d.Network)
+	if err != nil {
+		if cleanup != nil {
+			cleanup()
+		}
+		return nil, err
+	}
+	c.(*conn).cleanup = cleanup
+	return c, nil
+}
+
+// bindUnix binds fd to o.Addr. It removes a stale socket file left by a
+// dead server, refuses a live one, and never touches a file that is not a
+// socket. For a path it returns a cleanup that removes the socket file if it
+// is still the one this bind created.
+func bindUnix(fd int, spec Spec, o Options) (func(), error) {
+	name := o.Addr
+	if err := CheckUnixName(name); err != nil {
+		return nil, &Error{Op: "bind", Spec: spec, Addr: name, Err: err}
+	}
+	abstract := strings.HasPrefix(name, "@")
+	sa := &unix.SockaddrUnix{Name: name}
+	err := unix.Bind(fd, sa)
+	if err == unix.EADDRINUSE && !abstract {
+		if err = staleSocket(spec, name); err != nil {
+			return nil, err
+		}
+		if err = os.Remove(name); err != nil {
+			return nil, &Error{Op: "bind", Spec: spec, Addr: name, Err: fmt.Errorf("stale socket file: %w", err), Hint: "remove it by hand"}
+		}
+		if o.Notify != nil {
+			o.Notify(fmt.Sprintf("removed stale socket %s (no server was listening on it)", name))
+		}
+		err = unix.Bind(fd, sa)
+	}
+	if err != nil {
+		hint := Hint(spec, err)
+		if err == unix.EADDRINUSE {
+			if abstract {
+				hint = "another socket holds that abstract name: stop its server or choose another name"
+			} else {
+				hint = "another server is listening there: stop it or choose another --path"
+			}
+		}
+		return nil, &Error{Op: "bind", Spec: spec, Addr: name, Err: os.NewSyscallError("bind", err), Hint: hint}
+	}
+	if abstract {
+		return nil, nil
+	}
+	if o.Mode != 0 {
+		if err := os.Chmod(name, o.Mode.Perm()); err != nil {
+			os.Remove(name)
+			return nil, &Error{Op: "chmod", Spec: spec, Addr: name, Err: err}
+		}
+	}
+	fi, err := os.Lstat(name)
+	if err != nil {
+		return nil, &Error{Op: "bind", Spec: spec, Addr: name, Err: err}
+	}
+	return func() {
+		// Remove the path only while it is the socket this bind made: a
+		// later server may have replaced it, or someone else's file may be
+		// there now.
+		if now, err := os.Lstat(name); err == nil && os.SameFile(fi, now) {
+			os.Remove(name)
+		}
+	}, nil
+}
+
+// staleSocket returns nil when the socket file at path has no server (a
+// connect is refused), and an *Error saying what is there otherwise.
+func staleSocket(spec Spec, path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return &Error{Op: "bind", Spec: spec, Addr: path, Err: err}
+	}
+	if fi.Mode()&os.ModeSocket == 0 {
+		return &Error{Op: "bind", Spec: spec, Addr: path, Err: fmt.Errorf("%s exists and is not a socket (%s)", path, kindOf(fi.Mode())),
+			Hint: "socklab will not touch it: choose another --path"}
+	}
+	probe, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return &Error{Op: "socket", Spec: spec, Err: os.NewSyscallError("socket", err)}
+	}
+	defer unix.Close(probe)
+	err = unix.Connect(probe, &unix.SockaddrUnix{Name: path})
+	switch {
+	case err == unix.ECONNREFUSED:
+		return nil
+	case err == nil || err == unix.EPROTOTYPE:
+		// EPROTOTYPE: a live stream or seqpacket socket is there.
+		return &Error{Op: "bind", Spec: spec, Addr: path, Err: os.NewSyscallError("bind", syscall.EADDRINUSE),
+			Hint: "a live socket is there: another server is running; stop it or choose another --path"}
+	case errors.Is(err, unix.EACCES):
+		return &Error{Op: "bind", Spec: spec, Addr: path, Err: os.NewSyscallError("connect", err), Hint: Hint(spec, err)}
+	}
+	return &Error{Op: "bind", Spec: spec, Addr: path, Err: fmt.Errorf("socket file in use: %w", err), Hint: "choose another --path"}
+}
+
+func kindOf(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m.IsRegular():
+		return "a regular file"
+	}
+	return "mode " + m.String()
+}

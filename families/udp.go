@@ -1,0 +1,76 @@
+package families
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+)
+
+// UDP4 is AF_INET, SOCK_DGRAM: UDP over IPv4. Servers default to the seed's
+// 127.0.0.1:8020.
+func UDP4() *Definition {
+	return udpDef("udp4", AF_INET, "127.0.0.1:8020", 65535-20-8, "UDP over IPv4")
+}
+
+// UDP6 is AF_INET6, SOCK_DGRAM: UDP over IPv6 only (IPV6_V6ONLY). Servers
+// default to [::1]:8020.
+func UDP6() *Definition {
+	return udpDef("udp6", AF_INET6, "[::1]:8020", 65535-8, "UDP over IPv6 (v6 only)")
+}
+
+func udpDef(name string, family int, def string, max int, summary string) *Definition {
+	d := &Definition{
+		Name:        name,
+		Summary:     summary,
+		Spec:        NewSpec(family, SOCK_DGRAM, IPPROTO_UDP),
+		Network:     name,
+		DefaultAddr: def,
+		MaxDatagram: max,
+	}
+	d.ResolveAddr = func(s string) (net.Addr, error) { return resolveUDP(name, s) }
+	d.Open = func(o Options) (Conn, error) { return openUDP(d, o) }
+	return d
+}
+
+// resolveUDP parses HOST:PORT for network, with an error that names the
+// family and shows the expected form.
+func resolveUDP(network, s string) (*net.UDPAddr, error) {
+	example := "127.0.0.1:8020"
+	if network == "udp6" {
+		example = "[::1]:8020"
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s address %q: want HOST:PORT, e.g. %s", network, s, example)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return nil, fmt.Errorf("%s address %q: port %q is not a number from 0 to 65535", network, s, port)
+	}
+	a, err := net.ResolveUDPAddr(network, net.JoinHostPort(host, port))
+	if err != nil {
+		return nil, fmt.Errorf("%s address %q: %v (want HOST:PORT, e.g. %s)", network, s, unwrapDNS(err), example)
+	}
+	return a, nil
+}
+
+func unwrapDNS(err error) error {
+	if ae, ok := err.(*net.AddrError); ok {
+		return fmt.Errorf("%s", ae.Err)
+	}
+	if de, ok := err.(*net.DNSError); ok {
+		return fmt.Errorf("no %s", de.Err)
+	}
+	return err
+}
+
+// LooksLikeAddr reports whether s has the HOST:PORT shape of an IP family's
+// address, so a command line can tell an address from a message.
+func LooksLikeAddr(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return false
+	}
+	_, err = strconv.Atoi(port)
+	return err == nil
+}

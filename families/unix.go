@@ -1,0 +1,54 @@
+package families
+
+import (
+	"fmt"
+	"net"
+	"strings"
+)
+
+// MaxUnixPath is the longest unix socket path or abstract name, in bytes:
+// sun_path is 108 bytes and a path ends with NUL (an abstract name starts
+// with one).
+const MaxUnixPath = 107
+
+// Unix is AF_UNIX, SOCK_DGRAM: datagrams between processes on this host,
+// addressed by a file path or a Linux abstract name ("@name").
+func Unix() *Definition {
+	d := &Definition{
+		Name:        "unix",
+		Summary:     "unix datagram socket: file path, @abstract or autobind",
+		Spec:        NewSpec(AF_UNIX, SOCK_DGRAM, 0),
+		Network:     "unixgram",
+		DefaultAddr: "",
+		// The kernel allows up to SO_SNDBUF less overhead; 212992 is the
+		// usual default of net.core.wmem_default. UnixMaxDatagram reads the
+		// real limit from a socket.
+		MaxDatagram: 212992 - 32*1024,
+	}
+	d.ResolveAddr = func(s string) (net.Addr, error) {
+		if err := CheckUnixName(s); err != nil {
+			return nil, err
+		}
+		return &net.UnixAddr{Name: s, Net: "unixgram"}, nil
+	}
+	d.Open = func(o Options) (Conn, error) { return openUnix(d, o) }
+	return d
+}
+
+// CheckUnixName checks that s fits in sun_path.
+func CheckUnixName(s string) error {
+	if s == "" {
+		return fmt.Errorf("unix socket path is empty: give --path PATH or @name")
+	}
+	name, what := s, "path"
+	if strings.HasPrefix(s, "@") {
+		name, what = s[1:], "abstract name"
+	}
+	if len(name) > MaxUnixPath {
+		return fmt.Errorf("unix socket %s is %d bytes, longer than the %d that sun_path holds: use a shorter path, e.g. in /tmp", what, len(name), MaxUnixPath)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return fmt.Errorf("unix socket %s %q contains a NUL byte", what, s)
+	}
+	return nil
+}
