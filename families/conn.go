@@ -27,6 +27,13 @@ type Conn interface {
 	ReadMsg(b []byte) (n, size int, addr net.Addr, err error)
 }
 
+// CredReader is implemented by unix Conns: ReadMsgCred is ReadMsg that also
+// returns the sender's process ID (0 when unknown), which tells apart senders
+// that have no address.
+type CredReader interface {
+	ReadMsgCred(b []byte) (n, size int, addr net.Addr, pid int, err error)
+}
+
 // Options says how to open a Conn.
 type Options struct {
 	// Addr is the local address to bind: "127.0.0.1:8020", "[::1]:0", a

@@ -83,6 +83,9 @@ func openUnix(d *Definition, o Options) (Conn, error) {
 			return nil, err
 		}
 	}
+	// SO_PASSCRED on the receiver attaches each sender's credentials, so a
+	// server can name a sender that has no address by its PID.
+	creds := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1) == nil
 	c, err := NewConn(fd, d.Spec, d.Network)
 	if err != nil {
 		if cleanup != nil {
@@ -91,6 +94,7 @@ func openUnix(d *Definition, o Options) (Conn, error) {
 		return nil, err
 	}
 	c.(*conn).cleanup = cleanup
+	c.(*conn).creds = creds
 	return c, nil
 }
 

@@ -20,6 +20,7 @@ type conn struct {
 	network string
 	rc      syscall.RawConn
 	laddr   net.Addr
+	creds   bool // SO_PASSCRED is set: ReadMsgCred reports sender PIDs
 
 	closeOnce sync.Once
 	closeErr  error
@@ -44,12 +45,25 @@ func (c *conn) Close() error {
 }
 
 func (c *conn) ReadMsg(b []byte) (n, size int, addr net.Addr, err error) {
+	n, size, addr, _, err = c.ReadMsgCred(b)
+	return
+}
+
+// ReadMsgCred is ReadMsg that also returns the sender's process ID on a unix
+// socket (from SCM_CREDENTIALS), or 0 when it is not known. It tells apart
+// senders that have no address.
+func (c *conn) ReadMsgCred(b []byte) (n, size int, addr net.Addr, pid int, err error) {
 	var from unix.Sockaddr
 	var serr error
+	var oob []byte
+	var oobn int
+	if c.creds {
+		oob = make([]byte, unix.CmsgSpace(unix.SizeofUcred))
+	}
 	err = c.rc.Read(func(fd uintptr) bool {
 		for {
 			// MSG_TRUNC makes recvmsg return the datagram's real length.
-			size, _, _, from, serr = unix.Recvmsg(int(fd), b, nil, unix.MSG_TRUNC)
+			size, oobn, _, from, serr = unix.Recvmsg(int(fd), b, oob, unix.MSG_TRUNC)
 			if serr != unix.EINTR {
 				return serr != unix.EAGAIN
 			}
@@ -59,10 +73,19 @@ func (c *conn) ReadMsg(b []byte) (n, size int, addr net.Addr, err error) {
 		err = os.NewSyscallError("recvmsg", serr)
 	}
 	if err != nil {
-		return 0, 0, nil, &net.OpError{Op: "read", Net: c.network, Source: c.laddr, Err: err}
+		return 0, 0, nil, 0, &net.OpError{Op: "read", Net: c.network, Source: c.laddr, Err: err}
+	}
+	if oobn > 0 {
+		if msgs, perr := unix.ParseSocketControlMessage(oob[:oobn]); perr == nil {
+			for _, m := range msgs {
+				if cred, cerr := unix.ParseUnixCredentials(&m); cerr == nil {
+					pid = int(cred.Pid)
+				}
+			}
+		}
 	}
 	n = min(size, len(b))
-	return n, size, SockaddrToAddr(from, c.network), nil
+	return n, size, SockaddrToAddr(from, c.network), pid, nil
 }
 
 // SockaddrToAddr converts a sockaddr from the kernel to a Go address of
