@@ -19,11 +19,11 @@ func Unix() *Definition {
 		Summary:     "unix datagram socket: file path, @abstract or autobind",
 		Spec:        NewSpec(AF_UNIX, SOCK_DGRAM, 0),
 		Network:     "unixgram",
-		DefaultAddr: "",
-		// The kernel allows up to SO_SNDBUF less overhead; 212992 is the
-		// usual default of net.core.wmem_default. UnixMaxDatagram reads the
+		DefaultAddr: "@socklab",
+		// The kernel allows SO_SNDBUF less 32 bytes; 212992 is the usual
+		// default (net.core.wmem_default). echo.MaxDatagram reads the
 		// real limit from a socket.
-		MaxDatagram: 212992 - 32*1024,
+		MaxDatagram: 212992 - 32,
 	}
 	d.ResolveAddr = func(s string) (net.Addr, error) {
 		if err := CheckUnixName(s); err != nil {

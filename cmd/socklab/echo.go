@@ -1,0 +1,392 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/alecthomas/kong"
+	"github.com/socklab/socklab/echo"
+	"github.com/socklab/socklab/families"
+)
+
+// udpCmd is socklab udp4|udp6.
+type udpCmd struct {
+	Serve udpServeCmd `cmd:"" help:"Answer datagrams like the seed's server: [ctime] message."`
+	Send  udpSendCmd  `cmd:"" help:"Send messages and print each reply, like the seed's client."`
+}
+
+// unixCmd is socklab unix.
+type unixCmd struct {
+	Serve unixServeCmd `cmd:"" help:"Answer datagrams on a unix socket: [ctime] message."`
+	Send  unixSendCmd  `cmd:"" help:"Send messages to a unix socket and print each reply."`
+}
+
+// serveFlags are the flags every serve command has.
+type serveFlags struct {
+	Reply   string `default:"seed" enum:"seed,echo" help:"How to answer: seed ([ctime] message) or echo (the datagram unchanged)."`
+	Bufsize int    `default:"65536" help:"Receive buffer handed to recvfrom; longer datagrams are truncated, and said so."`
+	Hex     bool   `short:"x" help:"Print data as a hex dump."`
+	Quiet   bool   `short:"q" help:"Print only the summary, not every datagram."`
+	JSON    bool   `name:"json" help:"Print one JSON object per event (NDJSON)."`
+	Fd      int    `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket (Python's fileno)."`
+}
+
+// sendFlags are the flags every send command has.
+type sendFlags struct {
+	Timeout time.Duration `default:"2s" help:"How long to wait for each reply."`
+	Retries int           `default:"0" help:"Send again this many times when no reply comes (the server may see a message twice)."`
+	Bufsize int           `default:"65536" help:"Receive buffer for replies; longer replies are truncated, and said so."`
+	Hex     bool          `short:"x" help:"Print replies as a hex dump."`
+	JSON    bool          `name:"json" help:"Print one JSON object per reply (NDJSON)."`
+	Fd      int           `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket."`
+}
+
+type udpServeCmd struct {
+	serveFlags `embed:""`
+	Bind       string `placeholder:"ADDR:PORT" help:"Address to listen on (default: 127.0.0.1:8020 for udp4, [::1]:8020 for udp6)."`
+}
+
+func (c *udpServeCmd) Run(app *App) error { return serve(app, c.Bind, 0, c.serveFlags) }
+
+type unixServeCmd struct {
+	serveFlags `embed:""`
+	Path       string `placeholder:"PATH" help:"Socket file to bind, or @name for a Linux abstract name (default: @socklab)."`
+	Mode       string `placeholder:"OCTAL" help:"Permission bits of the socket file, e.g. 0660 (default: from umask)."`
+}
+
+func (c *unixServeCmd) Run(app *App) error {
+	mode, err := parseMode(c.Mode)
+	if err != nil {
+		return err
+	}
+	return serve(app, c.Path, mode, c.serveFlags)
+}
+
+type udpSendCmd struct {
+	sendFlags `embed:""`
+	Bind      string   `placeholder:"ADDR:PORT" help:"Local address to send from (default: any address, an ephemeral port)."`
+	Args      []string `arg:"" optional:"" name:"[ADDR] MESSAGE" help:"Server address (default: the seed's 127.0.0.1:8020, [::1]:8020 for udp6), then messages, one datagram each. No message: prompt like the seed, or read lines from a pipe."`
+}
+
+func (c *udpSendCmd) Run(app *App) error {
+	to, msgs := "", c.Args
+	if len(msgs) > 0 && families.LooksLikeAddr(msgs[0]) {
+		to, msgs = msgs[0], msgs[1:]
+	}
+	return send(app, to, c.Bind, msgs, c.sendFlags)
+}
+
+type unixSendCmd struct {
+	sendFlags `embed:""`
+	Path      string   `placeholder:"PATH" help:"Server socket: a path or @name (default: @socklab)."`
+	Bind      string   `placeholder:"PATH" help:"Own address, so replies can reach us: a path (removed on exit) or @name (default: autobind)."`
+	Messages  []string `arg:"" optional:"" help:"Messages, one datagram each. None: prompt like the seed, or read lines from a pipe."`
+}
+
+func (c *unixSendCmd) Run(app *App) error { return send(app, c.Path, c.Bind, c.Messages, c.sendFlags) }
+
+// socketCmd is the generic form: socklab socket --family F --type T [--proto P] ACTION.
+type socketCmd struct {
+	Family string `placeholder:"F" help:"Address family: unix, inet, inet6 (or AF_UNIX, AF_INET, AF_INET6, or a number)."`
+	Type   string `placeholder:"T" help:"Socket type: dgram or raw (or SOCK_DGRAM, SOCK_RAW, or a number)."`
+	Proto  string `default:"0" placeholder:"P" help:"Protocol: 0 for the default, udp, icmp, icmpv6, or a number."`
+
+	Serve socketServeCmd `cmd:"" help:"Answer datagrams on the socket."`
+	Send  socketSendCmd  `cmd:"" help:"Send messages from the socket and print each reply."`
+}
+
+// AfterApply resolves the triple, or the descriptor of --fd on the action,
+// to the family that serves it, so the action runs that family's code.
+func (c *socketCmd) AfterApply(kctx *kong.Context, app *App) error {
+	fd := -1
+	switch cmd := kctx.Selected().Target.Addr().Interface().(type) {
+	case *socketServeCmd:
+		fd = cmd.Fd
+	case *socketSendCmd:
+		fd = cmd.Fd
+	}
+	var spec families.Spec
+	if fd >= 0 {
+		s, err := families.SpecOf(fd)
+		if err != nil {
+			return fmt.Errorf("--fd %d: %w (pass the number of an open socket descriptor)", fd, err)
+		}
+		spec = s
+	} else {
+		if c.Family == "" || c.Type == "" {
+			return errors.New("socket needs --family and --type (or --fd N on the action): e.g. socklab socket --family inet6 --type dgram serve")
+		}
+		var err error
+		spec = families.NewSpec(0, 0, 0)
+		if spec.Family, err = families.ParseFamily(c.Family); err != nil {
+			return err
+		}
+		if spec.Type, err = families.ParseType(c.Type); err != nil {
+			return err
+		}
+		if spec.Proto, err = families.ParseProto(c.Proto); err != nil {
+			return err
+		}
+	}
+	d, err := app.Registry.Resolve(spec)
+	if err != nil {
+		return err
+	}
+	app.Def = d
+	return nil
+}
+
+type socketServeCmd struct {
+	serveFlags `embed:""`
+	Bind       string `placeholder:"ADDR" help:"Address to bind: HOST:PORT, a unix path or @name (default: the family's)."`
+	Mode       string `placeholder:"OCTAL" help:"Permission bits of a unix socket file."`
+}
+
+func (c *socketServeCmd) Run(app *App) error {
+	mode, err := parseMode(c.Mode)
+	if err != nil {
+		return err
+	}
+	return serve(app, c.Bind, mode, c.serveFlags)
+}
+
+type socketSendCmd struct {
+	sendFlags `embed:""`
+	To        string   `placeholder:"ADDR" help:"Server address: HOST:PORT, a unix path or @name (default: the family's)."`
+	Bind      string   `placeholder:"ADDR" help:"Own address (default: ephemeral port or autobind)."`
+	Messages  []string `arg:"" optional:"" help:"Messages, one datagram each. None: prompt, or read lines from a pipe."`
+}
+
+func (c *socketSendCmd) Run(app *App) error { return send(app, c.To, c.Bind, c.Messages, c.sendFlags) }
+
+func parseMode(s string) (os.FileMode, error) {
+	if s == "" {
+		return 0, nil
+	}
+	m, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || m > 0o777 || m == 0 {
+		return 0, fmt.Errorf("--mode %q: want octal permission bits from 1 to 0777, e.g. 0660", s)
+	}
+	return os.FileMode(m), nil
+}
+
+// open opens app.Def's socket on addr, or adopts descriptor fd.
+func open(app *App, addr string, fd int, mode os.FileMode, notify func(string)) (families.Conn, error) {
+	o := families.Options{Addr: addr, Mode: mode, Notify: notify}
+	if fd >= 0 {
+		o.File = os.NewFile(uintptr(fd), "fd "+strconv.Itoa(fd))
+		defer o.File.Close()
+	}
+	return app.Def.Open(o)
+}
+
+func serve(app *App, addr string, mode os.FileMode, f serveFlags) error {
+	if app.Def.Open == nil {
+		return fmt.Errorf("%s has no echo server: see socklab %s --help", app.Def.Name, app.Def.Name)
+	}
+	if addr == "" && f.Fd < 0 {
+		addr = app.Def.DefaultAddr
+	}
+	reply, err := echo.ParseReply(f.Reply)
+	if err != nil {
+		return err
+	}
+	if f.Bufsize <= 0 {
+		return fmt.Errorf("--bufsize %d: want a positive number of bytes", f.Bufsize)
+	}
+	c, err := open(app, addr, f.Fd, mode, func(msg string) { fmt.Fprintln(app.Stderr, "socklab:", msg) })
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	p := &serverPrinter{app: app, flags: f}
+	p.listening(c, reply)
+	cfg := echo.ServerConfig{Reply: reply, Bufsize: f.Bufsize, OnEvent: p.event}
+	st, err := echo.Serve(app.Ctx, c, cfg)
+	p.summary(st)
+	return err
+}
+
+func send(app *App, to, bind string, msgs []string, f sendFlags) error {
+	if app.Def.Open == nil {
+		return fmt.Errorf("%s has no echo client: see socklab %s --help", app.Def.Name, app.Def.Name)
+	}
+	if to == "" {
+		to = app.Def.DefaultAddr
+	}
+	peer, err := app.Def.ResolveAddr(to)
+	if err != nil {
+		return err
+	}
+	if f.Timeout <= 0 {
+		return fmt.Errorf("--timeout %v: want a positive duration, e.g. 2s", f.Timeout)
+	}
+	if f.Retries < 0 {
+		return fmt.Errorf("--retries %d: want 0 or more", f.Retries)
+	}
+	c, err := open(app, bind, f.Fd, 0, func(msg string) { fmt.Fprintln(app.Stderr, "socklab:", msg) })
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	// Hear "port unreachable" at once instead of waiting out --timeout.
+	families.ReportICMPErrors(c)
+	cl := echo.NewClient(c, peer, echo.ClientConfig{Timeout: f.Timeout, Retries: f.Retries, Bufsize: f.Bufsize})
+	max := echo.MaxDatagram(c)
+	exchange := func(msg []byte) error {
+		if max > 0 && len(msg) > max {
+			return &families.Error{Op: "send", Spec: c.Spec(), Addr: peer.String(),
+				Err:  fmt.Errorf("message is %d bytes, more than one %s datagram holds", len(msg), app.Def.Name),
+				Hint: fmt.Sprintf("the maximum is %d bytes: send less", max)}
+		}
+		resp, err := cl.Exchange(app.Ctx, msg)
+		if err != nil {
+			return err
+		}
+		printResponse(app, f, peer.String(), msg, resp)
+		return nil
+	}
+	if len(msgs) > 0 {
+		for _, m := range msgs {
+			if err := exchange([]byte(m)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return sendLines(app, f, exchange, max)
+}
+
+// sendLines sends stdin line by line: at a terminal with the seed's prompt,
+// stopping at an empty line and going on after a lost reply; from a pipe one
+// datagram per line (an empty line is a zero-length datagram).
+func sendLines(app *App, f sendFlags, exchange func([]byte) error, max int) error {
+	lines := make(chan []byte)
+	scanErr := make(chan error, 1)
+	prompt := func() {
+		if app.StdinTerminal && !f.JSON {
+			fmt.Fprint(app.Stdout, "Wanna send: ")
+		}
+	}
+	go func() {
+		sc := bufio.NewScanner(app.Stdin)
+		// Room for a line longer than a datagram, so it is refused by name.
+		sc.Buffer(make([]byte, 64*1024), max+64*1024)
+		for sc.Scan() {
+			line := sc.Bytes()
+			if n := len(line); n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+			}
+			lines <- append([]byte(nil), line...)
+		}
+		scanErr <- sc.Err()
+		close(lines)
+	}()
+	prompt()
+	for {
+		select {
+		case <-app.Ctx.Done():
+			return nil
+		case line, ok := <-lines:
+			if !ok {
+				if err := <-scanErr; err != nil {
+					return fmt.Errorf("reading messages from stdin: %w", err)
+				}
+				return nil
+			}
+			if app.StdinTerminal && len(line) == 0 {
+				return nil
+			}
+			if err := exchange(line); err != nil {
+				if !app.StdinTerminal || app.Ctx.Err() != nil {
+					return err
+				}
+				fmt.Fprintln(app.Stderr, "socklab:", err)
+			}
+			prompt()
+		}
+	}
+}
+
+func printResponse(app *App, f sendFlags, to string, msg []byte, r echo.Response) {
+	if f.JSON {
+		ev := map[string]any{"event": "response", "to": to, "from": addrString(r.From), "sent_bytes": len(msg),
+			"bytes": len(r.Data), "size": r.Size, "truncated": r.Truncated(), "rtt_us": float64(r.RTT.Nanoseconds()) / 1e3,
+			"attempts": r.Attempts, "late_replies_skipped": r.Late}
+		jsonData(ev, r.Data)
+		writeJSON(app.Stdout, ev)
+		return
+	}
+	if r.Late > 0 {
+		fmt.Fprintf(app.Stderr, "socklab: skipped %d late reply(s) to earlier messages\n", r.Late)
+	}
+	if r.Truncated() {
+		fmt.Fprintf(app.Stdout, "truncated: reply was %d bytes, read %d, %d lost (raise --bufsize)\n", r.Size, len(r.Data), r.Size-len(r.Data))
+	}
+	fmt.Fprintln(app.Stdout, "Response:", showData(r.Data, f.Hex))
+}
+
+// serverPrinter prints a server's events as the seed does, or as NDJSON.
+type serverPrinter struct {
+	app   *App
+	flags serveFlags
+}
+
+func (p *serverPrinter) listening(c families.Conn, reply echo.Reply) {
+	if p.flags.JSON {
+		writeJSON(p.app.Stdout, map[string]any{"event": "listening", "family": p.app.Def.Name, "socket": c.Spec().String(),
+			"addr": addrString(c.LocalAddr()), "reply": reply.String(), "bufsize": p.flags.Bufsize})
+		return
+	}
+	fmt.Fprintf(p.app.Stderr, "socklab: %s %s listening on %s, reply %s\n", p.app.Def.Name, c.Spec(), addrString(c.LocalAddr()), reply)
+	fmt.Fprintln(p.app.Stdout, "waiting for message...")
+}
+
+func (p *serverPrinter) event(ev echo.Event) {
+	if p.flags.JSON {
+		if p.flags.Quiet && ev.Kind == echo.EventDatagram {
+			return
+		}
+		m := map[string]any{"event": string(ev.Kind), "from": addrString(ev.From), "bytes": len(ev.Data), "size": ev.Size}
+		if ev.PID != 0 {
+			m["pid"] = ev.PID
+		}
+		if ev.Err != nil {
+			m["error"] = ev.Err.Error()
+		}
+		if ev.Kind == echo.EventDatagram {
+			jsonData(m, ev.Data)
+		}
+		writeJSON(p.app.Stdout, m)
+		return
+	}
+	w := p.app.Stdout
+	switch ev.Kind {
+	case echo.EventDatagram:
+		if p.flags.Quiet {
+			return
+		}
+		fmt.Fprintln(w, "Got message from", addrString(ev.From))
+		fmt.Fprintln(w, "Received message:", showData(ev.Data, p.flags.Hex))
+	case echo.EventTruncated:
+		fmt.Fprintf(w, "truncated: datagram was %d bytes, read %d, %d lost (raise --bufsize)\n", ev.Size, len(ev.Data), ev.Size-len(ev.Data))
+	case echo.EventUnanswerable:
+		fmt.Fprintf(w, "cannot reply: the sender (%s) has no address, an unbound unix socket; it must bind or autobind to get replies (told once per sender)\n", echo.PIDString(ev.PID))
+	case echo.EventSendError:
+		fmt.Fprintf(p.app.Stderr, "socklab: reply to %s: %v\n", addrString(ev.From), ev.Err)
+	}
+}
+
+func (p *serverPrinter) summary(st echo.Stats) {
+	if p.flags.JSON {
+		writeJSON(p.app.Stdout, map[string]any{"event": "summary", "datagrams": st.Datagrams, "bytes": st.Bytes, "peers": st.Peers,
+			"truncated": st.Truncated, "unanswerable": st.Unanswerable, "send_errors": st.SendErrors, "elapsed_s": st.Elapsed.Seconds()})
+		return
+	}
+	fmt.Fprintf(p.app.Stdout, "summary: %d datagrams, %d bytes, %d peers, %d truncated, %d unanswerable, %d send errors in %.1fs\n",
+		st.Datagrams, st.Bytes, st.Peers, st.Truncated, st.Unanswerable, st.SendErrors, st.Elapsed.Seconds())
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+)
+
+type familiesCmd struct {
+	JSON bool `name:"json" help:"Print the table as JSON."`
+}
+
+type familyRow struct {
+	Name       string `json:"name"`
+	Socket     string `json:"socket"`
+	Also       string `json:"also,omitempty"`
+	Network    string `json:"network"`
+	Privileged bool   `json:"privileged"`
+	Usable     bool   `json:"usable"`
+	Why        string `json:"why,omitempty"`
+	Summary    string `json:"summary"`
+}
+
+func (c *familiesCmd) Run(app *App) error {
+	var rows []familyRow
+	for _, d := range app.Registry.All() {
+		r := familyRow{Name: d.Name, Socket: d.Spec.Triple(), Network: d.Network, Privileged: d.Privileged, Summary: d.Summary, Usable: true}
+		for _, s := range d.Also {
+			r.Also = s.Triple()
+		}
+		if err := d.Usable(); err != nil {
+			r.Usable, r.Why = false, err.Error()
+		}
+		rows = append(rows, r)
+	}
+	if c.JSON {
+		writeJSON(app.Stdout, rows)
+		return nil
+	}
+	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSOCKET()\tGO NETWORK\tPRIVILEGED\tUSABLE HERE")
+	for _, r := range rows {
+		usable := "yes"
+		if !r.Usable {
+			usable = "no: " + r.Why
+		}
+		priv := "no"
+		if r.Privileged {
+			priv = "yes"
+		}
+		sock := r.Socket
+		if r.Also != "" {
+			sock += " | " + r.Also
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, sock, r.Network, priv, usable)
+	}
+	return tw.Flush()
+}
