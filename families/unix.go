@@ -6,9 +6,10 @@ import (
 	"strings"
 )
 
-// MaxUnixPath is the longest unix socket path or abstract name, in bytes:
-// sun_path is 108 bytes and a path ends with NUL (an abstract name starts
-// with one).
+// MaxUnixPath is the longest unix socket path, or abstract name with its
+// leading "@", in bytes: sun_path is 108 bytes and a path ends with NUL.
+// (The kernel would take a 107-byte abstract name after its NUL, but
+// x/sys/unix counts the "@" against the same 107.)
 const MaxUnixPath = 107
 
 // Unix is AF_UNIX, SOCK_DGRAM: datagrams between processes on this host,
@@ -40,12 +41,12 @@ func CheckUnixName(s string) error {
 	if s == "" {
 		return fmt.Errorf("unix socket path is empty: give --path PATH or @name")
 	}
-	name, what := s, "path"
+	what := "path"
 	if strings.HasPrefix(s, "@") {
-		name, what = s[1:], "abstract name"
+		what = "abstract name (with its @)"
 	}
-	if len(name) > MaxUnixPath {
-		return fmt.Errorf("unix socket %s is %d bytes, longer than the %d that sun_path holds: use a shorter path, e.g. in /tmp", what, len(name), MaxUnixPath)
+	if len(s) > MaxUnixPath {
+		return fmt.Errorf("unix socket %s is %d bytes, longer than the %d that sun_path holds: use a shorter name, e.g. in /tmp", what, len(s), MaxUnixPath)
 	}
 	if strings.IndexByte(s, 0) >= 0 {
 		return fmt.Errorf("unix socket %s %q contains a NUL byte", what, s)
