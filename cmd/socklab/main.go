@@ -29,6 +29,7 @@ type cli struct {
 	ICMP6    icmpCmd     `cmd:"" name:"icmp6" help:"ICMPv6 echo: socket(AF_INET6, SOCK_DGRAM or SOCK_RAW, IPPROTO_ICMPV6)."`
 	IP4      ip4Cmd      `cmd:"" name:"ip4" help:"Raw IPv4 with IP_HDRINCL: socklab builds the IP header itself."`
 	Socket   socketCmd   `cmd:"" help:"Name the socket() triple yourself, or adopt an open descriptor with --fd."`
+	Doctor   doctorCmd   `cmd:"" help:"Explain privileges: which sockets open here, CAP_NET_RAW, file capabilities, ping_group_range, and the fix for each."`
 
 	Version kong.VersionFlag `help:"Print the version and exit."`
 }

@@ -1,0 +1,102 @@
+package rawsock
+
+import (
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/socklab/socklab/families"
+)
+
+// Mode chooses the ICMP socket: the unprivileged datagram socket, the raw
+// socket, or the first of the two that opens.
+type Mode int
+
+// The ICMP socket modes.
+const (
+	ModeAuto  Mode = iota // try dgram, then raw
+	ModeDgram             // socket(AF_INET[6], SOCK_DGRAM, IPPROTO_ICMP[V6])
+	ModeRaw               // socket(AF_INET[6], SOCK_RAW, IPPROTO_ICMP[V6])
+)
+
+// String is the mode's name as --mode takes it.
+func (m Mode) String() string {
+	switch m {
+	case ModeDgram:
+		return "dgram"
+	case ModeRaw:
+		return "raw"
+	}
+	return "auto"
+}
+
+// ParseMode reads "auto", "dgram" or "raw".
+func ParseMode(s string) (Mode, error) {
+	switch s {
+	case "", "auto":
+		return ModeAuto, nil
+	case "dgram", "datagram":
+		return ModeDgram, nil
+	case "raw":
+		return ModeRaw, nil
+	}
+	return 0, fmt.Errorf("unknown ICMP socket mode %q: valid are auto, dgram, raw", s)
+}
+
+// ICMPSpec is the socket() triple of an ICMP socket of ipVersion (4 or 6)
+// in mode m (ModeDgram or ModeRaw).
+func ICMPSpec(ipVersion int, m Mode) families.Spec {
+	typ := families.SOCK_RAW
+	if m == ModeDgram {
+		typ = families.SOCK_DGRAM
+	}
+	if ipVersion == 6 {
+		return families.NewSpec(families.AF_INET6, typ, families.IPPROTO_ICMPV6)
+	}
+	return families.NewSpec(families.AF_INET, typ, families.IPPROTO_ICMP)
+}
+
+// ICMPConfig says how to open an ICMP socket.
+type ICMPConfig struct {
+	IPVersion int  // 4 or 6
+	Mode      Mode // ModeAuto tries dgram, then raw
+	// ID is the echo identifier. A datagram socket binds it as its port
+	// (the kernel puts the port in every echo it sends), 0 lets the kernel
+	// choose. A raw socket sends it as given.
+	ID int
+	// Bind is a local address to bind ("" for any).
+	Bind string
+	// TTL sets IP_TTL or IPV6_UNICAST_HOPS when non-zero.
+	TTL int
+	// AllTypes receives every ICMP type on a raw socket; otherwise the
+	// socket filters to echo replies and errors, so a pinger on loopback
+	// does not read its own echo requests.
+	AllTypes bool
+}
+
+// Incoming is one thing an ICMPConn read: an ICMP message or, on a datagram
+// socket, an ICMP error the kernel queued for a message we sent.
+type Incoming struct {
+	// Data is the ICMP message (the IPv4 header of a raw socket removed).
+	// For a queued error it is the message we sent that caused it.
+	Data []byte
+	// Size is the ICMP message's length, larger than len(Data) when
+	// truncated.
+	Size int
+	From net.IP // the sender, or for a queued error the router that sent it
+	TTL  int    // the IP TTL or hop limit the message arrived with, -1 unknown
+	// Queued is set for an error read from the socket's error queue
+	// (IP_RECVERR): its ICMP type and code, and the MTU for "fragmentation
+	// needed" or "packet too big".
+	Queued *QueuedError
+	// IPHeaderLen is the length of the IPv4 header a raw socket delivered
+	// before Data (0 when none).
+	IPHeaderLen int
+	Time        time.Time // when the read returned
+}
+
+// QueuedError is an ICMP error the kernel queued on a datagram ICMP socket.
+type QueuedError struct {
+	Type, Code int
+	Info       uint32 // MTU, for fragmentation needed / packet too big
+}
