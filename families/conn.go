@@ -2,7 +2,6 @@ package families
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -95,7 +94,3 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // ErrUnsupported is returned by Open on systems other than Linux.
 var ErrUnsupported = errors.New("socklab sockets are implemented for Linux only")
-
-func errorf(op string, spec Spec, addr, hint, format string, a ...any) *Error {
-	return &Error{Op: op, Spec: spec, Addr: addr, Err: fmt.Errorf(format, a...), Hint: hint}
-}
