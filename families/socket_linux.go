@@ -240,7 +240,7 @@ func Hint(spec Spec, err error) string {
 		if spec.Family == AF_UNIX {
 			return "another socket is bound to that name: stop its server or choose another"
 		}
-		return "another socket is bound to that port: stop it (ss -ulpn shows who) or choose another port"
+		return "another socket is bound to that port: stop it or choose another port; ss -ulpn shows who holds it"
 	case unix.EADDRNOTAVAIL:
 		return "that address is not on any interface of this host: use 127.0.0.1, ::1 or an address from ip addr"
 	case unix.EAFNOSUPPORT:

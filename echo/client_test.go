@@ -1,0 +1,144 @@
+package echo_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/socklab/socklab/echo"
+	"github.com/socklab/socklab/families"
+)
+
+// lossyServer answers only from the n-th copy of each message on, and sends
+// a stale reply first when stale is set.
+func TestClientRetriesAfterLoss(t *testing.T) {
+	srv, err := families.UDP4().Open(families.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	go func() {
+		buf := make([]byte, 100)
+		seen := 0
+		for {
+			n, _, from, err := srv.ReadMsg(buf)
+			if err != nil {
+				return
+			}
+			seen++
+			if seen == 1 {
+				continue // the first copy is "lost"
+			}
+			srv.WriteTo(buf[:n], from)
+		}
+	}()
+	cl, err := families.UDP4().Open(families.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	c := echo.NewClient(cl, srv.LocalAddr(), echo.ClientConfig{Timeout: 200 * time.Millisecond, Retries: 2})
+	r, err := c.Exchange(context.Background(), []byte("again"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Attempts != 2 || string(r.Data) != "again" {
+		t.Errorf("attempts %d data %q, want 2 and the echo", r.Attempts, r.Data)
+	}
+}
+
+func TestClientNoReplyError(t *testing.T) {
+	srv, err := families.UDP4().Open(families.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close() // bound but never answers
+	cl, err := families.UDP4().Open(families.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	c := echo.NewClient(cl, srv.LocalAddr(), echo.ClientConfig{Timeout: 100 * time.Millisecond, Retries: 1})
+	_, err = c.Exchange(context.Background(), []byte("hello?"))
+	if !errors.Is(err, echo.ErrNoReply) {
+		t.Fatalf("err = %v, want ErrNoReply", err)
+	}
+	for _, want := range []string{"socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP)", srv.LocalAddr().String(), "after 2 tries of 100ms", "--retries"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
+func TestClientPortUnreachable(t *testing.T) {
+	// Bind a port, then free it, so nothing listens there.
+	tmp, err := families.UDP4().Open(families.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := tmp.LocalAddr()
+	tmp.Close()
+	cl, err := families.UDP4().Open(families.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := families.ReportICMPErrors(cl); err != nil {
+		t.Fatal(err)
+	}
+	c := echo.NewClient(cl, addr, echo.ClientConfig{Timeout: 5 * time.Second})
+	start := time.Now()
+	_, err = c.Exchange(context.Background(), []byte("anyone?"))
+	if !errors.Is(err, syscall.ECONNREFUSED) || !strings.Contains(err.Error(), "nothing listens there") {
+		t.Fatalf("err = %v, want connection refused with a hint", err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Errorf("port unreachable took %v to report; IP_RECVERR should end the wait at once", el)
+	}
+}
+
+// TestClientSkipsLateReply: a reply to an earlier, timed-out message that
+// arrives while waiting for the next is not taken as the next one's reply.
+func TestClientSkipsLateReply(t *testing.T) {
+	srv, err := families.UDP4().Open(families.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	go func() {
+		buf := make([]byte, 100)
+		var first []byte
+		var firstFrom = srv.LocalAddr()
+		for i := 0; ; i++ {
+			n, _, from, err := srv.ReadMsg(buf)
+			if err != nil {
+				return
+			}
+			if i == 0 {
+				first, firstFrom = append([]byte(nil), buf[:n]...), from
+				continue // answer it late, below
+			}
+			srv.WriteTo(first, firstFrom) // the late reply to message one
+			srv.WriteTo(buf[:n], from)
+		}
+	}()
+	cl, err := families.UDP4().Open(families.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	c := echo.NewClient(cl, srv.LocalAddr(), echo.ClientConfig{Timeout: 150 * time.Millisecond})
+	if _, err := c.Exchange(context.Background(), []byte("one")); !errors.Is(err, echo.ErrNoReply) {
+		t.Fatalf("first: %v, want no reply", err)
+	}
+	r, err := c.Exchange(context.Background(), []byte("two"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(r.Data) != "two" || r.Late != 1 {
+		t.Errorf("reply %q with %d late skipped, want \"two\" and 1", r.Data, r.Late)
+	}
+}
