@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -66,7 +67,12 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Op)
 	b.WriteString(" ")
-	b.WriteString(e.Spec.String())
+	if e.Spec.Family == 0 && e.Spec.Type == 0 {
+		// Nothing is known of the socket but its descriptor.
+		b.WriteString("fd " + strconv.Itoa(e.Spec.Fileno))
+	} else {
+		b.WriteString(e.Spec.String())
+	}
 	if e.Addr != "" {
 		b.WriteString(" ")
 		b.WriteString(e.Addr)

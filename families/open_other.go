@@ -26,6 +26,9 @@ func NewConn(fd int, spec Spec, network string) (Conn, error) { return nil, notS
 // SpecOf is not supported on this system.
 func SpecOf(fd int) (Spec, error) { return Spec{Fileno: fd}, notSupported(Spec{Fileno: fd}) }
 
+// Inspect is not supported on this system.
+func Inspect(fd int) (Spec, error) { return SpecOf(fd) }
+
 // Adopt is not supported on this system.
 func Adopt(d *Definition, f *os.File) (Conn, error) { return nil, notSupported(d.Spec) }
 

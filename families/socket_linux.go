@@ -190,23 +190,34 @@ func SpecOf(fd int) (Spec, error) {
 	return s, nil
 }
 
-// Adopt duplicates the socket in f and wraps it as a Conn of d, after checking
-// that it is a socket of a triple d serves.
-func Adopt(d *Definition, f *os.File) (Conn, error) {
-	fd := int(f.Fd())
-	want := d.Spec
-	want.Fileno = fd
+// Inspect reads the triple of descriptor fd for adoption, with an *Error
+// that says plainly when fd is not an open socket.
+func Inspect(fd int) (Spec, error) {
 	s, err := SpecOf(fd)
 	if err != nil {
-		hint := "pass the number of an open socket descriptor"
 		if errors.Is(err, unix.ENOTSOCK) {
 			err = fmt.Errorf("fd %d is not a socket", fd)
 		} else if errors.Is(err, unix.EBADF) {
 			err = fmt.Errorf("fd %d is not open in this process", fd)
 		}
-		return nil, &Error{Op: "adopt", Spec: want, Err: err, Hint: hint}
+		return s, &Error{Op: "adopt", Spec: Spec{Fileno: fd}, Err: err, Hint: "pass the number of an open socket descriptor"}
+	}
+	return s, nil
+}
+
+// Adopt duplicates the socket in f and wraps it as a Conn of d, after checking
+// that it is a socket of a triple d serves.
+func Adopt(d *Definition, f *os.File) (Conn, error) {
+	fd := int(f.Fd())
+	s, err := Inspect(fd)
+	if err != nil {
+		err.(*Error).Spec = d.Spec
+		err.(*Error).Spec.Fileno = fd
+		return nil, err
 	}
 	if !d.Serves(s) {
+		want := d.Spec
+		want.Fileno = fd
 		return nil, &Error{Op: "adopt", Spec: want, Err: fmt.Errorf("fd %d is %s, not a %s socket", fd, NewSpec(s.Family, s.Type, s.Proto), d.Name),
 			Hint: "use the family that matches the descriptor, or socklab socket --fd"}
 	}

@@ -111,9 +111,9 @@ func (c *socketCmd) AfterApply(kctx *kong.Context, app *App) error {
 	}
 	var spec families.Spec
 	if fd >= 0 {
-		s, err := families.SpecOf(fd)
+		s, err := families.Inspect(fd)
 		if err != nil {
-			return fmt.Errorf("--fd %d: %w (pass the number of an open socket descriptor)", fd, err)
+			return err
 		}
 		spec = s
 	} else {
@@ -244,6 +244,9 @@ func send(app *App, to, bind string, msgs []string, f sendFlags) error {
 				Hint: fmt.Sprintf("the maximum is %d bytes: send less", max)}
 		}
 		resp, err := cl.Exchange(app.Ctx, msg)
+		if app.Ctx.Err() != nil {
+			return nil // interrupted: stop quietly, closing (and unlinking) our socket
+		}
 		if err != nil {
 			return err
 		}
