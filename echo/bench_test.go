@@ -1,0 +1,421 @@
+package echo_test
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/socklab/socklab/echo"
+	"github.com/socklab/socklab/families"
+)
+
+// benchFamily opens a server socket and a client socket of one family on
+// loopback or in a temp dir.
+type benchFamily struct {
+	def  *families.Definition
+	addr func(t testing.TB) string // server bind address
+}
+
+var benchFamilies = []benchFamily{
+	{families.UDP4(), func(testing.TB) string { return "127.0.0.1:0" }},
+	{families.UDP6(), func(testing.TB) string { return "[::1]:0" }},
+	{families.Unix(), func(t testing.TB) string { return filepath.Join(t.TempDir(), "echo.sock") }},
+}
+
+func openPair(t testing.TB, f benchFamily) (server, client families.Conn) {
+	t.Helper()
+	s, err := f.def.Open(families.Options{Addr: f.addr(t)})
+	if err != nil {
+		if f.def.Spec.Family == families.AF_INET6 {
+			t.Skipf("no IPv6 loopback here: %v", err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	c, err := f.def.Open(families.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return s, c
+}
+
+// serveEcho runs socklab's echo server on s until the test ends.
+func serveEcho(t testing.TB, s families.Conn, reply echo.Reply) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		echo.Serve(ctx, s, echo.ServerConfig{Reply: reply})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// serveWith runs a test server on s that answers datagram i (counting from
+// 0) with whatever answer returns: nothing to drop it, two to duplicate it,
+// held datagrams to reorder.
+func serveWith(t testing.TB, s families.Conn, answer func(i int, data []byte) [][]byte) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		buf := make([]byte, 70000)
+		for i := 0; ; i++ {
+			n, _, from, err := s.ReadMsg(buf)
+			if err != nil {
+				return
+			}
+			for _, r := range answer(i, append([]byte(nil), buf[:n]...)) {
+				s.WriteTo(r, from)
+			}
+		}
+	}()
+	context.AfterFunc(ctx, func() { s.SetReadDeadline(time.Unix(1, 0)) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+}
+
+func runBench(t testing.TB, c families.Conn, peer net.Addr, cfg echo.BenchConfig) echo.BenchReport {
+	t.Helper()
+	r, err := echo.Bench(context.Background(), c, peer, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// checkClean checks a report of a path that loses nothing.
+func checkClean(t *testing.T, r echo.BenchReport, want uint64) {
+	t.Helper()
+	if r.Sent != want || r.Received != want || r.Lost != 0 || r.LostPct != 0 {
+		t.Errorf("sent %d received %d lost %d (%.2f%%), want %d sent and received, none lost", r.Sent, r.Received, r.Lost, r.LostPct, want)
+	}
+	if r.Duplicates != 0 || r.Late != 0 || r.Bad != 0 || r.Reordered != 0 {
+		t.Errorf("duplicates %d late %d bad %d reordered %d on loopback, want 0", r.Duplicates, r.Late, r.Bad, r.Reordered)
+	}
+	l := r.LatencyUs
+	if !(l.Min > 0 && l.Min <= l.P50 && l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.P999 && l.P999 <= l.Max && l.Mean >= l.Min && l.Mean <= l.Max) {
+		t.Errorf("latency %+v: want 0 < min <= p50 <= p90 <= p99 <= p99.9 <= max, min <= mean <= max", l)
+	}
+	if r.EchoesPerSec <= 0 || r.MbitPerSec <= 0 {
+		t.Errorf("echoes/s %v, Mbit/s %v: want both positive", r.EchoesPerSec, r.MbitPerSec)
+	}
+}
+
+func TestBenchLoopback(t *testing.T) {
+	for _, f := range benchFamilies {
+		for _, plain := range []bool{false, true} {
+			for _, mode := range []echo.BenchMode{echo.BenchThroughput, echo.BenchPingPong} {
+				name := f.def.Name + "/" + mode.String()
+				if plain {
+					name += "/plain"
+				}
+				t.Run(name, func(t *testing.T) {
+					s, c := openPair(t, f)
+					serveEcho(t, s, echo.ReplyEcho)
+					const n = 2000
+					r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: mode, Count: n, Size: 200, Inflight: 16, Plain: plain})
+					checkClean(t, r, n)
+					wantIO := "sendmmsg/recvmmsg"
+					if plain || runtime.GOOS != "linux" {
+						wantIO = "sendto/recvfrom"
+					}
+					if r.IO != wantIO {
+						t.Errorf("io %q, want %q", r.IO, wantIO)
+					}
+					if want := float64(r.Received) * 200 * 8 / 1e6 / r.Elapsed; abs(r.MbitPerSec-want) > want*1e-6 {
+						t.Errorf("Mbit/s %v, want received*size*8/elapsed = %v", r.MbitPerSec, want)
+					}
+				})
+			}
+		}
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// The seed's server answers "[ctime] message": bench finds its header after
+// the prefix.
+func TestBenchSeedPrefix(t *testing.T) {
+	s, c := openPair(t, benchFamilies[0])
+	serveEcho(t, s, echo.ReplySeed)
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 500, Inflight: 8})
+	checkClean(t, r, 500)
+}
+
+func TestBenchDuration(t *testing.T) {
+	s, c := openPair(t, benchFamilies[0])
+	serveEcho(t, s, echo.ReplyEcho)
+	var samples []echo.Sample
+	start := time.Now()
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Duration: 2100 * time.Millisecond, Warmup: 300 * time.Millisecond,
+		Rate: 2000, Inflight: 8, OnSample: func(s echo.Sample) { samples = append(samples, s) }})
+	took := time.Since(start)
+	if took < 2400*time.Millisecond || took > 4*time.Second {
+		t.Errorf("a 0.3s warmup and a 2.1s bench took %v", took)
+	}
+	if r.Elapsed < 2.09 || r.Elapsed > 2.2 {
+		t.Errorf("elapsed %.3fs, want the 2.1s of --duration", r.Elapsed)
+	}
+	// Paced at 2000/s for 2.1s: about 4200 datagrams, none from the warmup.
+	if r.Sent < 4000 || r.Sent > 4300 || r.Lost != 0 {
+		t.Errorf("sent %d lost %d at --rate 2000 for 2.1s: want about 4200, none lost", r.Sent, r.Lost)
+	}
+	if r.EchoesPerSec < 1900 || r.EchoesPerSec > 2100 {
+		t.Errorf("echoes/s %.0f at --rate 2000", r.EchoesPerSec)
+	}
+	if len(samples) != 2 || len(r.Samples) != 2 {
+		t.Fatalf("got %d samples (%d in the report) in 2.1s, want 2: %+v", len(samples), len(r.Samples), samples)
+	}
+	for i, s := range samples {
+		if s.T != float64(i+1) || s.Sent < 1900 || s.Sent > 2100 || s.Received < 1900 || s.P50Us <= 0 || s.MaxUs < s.P99Us {
+			t.Errorf("sample %d: %+v, want t=%d, about 2000 sent and received, latencies", i, s, i+1)
+		}
+	}
+}
+
+// A server that drops every 10th datagram loses exactly 10%, and the window
+// does not stall on the lost ones.
+func TestBenchLoss(t *testing.T) {
+	for _, f := range benchFamilies {
+		t.Run(f.def.Name, func(t *testing.T) {
+			s, c := openPair(t, f)
+			serveWith(t, s, func(i int, d []byte) [][]byte {
+				if i%10 == 9 {
+					return nil
+				}
+				return [][]byte{d}
+			})
+			start := time.Now()
+			r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 1000, Inflight: 32, Timeout: 50 * time.Millisecond})
+			if r.Sent != 1000 || r.Lost != 100 || r.LostPct != 10 || r.Received != 900 {
+				t.Errorf("sent %d received %d lost %d (%.2f%%), want 1000, 900, 100 (10%%)", r.Sent, r.Received, r.Lost, r.LostPct)
+			}
+			if r.Late != 0 || r.Duplicates != 0 || r.Bad != 0 {
+				t.Errorf("late %d duplicates %d bad %d, want 0", r.Late, r.Duplicates, r.Bad)
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("took %v: lost datagrams stall the window", took)
+			}
+		})
+	}
+}
+
+// A pingpong bench goes on after a lost datagram, once --timeout is up.
+func TestBenchPingPongLoss(t *testing.T) {
+	s, c := openPair(t, benchFamilies[0])
+	serveWith(t, s, func(i int, d []byte) [][]byte {
+		if i%4 == 3 {
+			return nil
+		}
+		return [][]byte{d}
+	})
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: echo.BenchPingPong, Count: 40, Timeout: 20 * time.Millisecond})
+	if r.Sent != 40 || r.Lost != 10 || r.Received != 30 {
+		t.Errorf("sent %d received %d lost %d, want 40, 30, 10", r.Sent, r.Received, r.Lost)
+	}
+}
+
+func TestBenchReorder(t *testing.T) {
+	s, c := openPair(t, benchFamilies[0])
+	var held []byte
+	serveWith(t, s, func(i int, d []byte) [][]byte {
+		// Swap each pair: 1, 0, 3, 2, ...
+		if i%2 == 0 {
+			held = d
+			return nil
+		}
+		return [][]byte{d, held}
+	})
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 1000, Inflight: 8})
+	if r.Reordered != 500 || r.Received != 1000 || r.Lost != 0 {
+		t.Errorf("reordered %d received %d lost %d, want 500 of 1000 reordered, none lost", r.Reordered, r.Received, r.Lost)
+	}
+}
+
+func TestBenchDuplicates(t *testing.T) {
+	s, c := openPair(t, benchFamilies[0])
+	serveWith(t, s, func(i int, d []byte) [][]byte {
+		if i%5 == 0 {
+			return [][]byte{d, d, d}
+		}
+		return [][]byte{d}
+	})
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 1000, Inflight: 8})
+	if r.Duplicates != 400 || r.Received != 1000 || r.Lost != 0 || r.Reordered != 0 {
+		t.Errorf("duplicates %d received %d lost %d reordered %d, want 400 (two more of every 5th), 1000, 0, 0",
+			r.Duplicates, r.Received, r.Lost, r.Reordered)
+	}
+}
+
+// A reply after --timeout is late: the datagram counts lost, and its reply
+// late, not received.
+func TestBenchLate(t *testing.T) {
+	s, c := openPair(t, benchFamilies[0])
+	serveWith(t, s, func(i int, d []byte) [][]byte {
+		if i%10 == 0 && i < 80 {
+			go func() { time.Sleep(40 * time.Millisecond); s.WriteTo(d, c.LocalAddr()) }()
+			return nil
+		}
+		return [][]byte{d}
+	})
+	// Paced, so that the bench is still running when the last late reply
+	// comes, 40ms after datagram 70.
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: echo.BenchPingPong, Count: 100, Rate: 200, Timeout: 30 * time.Millisecond})
+	if r.Sent != 100 || r.Lost != 8 || r.Late != 8 || r.Received != 92 {
+		t.Errorf("sent %d received %d lost %d late %d, want 100, 92, 8, 8", r.Sent, r.Received, r.Lost, r.Late)
+	}
+}
+
+// Replies that are not echoes of what was sent are counted bad, not received.
+func TestBenchBadReplies(t *testing.T) {
+	s, c := openPair(t, benchFamilies[0])
+	serveWith(t, s, func(i int, d []byte) [][]byte {
+		switch i % 4 {
+		case 1:
+			return [][]byte{[]byte("hello"), d} // no header: bad
+		case 2:
+			return [][]byte{d[:len(d)-1]} // truncated: bad, and lost
+		case 3:
+			m := append([]byte(nil), d...)
+			m[len(m)-1] ^= 1
+			return [][]byte{m, d} // changed: bad
+		}
+		return [][]byte{d}
+	})
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 400, Inflight: 32, Timeout: 50 * time.Millisecond})
+	if r.Bad != 300 || r.Received != 300 || r.Lost != 100 {
+		t.Errorf("bad %d received %d lost %d, want 300, 300, 100", r.Bad, r.Received, r.Lost)
+	}
+}
+
+// Jitter follows RFC 3550: with every other reply delayed by d, each
+// transit time differs from the last by d, and the jitter is about d.
+func TestBenchJitter(t *testing.T) {
+	s, c := openPair(t, benchFamilies[0])
+	var slept, n atomic.Int64 // the delays as the server really took them
+	serveWith(t, s, func(i int, d []byte) [][]byte {
+		if i%2 == 1 {
+			start := time.Now()
+			time.Sleep(2 * time.Millisecond)
+			slept.Add(int64(time.Since(start)))
+			n.Add(1)
+		}
+		return [][]byte{d}
+	})
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: echo.BenchPingPong, Count: 200})
+	d := float64(slept.Load()) / 1e3 / float64(n.Load())
+	if r.JitterUs < 0.8*d || r.JitterUs > 1.2*d {
+		t.Errorf("jitter %.0fµs with every other reply delayed %.0fµs, want about that", r.JitterUs, d)
+	}
+}
+
+func TestBenchNoServer(t *testing.T) {
+	f := benchFamilies[2]
+	_, c := openPair(t, f)
+	peer := &net.UnixAddr{Name: filepath.Join(t.TempDir(), "nobody"), Net: "unixgram"}
+	_, err := echo.Bench(context.Background(), c, peer, echo.BenchConfig{Count: 10})
+	if err == nil || !strings.Contains(err.Error(), "serve") {
+		t.Errorf("bench against no unix server: err %v, want one that says to start a server", err)
+	}
+}
+
+func TestBenchInterrupt(t *testing.T) {
+	s, c := openPair(t, benchFamilies[0])
+	serveEcho(t, s, echo.ReplyEcho)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	r, err := echo.Bench(ctx, c, s.LocalAddr(), echo.BenchConfig{Duration: time.Hour, Rate: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("bench took %v to stop after its context ended at 300ms", took)
+	}
+	if !r.Interrupted || r.Sent < 200 || r.Lost != 0 {
+		t.Errorf("interrupted %v sent %d lost %d: want interrupted, ~300 sent, none lost (in flight is not counted)", r.Interrupted, r.Sent, r.Lost)
+	}
+}
+
+func TestBenchConfigErrors(t *testing.T) {
+	s, c := openPair(t, benchFamilies[0])
+	for _, cfg := range []echo.BenchConfig{{Size: 10}, {Size: 70000}, {Rate: -1}} {
+		if _, err := echo.Bench(context.Background(), c, s.LocalAddr(), cfg); err == nil {
+			t.Errorf("%+v: no error", cfg)
+		}
+	}
+}
+
+func TestBenchReportJSON(t *testing.T) {
+	s, c := openPair(t, benchFamilies[0])
+	serveEcho(t, s, echo.ReplyEcho)
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 100})
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	for _, k := range []string{"sent", "received", "lost", "lost_pct", "reordered", "duplicates", "late", "echoes_per_sec",
+		"mbit_per_sec", "jitter_us", "latency_us", "cpu_user_s", "cpu_sys_s", "samples"} {
+		if _, ok := m[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	lat, _ := m["latency_us"].(map[string]any)
+	for _, k := range []string{"min", "p50", "p90", "p99", "p999", "max", "mean"} {
+		if _, ok := lat[k]; !ok {
+			missing = append(missing, "latency_us."+k)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		t.Errorf("report JSON lacks %v: %s", missing, b)
+	}
+}
+
+func TestParseBenchReply(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		size int
+		ok   bool
+		seq  uint64
+	}{
+		{"~sLb000000000000002a00000000000003e8xyz", 39, true, 42},
+		{"[Tue Nov 24 19:08:00 2026] ~sLb000000000000002a00000000000003e8", 36, true, 42},
+		{"~sLb000000000000002a00000000000003e8", 37, false, 0}, // shorter than sent
+		{"~sLb000000000000002A00000000000003e8", 36, false, 0}, // not our hex
+		{"hello", 5, false, 0},
+		{"~sLb00", 6, false, 0},
+	} {
+		seq, _, ok := echo.ParseBenchReply([]byte(tc.in), tc.size)
+		if ok != tc.ok || seq != tc.seq {
+			t.Errorf("ParseBenchReply(%q, %d) = %d, %v; want %d, %v", tc.in, tc.size, seq, ok, tc.seq, tc.ok)
+		}
+	}
+}
+
+func FuzzParseBenchReply(f *testing.F) {
+	f.Add([]byte("~sLb000000000000002a00000000000003e8xyz"), 39)
+	f.Add([]byte("[x] ~sLb0"), 3)
+	f.Fuzz(func(t *testing.T, b []byte, size int) {
+		echo.ParseBenchReply(b, size)
+	})
+}
