@@ -18,19 +18,19 @@ import (
 // TTL they arrived with and, on a datagram socket, the ICMP errors the
 // kernel queues for the echoes it sent.
 type ICMPConn struct {
-	conn  families.Conn
-	rc    syscall.RawConn
-	spec  families.Spec
-	mode  Mode
-	ver   int
-	id    int
-	errq  bool // IP_RECVERR is on: read the error queue too
-	buf   []byte
-	oob   []byte
-	ebuf  []byte
-	eoob  []byte
-	udp   *net.UDPAddr // reused destinations, so a send does not allocate
-	ipa   *net.IPAddr
+	conn families.Conn
+	rc   syscall.RawConn
+	spec families.Spec
+	mode Mode
+	ver  int
+	id   int
+	errq bool // IP_RECVERR is on: read the error queue too
+	buf  []byte
+	oob  []byte
+	ebuf []byte
+	eoob []byte
+	udp  *net.UDPAddr // reused destinations, so a send does not allocate
+	ipa  *net.IPAddr
 }
 
 // ListenICMP opens an ICMP socket as cfg says. In ModeAuto it tries the

@@ -284,6 +284,10 @@ func (d *Datagram) String() string {
 			fmt.Fprintf(&b, " id %d seq %d", e.ID, e.Seq)
 		}
 	}
-	fmt.Fprintf(&b, " payload %d", len(d.Payload))
+	n := len(d.Payload)
+	if d.UDP != nil || d.ICMP != nil {
+		n = max(n-8, 0)
+	}
+	fmt.Fprintf(&b, " payload %d", n)
 	return b.String()
 }

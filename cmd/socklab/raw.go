@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"time"
 
+	"github.com/socklab/socklab/families"
 	"github.com/socklab/socklab/rawsock"
 )
 
@@ -192,7 +195,159 @@ func (c *icmpServeCmd) Run(app *App) error {
 }
 
 // ip4Cmd is socklab ip4 (IP_HDRINCL).
-type ip4Cmd struct{}
+type ip4Cmd struct {
+	Send  ip4SendCmd  `cmd:"" help:"Build a whole IPv4 packet, header included, and send it on socket(AF_INET, SOCK_RAW, IPPROTO_RAW)."`
+	Serve ip4ServeCmd `cmd:"" help:"Receive raw IPv4 packets of one protocol, print each header, and echo it back with a header built here."`
+}
+
+// ip4SendCmd is socklab ip4 send.
+type ip4SendCmd struct {
+	Dst         string        `arg:"" help:"IPv4 destination address."`
+	Payload     string        `arg:"" optional:"" help:"Payload after the IP (and UDP/ICMP) header."`
+	Src         string        `placeholder:"ADDR" help:"Source address (default 0.0.0.0: the kernel fills in the route's)."`
+	TTL         int           `default:"64" help:"TTL, 0 to 255."`
+	TOS         int           `name:"tos" help:"Type of service byte (DSCP<<2 | ECN), 0 to 255."`
+	ID          int           `name:"id" default:"-1" help:"Identification, 0 to 65535 (default: random; 0 with DF clear lets the kernel pick)."`
+	DF          bool          `name:"df" help:"Set Don't Fragment."`
+	MF          bool          `name:"mf" help:"Set More Fragments."`
+	FragOffset  int           `name:"frag-offset" help:"Fragment offset in units of 8 bytes, 0 to 8191."`
+	Proto       string        `default:"253" help:"IP protocol: a number or a name (udp, icmp, gre, experimental = 253)."`
+	Sport       int           `help:"UDP source port (default: an ephemeral one)."`
+	Dport       int           `default:"8020" help:"UDP destination port."`
+	EchoID      int           `name:"echo-id" default:"-1" help:"ICMP echo identifier (default: random)."`
+	EchoSeq     int           `name:"echo-seq" default:"1" help:"ICMP echo sequence number."`
+	Size        int           `default:"-1" help:"Payload size in bytes when no PAYLOAD is given (pattern bytes)."`
+	Dump        bool          `help:"Print the bytes sent as an annotated hex dump, field by field, with what the kernel overrides."`
+	ExpectReply bool          `name:"expect-reply" help:"Wait for the answer: the UDP reply to --sport, the ICMP echo reply, or ip4 serve's echo."`
+	Timeout     time.Duration `default:"2s" help:"How long --expect-reply waits."`
+	JSON        bool          `name:"json" help:"Print JSON objects (fields of the packet, the reply) instead of text."`
+}
+
+func (c *ip4SendCmd) Run(app *App) error {
+	dst, err := netip.ParseAddr(c.Dst)
+	if err != nil || !dst.Is4() {
+		return &families.Error{Op: "send", Spec: rawsock.IP4Spec, Addr: c.Dst, Err: fmt.Errorf("not an IPv4 address"),
+			Hint: "ip4 send takes a numeric IPv4 destination such as 127.0.0.1 (IPv6: use icmp6)"}
+	}
+	proto, err := rawsock.ParseIPProto(c.Proto)
+	if err != nil {
+		return err
+	}
+	p := rawsock.IPv4Packet{Dst: dst, TTL: c.TTL, TOS: c.TOS, ID: c.ID, DF: c.DF, MF: c.MF, FragOffset: c.FragOffset, Proto: proto,
+		SrcPort: c.Sport, DstPort: c.Dport, EchoID: c.EchoID, EchoSeq: c.EchoSeq, Payload: []byte(c.Payload)}
+	if c.Src != "" {
+		if p.Src, err = netip.ParseAddr(c.Src); err != nil || !p.Src.Is4() {
+			return &families.Error{Op: "send", Spec: rawsock.IP4Spec, Addr: c.Src, Err: fmt.Errorf("--src is not an IPv4 address"), Hint: "give a numeric IPv4 address"}
+		}
+	}
+	if c.ID == -1 {
+		p.ID = rawsock.RandomID()
+	}
+	if c.EchoID == -1 {
+		p.EchoID = rawsock.RandomID()
+	}
+	if c.Payload == "" && c.Size > 0 {
+		if c.Size > rawsock.MaxIPv4Packet {
+			c.Size = rawsock.MaxIPv4Packet // Validate reports the limit
+		}
+		p.Payload = make([]byte, c.Size)
+		for i := range p.Payload {
+			p.Payload[i] = byte(i)
+		}
+	}
+	o := rawsock.IP4SendOptions{ExpectReply: c.ExpectReply, Timeout: c.Timeout}
+	if c.Dump {
+		o.BeforeSend = func(b []byte) {
+			if c.JSON {
+				writeJSON(app.Stdout, map[string]any{"event": "dump", "bytes": hex.EncodeToString(b), "fields": rawsock.Fields(b)})
+				return
+			}
+			fmt.Fprint(app.Stdout, rawsock.Dump(b))
+		}
+	}
+	sent, reply, err := rawsock.SendIP4(app.Ctx, p, o)
+	if sent != nil && err == nil || sent != nil && reply == nil && c.ExpectReply {
+		if c.JSON {
+			writeJSON(app.Stdout, map[string]any{"event": "sent", "dst": dst.String(), "bytes": len(sent), "proto": proto, "id": p.ID})
+		} else {
+			fmt.Fprintf(app.Stdout, "sent %d bytes to %s: %s\n", len(sent), dst, describe(sent))
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if reply != nil {
+		rtt := float64(reply.RTT) / float64(time.Millisecond)
+		if c.JSON {
+			ev := map[string]any{"event": "reply", "from": reply.From.String(), "bytes": len(reply.Payload), "time_ms": rtt}
+			if reply.Port != 0 {
+				ev["port"] = reply.Port
+			}
+			if reply.Header != nil {
+				ev["summary"] = reply.Header.String()
+			}
+			jsonData(ev, reply.Payload)
+			writeJSON(app.Stdout, ev)
+			return nil
+		}
+		from := reply.From.String()
+		if reply.Port != 0 {
+			from = netip.AddrPortFrom(reply.From, uint16(reply.Port)).String()
+		}
+		fmt.Fprintf(app.Stdout, "reply from %s: %d bytes in %.3f ms: %s\n", from, len(reply.Payload), rtt, showData(reply.Payload, false))
+		if reply.Header != nil {
+			fmt.Fprintf(app.Stdout, "  %s\n", reply.Header)
+		}
+	}
+	return nil
+}
+
+func describe(b []byte) string {
+	d, err := rawsock.ParseIPv4(b)
+	if err != nil {
+		return err.Error()
+	}
+	return d.String()
+}
+
+// ip4ServeCmd is socklab ip4 serve.
+type ip4ServeCmd struct {
+	Proto  string `default:"253" help:"IP protocol to receive: a number 1-254 or a name (default 253, RFC 3692's experimental)."`
+	TTL    int    `default:"64" help:"TTL of the echoed packets."`
+	NoEcho bool   `name:"no-echo" help:"Only print what arrives."`
+	Quiet  bool   `short:"q" help:"Print nothing per packet."`
+	JSON   bool   `name:"json" help:"Print one JSON object per packet (NDJSON)."`
+}
+
+func (c *ip4ServeCmd) Run(app *App) error {
+	proto, err := rawsock.ParseIPProto(c.Proto)
+	if err != nil {
+		return err
+	}
+	w := app.Stdout
+	o := rawsock.IP4ServeOptions{Proto: proto, TTL: c.TTL, NoEcho: c.NoEcho, OnPacket: func(e rawsock.IP4Event) {
+		switch {
+		case c.Quiet:
+		case c.JSON:
+			writeJSON(w, e)
+		case e.Packet == nil:
+			fmt.Fprintf(w, "%d bytes, not a valid IPv4 packet: %s\n", e.Len, e.Err)
+		default:
+			fmt.Fprint(w, e.Summary)
+			if e.Echoed {
+				fmt.Fprintf(w, ", echoed with id %d", e.ReplyID)
+			}
+			if e.Err != "" {
+				fmt.Fprintf(w, ", echo failed: %s", e.Err)
+			}
+			fmt.Fprintln(w)
+		}
+	}}
+	if !c.Quiet && !c.JSON {
+		fmt.Fprintf(app.Stderr, "socklab: receiving protocol %d (%s) on socket(AF_INET, SOCK_RAW, %d)\n", proto, rawsock.IPProtoName(proto), proto)
+	}
+	return rawsock.ServeIP4(app.Ctx, o)
+}
 
 // doctorCmd is socklab doctor.
 type doctorCmd struct {
