@@ -17,12 +17,14 @@ import (
 type udpCmd struct {
 	Serve udpServeCmd `cmd:"" help:"Answer datagrams like the seed's server: [ctime] message."`
 	Send  udpSendCmd  `cmd:"" help:"Send messages and print each reply, like the seed's client."`
+	Bench udpBenchCmd `cmd:"" help:"Measure an echo server: latency (--mode pingpong) or echoes per second (throughput), loss, reordering, jitter."`
 }
 
 // unixCmd is socklab unix.
 type unixCmd struct {
 	Serve unixServeCmd `cmd:"" help:"Answer datagrams on a unix socket: [ctime] message."`
 	Send  unixSendCmd  `cmd:"" help:"Send messages to a unix socket and print each reply."`
+	Bench unixBenchCmd `cmd:"" help:"Measure an echo server on a unix socket: latency, echoes per second, loss, reordering, jitter."`
 }
 
 // serveFlags are the flags every serve command has.
@@ -97,6 +99,7 @@ type socketCmd struct {
 
 	Serve socketServeCmd `cmd:"" help:"Answer datagrams on the socket."`
 	Send  socketSendCmd  `cmd:"" help:"Send messages from the socket and print each reply."`
+	Bench socketBenchCmd `cmd:"" help:"Measure an echo server from the socket: latency, echoes per second, loss, reordering, jitter."`
 }
 
 // AfterApply resolves the triple, or the descriptor of --fd on the action,
