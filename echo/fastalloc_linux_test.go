@@ -1,0 +1,126 @@
+package echo
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/socklab/socklab/families"
+	"golang.org/x/sys/unix"
+)
+
+// connectedClient returns a blocking socket connected to srv: read and write
+// on it allocate nothing, so AllocsPerRun sees the server alone.
+func connectedClient(t *testing.T, srv net.Addr) int {
+	t.Helper()
+	var fd int
+	var sa unix.Sockaddr
+	var err error
+	switch a := srv.(type) {
+	case *net.UDPAddr:
+		if ip4 := a.IP.To4(); ip4 != nil {
+			s := &unix.SockaddrInet4{Port: a.Port}
+			copy(s.Addr[:], ip4)
+			sa = s
+			fd, err = unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		} else {
+			s := &unix.SockaddrInet6{Port: a.Port}
+			copy(s.Addr[:], a.IP.To16())
+			sa = s
+			fd, err = unix.Socket(unix.AF_INET6, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		}
+	case *net.UnixAddr:
+		sa = &unix.SockaddrUnix{Name: a.Name}
+		if fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0); err == nil {
+			err = unix.Bind(fd, &unix.SockaddrUnix{})
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Connect(fd, sa); err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
+// TestBatchAllocs runs the batch hot path (receive a batch, answer it) under
+// testing.AllocsPerRun: 0 allocations per batch of 8 datagrams, for every
+// family and reply.
+func TestBatchAllocs(t *testing.T) {
+	defs := []struct {
+		def  *families.Definition
+		addr string
+	}{
+		{families.UDP4(), "127.0.0.1:0"},
+		{families.UDP6(), "[::1]:0"},
+		{families.Unix(), filepath.Join(t.TempDir(), "a.sock")},
+	}
+	for _, d := range defs {
+		for _, reply := range []Reply{ReplySeed, ReplyEcho, ReplySockperf} {
+			t.Run(d.def.Name+"/"+reply.String(), func(t *testing.T) {
+				c, err := d.def.Open(families.Options{Addr: d.addr})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				s := newFastServer(c, ServerConfig{Reply: reply})
+				if s == nil {
+					t.Fatal("no batch path for", c.Spec())
+				}
+				s.ctx = context.Background()
+				fd := connectedClient(t, c.LocalAddr())
+				msg := make([]byte, 64)
+				if reply == ReplySockperf {
+					AppendSockperfHeader(msg[:0], SockperfHeader{Seq: 1, Flags: SockperfClient | SockperfPongRequest, Length: 64})
+				}
+				buf := make([]byte, 256)
+				const batch = 8
+				allocs := testing.AllocsPerRun(200, func() {
+					for range batch {
+						if err := unix.Sendto(fd, msg, 0, nil); err != nil {
+							t.Fatal(err)
+						}
+					}
+					want := s.st.Datagrams + batch
+					for s.st.Datagrams < want {
+						if err := s.once(); err != nil {
+							t.Fatal(err)
+						}
+					}
+					for range batch {
+						if _, err := unix.Read(fd, buf); err != nil {
+							t.Fatal(err)
+						}
+					}
+				})
+				if allocs != 0 {
+					t.Errorf("%v allocations per batch of %d, want 0", allocs, batch)
+				}
+				if s.st.SendErrors != 0 || s.peers.len() != 1 {
+					t.Errorf("stats %+v, peers %d", s.st, s.peers.len())
+				}
+			})
+		}
+	}
+}
+
+// TestCtimeCacheAllocs: the seed's prefix is formatted without allocating,
+// also when the second changes on every call.
+func TestCtimeCacheAllocs(t *testing.T) {
+	var c ctimeCache
+	tm := time.Date(2026, 11, 24, 19, 8, 0, 0, time.Local)
+	allocs := testing.AllocsPerRun(1000, func() {
+		tm = tm.Add(time.Second)
+		c.prefix(tm)
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per formatting, want 0", allocs)
+	}
+	if got, want := string(c.prefix(tm)), "["+tm.Format(time.ANSIC)+"] "; got != want {
+		t.Errorf("prefix %q, want %q", got, want)
+	}
+}
