@@ -568,3 +568,27 @@ func TestDoctorFileCaps(t *testing.T) {
 		t.Errorf("doctor does not show the file capability:\n%s", out)
 	}
 }
+
+// TestRawExamples builds examples/ping and examples/hdrincl and runs them.
+func TestRawExamples(t *testing.T) {
+	needRaw(t)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		want *regexp.Regexp
+	}{
+		{"ping", regexp.MustCompile(`(?s)64 bytes from 127\.0\.0\.1: icmp_seq=3 ttl=64 .*3 packets transmitted, 3 received, 0% packet loss`)},
+		{"hdrincl", regexp.MustCompile(`(?s)TTL                     42.*\(correct, with the pseudo-header\).*received "built by hand" from 127\.0\.0\.1:40000`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bin := filepath.Join(dir, tc.name)
+			if out, err := exec.Command("go", "build", "-o", bin, "../../examples/"+tc.name).CombinedOutput(); err != nil {
+				t.Fatalf("build: %v\n%s", err, out)
+			}
+			out, err := exec.Command(bin).CombinedOutput()
+			if err != nil || !tc.want.Match(out) {
+				t.Errorf("%s: %v, want %v:\n%s", tc.name, err, tc.want, out)
+			}
+		})
+	}
+}
