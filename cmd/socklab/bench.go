@@ -40,7 +40,8 @@ exit status is 1 when no reply came back at all.
 
 --json prints one object with these fields (counts cover the measured part,
 not the warmup; latencies are round trips in microseconds):
-  mode, io, peer, family, socket, size, inflight, rate, elapsed_s
+  event ("bench"), family, socket, peer, mode, io ("sendmmsg/recvmmsg" or
+  "sendto/recvfrom"), size, inflight, rate, elapsed_s
   sent, received        datagrams sent; replies within --timeout, each once
   lost, lost_pct        sent - received: no reply within --timeout
   late                  replies that came after --timeout (in lost too)

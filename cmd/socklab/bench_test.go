@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/socklab/socklab/echo"
+	"github.com/socklab/socklab/families"
+)
+
+// benchServer runs socklab's echo server in this process until the test
+// ends and returns its address.
+func benchServer(t *testing.T, def *families.Definition, addr string, reply echo.Reply) string {
+	t.Helper()
+	c, err := def.Open(families.Options{Addr: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		echo.Serve(ctx, c, echo.ServerConfig{Reply: reply})
+	}()
+	t.Cleanup(func() { cancel(); <-done; c.Close() })
+	return c.LocalAddr().String()
+}
+
+// benchRun runs socklab in this process with args.
+func benchRun(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// The --json report has every field the help promises, with the values of
+// a clean loopback run.
+func TestBenchJSON(t *testing.T) {
+	addr := benchServer(t, families.UDP4(), "127.0.0.1:0", echo.ReplyEcho)
+	code, out, errs := benchRun(t, "udp4", "bench", addr, "--count", "500", "--inflight", "8", "--size", "100", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v: %q", err, out)
+	}
+	if errs != "" {
+		t.Errorf("--json wrote to stderr (not a terminal): %q", errs)
+	}
+	want := map[string]any{"event": "bench", "family": "udp4", "mode": "throughput", "io": "sendmmsg/recvmmsg", "peer": addr,
+		"socket": "socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP)", "size": 100.0, "inflight": 8.0, "sent": 500.0, "received": 500.0,
+		"lost": 0.0, "lost_pct": 0.0, "reordered": 0.0, "duplicates": 0.0, "late": 0.0, "bad": 0.0, "interrupted": false, "rate": 0.0}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+	for _, k := range []string{"echoes_per_sec", "mbit_per_sec", "jitter_us", "cpu_user_s", "cpu_sys_s", "elapsed_s"} {
+		if _, ok := m[k].(float64); !ok {
+			t.Errorf("%s = %v, want a number", k, m[k])
+		}
+	}
+	if m["echoes_per_sec"].(float64) <= 0 || m["cpu_user_s"].(float64)+m["cpu_sys_s"].(float64) <= 0 {
+		t.Errorf("echoes_per_sec %v, cpu %v+%v: want positive", m["echoes_per_sec"], m["cpu_user_s"], m["cpu_sys_s"])
+	}
+	lat, _ := m["latency_us"].(map[string]any)
+	for _, k := range []string{"min", "p50", "p90", "p99", "p999", "max", "mean"} {
+		if v, _ := lat[k].(float64); v <= 0 {
+			t.Errorf("latency_us.%s = %v, want a positive number", k, lat[k])
+		}
+	}
+	if _, ok := m["samples"].([]any); !ok {
+		t.Errorf("samples = %v, want a list", m["samples"])
+	}
+
+	// Every field a script sees is documented in the help.
+	_, help, _ := benchRun(t, "udp4", "bench", "--help")
+	for k := range m {
+		if !regexp.MustCompile(`\b` + k + `\b`).MatchString(help) {
+			t.Errorf("JSON field %q is not in socklab udp4 bench --help", k)
+		}
+	}
+}
+
+func TestBenchTextReport(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args func(t *testing.T) []string
+	}{
+		{"udp6", func(t *testing.T) []string {
+			if _, err := families.UDP6().Open(families.Options{Addr: "[::1]:0"}); err != nil {
+				t.Skipf("no IPv6 loopback: %v", err)
+			}
+			return []string{"udp6", "bench", benchServer(t, families.UDP6(), "[::1]:0", echo.ReplyEcho)}
+		}},
+		{"unix", func(t *testing.T) []string {
+			p := filepath.Join(t.TempDir(), "s")
+			benchServer(t, families.Unix(), p, echo.ReplySeed)
+			return []string{"unix", "bench", "--path", p}
+		}},
+		{"socket", func(t *testing.T) []string {
+			return []string{"socket", "--family", "inet", "--type", "dgram", "bench", "--to", benchServer(t, families.UDP4(), "127.0.0.1:0", echo.ReplySeed)}
+		}},
+		{"pingpong-plain", func(t *testing.T) []string {
+			return []string{"udp4", "bench", "--mode", "pingpong", "--plain", benchServer(t, families.UDP4(), "127.0.0.1:0", echo.ReplyEcho)}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(tc.args(t), "--count", "300", "--inflight", "8", "--warmup", "0.1")
+			code, out, errs := benchRun(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			for _, want := range []string{"sent        300\n", "received    300\n", "lost        0 (0.000%)\n", "duplicates  0\n", "latency µs  min "} {
+				if !strings.Contains(out, want) {
+					t.Errorf("report lacks %q:\n%s", want, out)
+				}
+			}
+			if !strings.Contains(errs, "300 datagrams") || !strings.Contains(errs, "100ms warmup") {
+				t.Errorf("stderr does not say what it measures: %q", errs)
+			}
+		})
+	}
+}
+
+func TestBenchNoReplies(t *testing.T) {
+	// A socket that is bound and never answers.
+	c, err := families.UDP4().Open(families.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	code, out, errs := benchRun(t, "udp4", "bench", c.LocalAddr().String(), "--count", "5", "--timeout", "0.05", "--json")
+	if code != 1 || !strings.Contains(errs, "no replies to 5 datagrams") || !strings.Contains(errs, "socklab udp4 serve") {
+		t.Errorf("exit %d, stderr %q: want 1 and a hint to start a server", code, errs)
+	}
+	var r echo.BenchReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Sent != 5 || r.Lost != 5 || r.LostPct != 100 {
+		t.Errorf("report %+v (%v): want 5 sent, 5 lost, 100%%", r, err)
+	}
+}
+
+func TestBenchFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--size", "10"}, "--size 10: want at least 36 bytes"},
+		{[]string{"--size", "70000"}, "at most 65507 bytes"},
+		{[]string{"--inflight", "0"}, "--inflight 0"},
+		{[]string{"--duration", "0"}, "--duration 0s"},
+		{[]string{"--duration", "soon"}, `"soon": want seconds`},
+		{[]string{"--timeout=-1"}, "--timeout -1s"},
+		{[]string{"--rate=-5"}, "--rate -5"},
+		{[]string{"--mode", "fast"}, "--mode"},
+	} {
+		args := append([]string{"udp4", "bench", "127.0.0.1:9"}, tc.args...)
+		code, _, errs := benchRun(t, args...)
+		if code == 0 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q; want an error with %q", strings.Join(tc.args, " "), code, errs, tc.want)
+		}
+	}
+}
+
+func TestBenchSeconds(t *testing.T) {
+	for in, want := range map[string]string{"2": "2s", "0.5": "500ms", "1m30s": "1m30s", "200ms": "200ms"} {
+		var d benchSeconds
+		if err := d.UnmarshalText([]byte(in)); err != nil || d.String() != want {
+			t.Errorf("%q: %v, %v; want %s", in, d, err, want)
+		}
+	}
+	var d benchSeconds
+	if err := d.UnmarshalText([]byte("x")); err == nil {
+		t.Error(`"x": no error`)
+	}
+}
