@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -29,12 +30,18 @@ type unixCmd struct {
 
 // serveFlags are the flags every serve command has.
 type serveFlags struct {
-	Reply   string `default:"seed" enum:"seed,echo" help:"How to answer: seed ([ctime] message) or echo (the datagram unchanged)."`
+	Reply   string `default:"seed" enum:"seed,echo,sockperf" help:"How to answer: seed ([ctime] message), echo (the datagram unchanged) or sockperf (sockperf's server protocol, for sockperf ping-pong and under-load)."`
 	Bufsize int    `default:"65536" help:"Receive buffer handed to recvfrom; longer datagrams are truncated, and said so."`
 	Hex     bool   `short:"x" help:"Print data as a hex dump."`
-	Quiet   bool   `short:"q" help:"Print only the summary, not every datagram."`
+	Quiet   bool   `short:"q" help:"Print only the summary and rare events, not every datagram: the fast path (recvmmsg/sendmmsg batches)."`
 	JSON    bool   `name:"json" help:"Print one JSON object per event (NDJSON)."`
 	Fd      int    `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket (Python's fileno)."`
+	Workers int    `default:"1" placeholder:"N" help:"UDP: serve with N sockets bound to the address with SO_REUSEPORT, one goroutine each (the kernel keeps each peer on one)."`
+	Rcvbuf  int    `placeholder:"BYTES" help:"Set SO_RCVBUF (SO_RCVBUFFORCE as root); the kernel doubles it, and clamps it to net.core.rmem_max unless forced."`
+	Sndbuf  int    `placeholder:"BYTES" help:"Set SO_SNDBUF (SO_SNDBUFFORCE as root); the kernel doubles it, and clamps it to net.core.wmem_max unless forced."`
+	Batch   int    `default:"64" placeholder:"N" help:"Datagrams per recvmmsg/sendmmsg call on the fast path."`
+	Plain   bool   `help:"Use one recvmsg and one sendto per datagram even where batches are possible (to compare)."`
+	Verbose bool   `short:"v" help:"Say which I/O path serves and the effective SO_RCVBUF/SO_SNDBUF."`
 }
 
 // sendFlags are the flags every send command has.
@@ -201,17 +208,71 @@ func serve(app *App, addr string, mode os.FileMode, f serveFlags) error {
 	if f.Bufsize <= 0 {
 		return fmt.Errorf("--bufsize %d: want a positive number of bytes", f.Bufsize)
 	}
-	c, err := open(app, addr, f.Fd, mode, func(msg string) { fmt.Fprintln(app.Stderr, "socklab:", msg) })
+	if f.Workers < 1 {
+		return fmt.Errorf("--workers %d: want 1 or more", f.Workers)
+	}
+	if f.Rcvbuf < 0 || f.Sndbuf < 0 || f.Batch < 0 {
+		return fmt.Errorf("--rcvbuf, --sndbuf and --batch want a positive number (0 leaves the default)")
+	}
+	if f.Workers > 1 && f.Fd >= 0 {
+		return fmt.Errorf("--workers %d with --fd %d: one descriptor is one socket; drop one of them", f.Workers, f.Fd)
+	}
+	notify := func(msg string) { fmt.Fprintln(app.Stderr, "socklab:", msg) }
+	var conns []families.Conn
+	if f.Workers > 1 {
+		conns, err = families.OpenReusePort(app.Def, families.Options{Addr: addr, Mode: mode, Notify: notify}, f.Workers)
+	} else {
+		var c families.Conn
+		c, err = open(app, addr, f.Fd, mode, notify)
+		conns = []families.Conn{c}
+	}
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	for _, c := range conns {
+		defer c.Close()
+		if f.Rcvbuf > 0 || f.Sndbuf > 0 {
+			if err := echo.SetBuffers(c, f.Rcvbuf, f.Sndbuf); err != nil {
+				return fmt.Errorf("--rcvbuf/--sndbuf: %w", err)
+			}
+		}
+	}
 	p := &serverPrinter{app: app, flags: f}
-	p.listening(c, reply)
-	cfg := echo.ServerConfig{Reply: reply, Bufsize: f.Bufsize, OnEvent: p.event}
-	st, err := echo.Serve(app.Ctx, c, cfg)
-	p.summary(st)
-	return err
+	p.listening(conns[0], reply)
+	cfg := echo.ServerConfig{Reply: reply, Bufsize: f.Bufsize, OnEvent: p.event, Quiet: f.Quiet, Plain: f.Plain, Batch: f.Batch}
+	if f.Verbose {
+		p.verbose(conns[0], cfg)
+	}
+	if len(conns) == 1 {
+		st, err := echo.Serve(app.Ctx, conns[0], cfg)
+		p.summary(st)
+		return err
+	}
+	// Workers: one Serve per socket; events are printed one at a time.
+	var mu sync.Mutex
+	cfg.OnEvent = func(ev echo.Event) { mu.Lock(); p.event(ev); mu.Unlock() }
+	type result struct {
+		st  echo.Stats
+		err error
+	}
+	results := make(chan result, len(conns))
+	for _, c := range conns {
+		go func() {
+			st, err := echo.Serve(app.Ctx, c, cfg)
+			results <- result{st, err}
+		}()
+	}
+	var total echo.Stats
+	var firstErr error
+	for range conns {
+		r := <-results
+		total.Merge(r.st)
+		if firstErr == nil {
+			firstErr = r.err
+		}
+	}
+	p.summary(total)
+	return firstErr
 }
 
 func send(app *App, to, bind string, msgs []string, f sendFlags) error {
@@ -390,9 +451,45 @@ func (p *serverPrinter) event(ev echo.Event) {
 func (p *serverPrinter) summary(st echo.Stats) {
 	if p.flags.JSON {
 		writeJSON(p.app.Stdout, map[string]any{"event": "summary", "datagrams": st.Datagrams, "bytes": st.Bytes, "peers": st.Peers,
-			"truncated": st.Truncated, "unanswerable": st.Unanswerable, "send_errors": st.SendErrors, "elapsed_s": st.Elapsed.Seconds()})
+			"truncated": st.Truncated, "unanswerable": st.Unanswerable, "send_errors": st.SendErrors, "kernel_drops": st.Drops,
+			"io": st.IO, "elapsed_s": st.Elapsed.Seconds()})
 		return
 	}
 	fmt.Fprintf(p.app.Stdout, "summary: %d datagrams, %d bytes, %d peers, %d truncated, %d unanswerable, %d send errors in %.1fs\n",
 		st.Datagrams, st.Bytes, st.Peers, st.Truncated, st.Unanswerable, st.SendErrors, st.Elapsed.Seconds())
+	if st.Drops > 0 {
+		fmt.Fprintf(p.app.Stdout, "kernel drops: %d datagrams never reached socklab, the receive queue was full (SO_RXQ_OVFL); raise --rcvbuf or --workers\n", st.Drops)
+	}
+	if p.flags.Verbose && st.Elapsed > 0 {
+		fmt.Fprintf(p.app.Stderr, "socklab: %s: %.0f datagrams/s", st.IO, float64(st.Datagrams)/st.Elapsed.Seconds())
+		if st.Batches > 0 {
+			fmt.Fprintf(p.app.Stderr, ", %.1f per recvmmsg", float64(st.Datagrams)/float64(st.Batches))
+		}
+		fmt.Fprintln(p.app.Stderr)
+	}
+}
+
+// verbose says how the server will run: its I/O path and socket buffers.
+func (p *serverPrinter) verbose(c families.Conn, cfg echo.ServerConfig) {
+	w := p.app.Stderr
+	switch {
+	case echo.UsesBatch(c, cfg):
+		fmt.Fprintf(w, "socklab: I/O: %s, up to %d datagrams per call\n", echo.IOBatch, echo.BatchSize(cfg))
+	case cfg.Plain:
+		fmt.Fprintf(w, "socklab: I/O: %s per datagram (--plain)\n", echo.IOPlain)
+	case !cfg.Quiet:
+		fmt.Fprintf(w, "socklab: I/O: %s per datagram, to print each one (--quiet takes the batch path)\n", echo.IOPlain)
+	default:
+		fmt.Fprintf(w, "socklab: I/O: %s per datagram (no batch path for this socket here)\n", echo.IOPlain)
+	}
+	if p.flags.Workers > 1 {
+		fmt.Fprintf(w, "socklab: %d workers: %d sockets with SO_REUSEPORT, one goroutine each\n", p.flags.Workers, p.flags.Workers)
+	}
+	if rcv, snd, err := echo.Buffers(c); err == nil {
+		fmt.Fprintf(w, "socklab: SO_RCVBUF %d, SO_SNDBUF %d bytes (effective: the kernel doubles what is asked", rcv, snd)
+		if p.flags.Rcvbuf > 0 || p.flags.Sndbuf > 0 {
+			fmt.Fprintf(w, "; asked --rcvbuf %d --sndbuf %d", p.flags.Rcvbuf, p.flags.Sndbuf)
+		}
+		fmt.Fprintln(w, ")")
+	}
 }
