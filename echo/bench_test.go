@@ -419,3 +419,93 @@ func FuzzParseBenchReply(f *testing.F) {
 		echo.ParseBenchReply(b, size)
 	})
 }
+
+// selfEcho opens a socket that sends to itself: each datagram is its own
+// reply, so the bench loop runs with no server to wait for.
+func selfEcho(t testing.TB, f benchFamily) (families.Conn, net.Addr) {
+	addr := f.addr(t)
+	if f.def.Spec.Family == families.AF_UNIX {
+		addr = "" // autobind
+	}
+	c, err := f.def.Open(families.Options{Addr: addr})
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, c.LocalAddr()
+}
+
+// The bench loop allocates nothing per datagram: a run of 20000 allocates
+// no more than a run of 2000 (only the report and its buffers).
+func TestBenchAllocs(t *testing.T) {
+	for _, f := range []benchFamily{benchFamilies[0], benchFamilies[2]} {
+		for _, plain := range []bool{false, true} {
+			if plain {
+				// Go's ReadFrom builds an address for every datagram.
+				continue
+			}
+			t.Run(f.def.Name, func(t *testing.T) {
+				c, peer := selfEcho(t, f)
+				allocs := func(n uint64) float64 {
+					return testing.AllocsPerRun(2, func() {
+						r, err := echo.Bench(context.Background(), c, peer, echo.BenchConfig{Count: n, Plain: plain})
+						if err != nil || r.Received != n {
+							t.Fatalf("received %d of %d: %v", r.Received, n, err)
+						}
+					})
+				}
+				small, large := allocs(2000), allocs(20000)
+				if large > small+20 {
+					t.Errorf("a bench of 2000 datagrams allocates %.0f times, of 20000 %.0f: it allocates per datagram", small, large)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkBenchLoop measures the client side of bench, per datagram, on a
+// socket that sends to itself.
+func BenchmarkBenchLoop(b *testing.B) {
+	for _, f := range []benchFamily{benchFamilies[0], benchFamilies[2]} {
+		for _, plain := range []bool{false, true} {
+			name := f.def.Name + "/batch"
+			if plain {
+				name = f.def.Name + "/plain"
+			}
+			b.Run(name, func(b *testing.B) {
+				c, peer := selfEcho(b, f)
+				b.ReportAllocs()
+				b.ResetTimer()
+				r, err := echo.Bench(context.Background(), c, peer, echo.BenchConfig{Count: uint64(b.N), Plain: plain})
+				if err != nil || r.Received != uint64(b.N) {
+					b.Fatalf("received %d of %d: %v", r.Received, b.N, err)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkBenchEcho measures bench against socklab's echo server in this
+// process, per echo.
+func BenchmarkBenchEcho(b *testing.B) {
+	for _, mode := range []echo.BenchMode{echo.BenchThroughput, echo.BenchPingPong} {
+		b.Run(mode.String(), func(b *testing.B) {
+			s, c := openPair(b, benchFamilies[0])
+			serveEcho(b, s, echo.ReplyEcho)
+			b.ReportAllocs()
+			b.ResetTimer()
+			r, err := echo.Bench(context.Background(), c, s.LocalAddr(), echo.BenchConfig{Mode: mode, Count: uint64(b.N)})
+			if err != nil || r.Received != uint64(b.N) {
+				b.Fatalf("received %d of %d: %v", r.Received, b.N, err)
+			}
+		})
+	}
+}
+
+func BenchmarkParseBenchReply(b *testing.B) {
+	reply := []byte("[Tue Nov 24 19:08:00 2026] ~sLb000000000000002a00000000000003e8" + strings.Repeat("x", 28))
+	b.ReportAllocs()
+	for b.Loop() {
+		echo.ParseBenchReply(reply, 64)
+	}
+}
