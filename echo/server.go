@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"time"
@@ -153,6 +154,9 @@ func servePlain(ctx context.Context, c families.Conn, cfg ServerConfig) (Stats, 
 
 	buf := make([]byte, bufsize)
 	out := make([]byte, 0, bufsize+64)
+	// Peers by address: UDP ones by netip.AddrPort, which costs no
+	// allocation, others by their string.
+	udpPeers := map[netip.AddrPort]struct{}{}
 	peers := map[string]struct{}{}
 	silent := map[int]bool{} // senders without an address, told once each, by PID
 	cr, hasCred := c.(families.CredReader)
@@ -191,11 +195,12 @@ func servePlain(ctx context.Context, c families.Conn, cfg ServerConfig) (Stats, 
 			}
 			continue
 		}
-		key := from.String()
-		if _, ok := peers[key]; !ok {
-			peers[key] = struct{}{}
-			st.Peers = len(peers)
+		if ua, ok := from.(*net.UDPAddr); ok {
+			udpPeers[ua.AddrPort()] = struct{}{}
+		} else {
+			peers[from.String()] = struct{}{}
 		}
+		st.Peers = len(udpPeers) + len(peers)
 		if !cfg.Quiet {
 			emit(Event{Kind: EventDatagram, From: from, PID: pid, Data: data, Size: size})
 		}
