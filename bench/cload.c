@@ -39,6 +39,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,11 +195,11 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_storage peer, local;
 	socklen_t peerlen = 0;
-	int family = 0, pingpong = 0, opt;
+	int family = 0, pingpong = 0, busy = 0, opt;
 	long inflight = 64;
 	double duration = 5, timeout = 0.2;
 
-	while ((opt = getopt(argc, argv, "4:6:u:b:n:s:d:t:pk")) != -1) {
+	while ((opt = getopt(argc, argv, "4:6:u:b:n:s:d:t:pkB")) != -1) {
 		switch (opt) {
 		case '4': family = AF_INET; peerlen = parse_inet(AF_INET, optarg, &peer); break;
 		case '6': family = AF_INET6; peerlen = parse_inet(AF_INET6, optarg, &peer); break;
@@ -210,6 +211,7 @@ int main(int argc, char **argv)
 		case 't': timeout = atof(optarg) / 1000; break;
 		case 'p': pingpong = 1; break;
 		case 'k': sockperf = 1; break;
+		case 'B': busy = 1; break;
 		default: usage();
 		}
 	}
@@ -324,7 +326,15 @@ int main(int argc, char **argv)
 			rxiov[k] = (struct iovec){ rxbufs + (size_t)k * RXBUF, RXBUF };
 			rxm[k].msg_hdr = (struct msghdr){ .msg_iov = &rxiov[k], .msg_iovlen = 1 };
 		}
-		int n = recvmmsg(fd, rxm, rxbatch, npending ? MSG_DONTWAIT : MSG_WAITFORONE, NULL);
+		if (npending && !busy) {
+			/* the peer's queue is full: wait until it drains or a reply
+			 * comes in (unix datagram queues hold only
+			 * net.unix.max_dgram_qlen datagrams) */
+			struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+			if (poll(&pfd, 1, 10) < 0 && errno != EINTR)
+				die("poll");
+		}
+		int n = recvmmsg(fd, rxm, rxbatch, npending || busy ? MSG_DONTWAIT : MSG_WAITFORONE, NULL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 			    errno != ECONNREFUSED)
