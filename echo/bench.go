@@ -96,6 +96,11 @@ type BenchConfig struct {
 	// Batch caps the datagrams per sendmmsg/recvmmsg (DefaultBenchBatch
 	// when 0).
 	Batch int
+	// Connect connects c to peer for the batch path: the kernel then sends
+	// without a route lookup per datagram and delivers only the peer's
+	// datagrams. c stays connected afterwards, so set it only for a Conn
+	// that is closed after the bench.
+	Connect bool
 	// OnSample, when set, is called once a second with the last second's
 	// figures, from the bench's goroutine.
 	OnSample func(Sample)
@@ -105,7 +110,7 @@ type BenchConfig struct {
 // (not the warmup); latencies are round trips in microseconds.
 type BenchReport struct {
 	Mode     string  `json:"mode"`
-	IO       string  `json:"io"` // "sendmmsg/recvmmsg" or "sendto/recvfrom"
+	IO       string  `json:"io"` // "sendmmsg/recvmmsg", "sendmmsg/recvmmsg connected" or "sendto/recvfrom"
 	Peer     string  `json:"peer"`
 	Size     int     `json:"size"`
 	Inflight int     `json:"inflight"`
@@ -259,10 +264,19 @@ func newBench(c families.Conn, peer net.Addr, cfg BenchConfig) (*bench, error) {
 	// call anything longer truncated.
 	rxsize := cfg.Size + 1024
 	if !cfg.Plain {
-		b.io = newBatchIO(c, peer, batch, rxsize)
+		b.io = newBatchIO(c, peer, batch, rxsize, cfg.Connect)
 	}
 	if b.io == nil {
 		b.io = &plainIO{c: c, peer: peer, buf: make([]byte, rxsize)}
+	}
+	// Room in the receive buffer for a full window of replies (the kernel
+	// charges about a kilobyte of overhead per datagram), so that the
+	// bench does not drop its own replies. Best effort: the kernel caps it
+	// at net.core.rmem_max.
+	if want := cfg.Inflight * (cfg.Size + 1024); want > 0 {
+		if rcv, _, err := Buffers(c); err == nil && rcv < want {
+			SetBuffers(c, want, 0)
+		}
 	}
 	b.tr.init(cfg.Inflight)
 	return b, nil

@@ -22,15 +22,17 @@ type batchIO struct {
 	peer    unix.RawSockaddrAny
 	peerLen uint32
 
-	txh  []unix.Mmsghdr
-	txv  []unix.Iovec
-	rxh  []unix.Mmsghdr
-	rxv  []unix.Iovec
-	rxb  [][]byte
-	rxn  int
-	ntx  int // datagrams to send in this call
-	done int // the result of the last call
-	err  error
+	txh []unix.Mmsghdr
+	txv []unix.Iovec
+	rxh []unix.Mmsghdr
+	rxv []unix.Iovec
+	rxb [][]byte
+	rxn int
+
+	connected bool
+	ntx       int // datagrams to send in this call
+	done      int // the result of the last call
+	err       error
 
 	// Method values made once: a closure per call would allocate.
 	sendFn, recvFn func(fd uintptr) bool
@@ -38,7 +40,7 @@ type batchIO struct {
 
 // newBatchIO returns a batchIO for c, or nil when c's descriptor or peer's
 // address cannot be used with sendmmsg (the caller takes the plain path).
-func newBatchIO(c families.Conn, peer net.Addr, batch, rxsize int) benchIO {
+func newBatchIO(c families.Conn, peer net.Addr, batch, rxsize int, connect bool) benchIO {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return nil
@@ -72,6 +74,20 @@ func newBatchIO(c families.Conn, peer net.Addr, batch, rxsize int) benchIO {
 		b.rxh[i].Hdr.SetIovlen(1)
 	}
 	b.sendFn, b.recvFn = b.sendmmsg, b.recvmmsg
+	if connect {
+		// A connected socket sends without a route lookup per datagram,
+		// gets UDP early demux on receive, and hears only the peer.
+		var errno syscall.Errno
+		rc.Control(func(fd uintptr) {
+			_, _, errno = unix.Syscall(unix.SYS_CONNECT, fd, uintptr(unsafe.Pointer(&b.peer)), uintptr(b.peerLen))
+		})
+		if errno == 0 {
+			for i := range b.txh {
+				b.txh[i].Hdr.Name, b.txh[i].Hdr.Namelen = nil, 0
+			}
+			b.connected = true
+		}
+	}
 	return b
 }
 
@@ -149,7 +165,12 @@ func htons(p int) uint16 {
 	return v
 }
 
-func (b *batchIO) name() string { return "sendmmsg/recvmmsg" }
+func (b *batchIO) name() string {
+	if b.connected {
+		return "sendmmsg/recvmmsg connected"
+	}
+	return "sendmmsg/recvmmsg"
+}
 
 func (b *batchIO) send(bufs [][]byte) (int, error) {
 	for i, buf := range bufs {

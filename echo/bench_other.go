@@ -10,7 +10,7 @@ import (
 
 // newBatchIO returns nil: sendmmsg/recvmmsg are Linux's, so other systems
 // take the plain path.
-func newBatchIO(c families.Conn, peer net.Addr, batch, rxsize int) benchIO { return nil }
+func newBatchIO(c families.Conn, peer net.Addr, batch, rxsize int, connect bool) benchIO { return nil }
 
 // benchCPUTime is not measured on systems other than Linux.
 func benchCPUTime() benchCPU { return benchCPU{} }

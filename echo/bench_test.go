@@ -112,24 +112,21 @@ func checkClean(t *testing.T, r echo.BenchReport, want uint64) {
 
 func TestBenchLoopback(t *testing.T) {
 	for _, f := range benchFamilies {
-		for _, plain := range []bool{false, true} {
+		for _, io := range []string{"sendmmsg/recvmmsg", "sendmmsg/recvmmsg connected", "sendto/recvfrom"} {
 			for _, mode := range []echo.BenchMode{echo.BenchThroughput, echo.BenchPingPong} {
-				name := f.def.Name + "/" + mode.String()
-				if plain {
-					name += "/plain"
-				}
-				t.Run(name, func(t *testing.T) {
+				t.Run(f.def.Name+"/"+mode.String()+"/"+io, func(t *testing.T) {
 					s, c := openPair(t, f)
 					serveEcho(t, s, echo.ReplyEcho)
 					const n = 2000
-					r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: mode, Count: n, Size: 200, Inflight: 16, Plain: plain})
+					cfg := echo.BenchConfig{Mode: mode, Count: n, Size: 200, Inflight: 16,
+						Plain: io == "sendto/recvfrom", Connect: strings.HasSuffix(io, "connected")}
+					r := runBench(t, c, s.LocalAddr(), cfg)
 					checkClean(t, r, n)
-					wantIO := "sendmmsg/recvmmsg"
-					if plain || runtime.GOOS != "linux" {
-						wantIO = "sendto/recvfrom"
+					if runtime.GOOS != "linux" {
+						io = "sendto/recvfrom"
 					}
-					if r.IO != wantIO {
-						t.Errorf("io %q, want %q", r.IO, wantIO)
+					if r.IO != io {
+						t.Errorf("io %q, want %q", r.IO, io)
 					}
 					if want := float64(r.Received) * 200 * 8 / 1e6 / r.Elapsed; abs(r.MbitPerSec-want) > want*1e-6 {
 						t.Errorf("Mbit/s %v, want received*size*8/elapsed = %v", r.MbitPerSec, want)

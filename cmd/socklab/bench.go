@@ -40,8 +40,9 @@ exit status is 1 when no reply came back at all.
 
 --json prints one object with these fields (counts cover the measured part,
 not the warmup; latencies are round trips in microseconds):
-  event ("bench"), family, socket, peer, mode, io ("sendmmsg/recvmmsg" or
-  "sendto/recvfrom"), size, inflight, rate, elapsed_s
+  event ("bench"), family, socket, peer, mode, io ("sendmmsg/recvmmsg
+  connected", or "sendto/recvfrom" with --plain or where batches do not
+  work), size, inflight, rate, elapsed_s
   sent, received        datagrams sent; replies within --timeout, each once
   lost, lost_pct        sent - received: no reply within --timeout
   late                  replies that came after --timeout (in lost too)
@@ -121,7 +122,8 @@ func (f benchFlags) config() (echo.BenchConfig, error) {
 		return echo.BenchConfig{}, fmt.Errorf("--timeout %v: want a positive duration, e.g. 1s", f.Timeout)
 	}
 	return echo.BenchConfig{Mode: mode, Inflight: f.Inflight, Size: f.Size, Duration: time.Duration(f.Duration), Count: f.Count,
-		Rate: f.Rate, Warmup: time.Duration(f.Warmup), Timeout: time.Duration(f.Timeout), Plain: f.Plain}, nil
+		Rate: f.Rate, Warmup: time.Duration(f.Warmup), Timeout: time.Duration(f.Timeout), Plain: f.Plain,
+		Connect: true}, nil // the socket is ours, and closed after
 }
 
 // errNoReplies is returned, after the report, when nothing came back.

@@ -54,7 +54,7 @@ func TestBenchJSON(t *testing.T) {
 	if errs != "" {
 		t.Errorf("--json wrote to stderr (not a terminal): %q", errs)
 	}
-	want := map[string]any{"event": "bench", "family": "udp4", "mode": "throughput", "io": "sendmmsg/recvmmsg", "peer": addr,
+	want := map[string]any{"event": "bench", "family": "udp4", "mode": "throughput", "io": "sendmmsg/recvmmsg connected", "peer": addr,
 		"socket": "socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP)", "size": 100.0, "inflight": 8.0, "sent": 500.0, "received": 500.0,
 		"lost": 0.0, "lost_pct": 0.0, "reordered": 0.0, "duplicates": 0.0, "late": 0.0, "bad": 0.0, "interrupted": false, "rate": 0.0}
 	for k, v := range want {
