@@ -502,6 +502,25 @@ func TestReplyEchoBinary(t *testing.T) {
 	}
 }
 
+// TestSendShowsBinarySafely pipes bytes that are not text to send: they
+// go out unchanged and the reply is printed quoted, or as a hex dump with -x.
+func TestSendShowsBinarySafely(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "udp4", "serve", "--bind", "127.0.0.1:0", "--reply", "echo")
+	in := "\xff\x00abc\x1b[2J\n"
+	r := socklabWith(t, runOpts{stdin: strings.NewReader(in)}, "udp4", "send", s.addr)
+	mustSucceed(t, r, "udp4 send < binary")
+	if want := "Response: \"\\xff\\x00abc\\x1b[2J\"\n"; r.stdout != want {
+		t.Errorf("stdout %q, want %q", r.stdout, want)
+	}
+	r = socklabWith(t, runOpts{stdin: strings.NewReader(in)}, "udp4", "send", "-x", s.addr)
+	mustSucceed(t, r, "udp4 send -x < binary")
+	if want := "Response: \n00000000  ff 00 61 62 63 1b 5b 32  4a                       |..abc.[2J|\n"; r.stdout != want {
+		t.Errorf("-x: stdout %q, want %q", r.stdout, want)
+	}
+	s.stopServer(os.Interrupt)
+}
+
 func TestZeroLengthDatagram(t *testing.T) {
 	t.Parallel()
 	for _, reply := range []string{"seed", "echo"} {
@@ -878,6 +897,21 @@ func TestFdAdoptSend(t *testing.T) {
 		if l != "Got message from "+c4.LocalAddr().String() {
 			t.Errorf("server says %q, want the adopted socket's address %s", l, c4.LocalAddr())
 		}
+	}
+
+	if haveIPv6() {
+		udp6 := startServer(t, "udp6", "serve", "--bind", "[::1]:0")
+		c6, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c6.Close()
+		r = socklabWith(t, runOpts{files: []*os.File{fileOf(t, c6)}}, "udp6", "send", "--fd", "3", udp6.addr, "v6 fd 3")
+		mustSucceed(t, r, "udp6 send --fd 3")
+		if l := udp6.waitLine(&udp6.stdout, gotFromRE)[1]; l != c6.LocalAddr().String() {
+			t.Errorf("Got message from %s, want the adopted socket %s", l, c6.LocalAddr())
+		}
+		udp6.stopServer(os.Interrupt)
 	}
 
 	cu, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(dir, "c.sock"), Net: "unixgram"})
