@@ -177,9 +177,12 @@ func runBench(app *App, to, bind string, f benchFlags) error {
 		printReport(app, r)
 	}
 	if r.Received == 0 && r.Sent > 0 {
+		hint := "is an echo server running there? start one with socklab " + app.Def.Name + " serve"
+		if r.Bad > 0 {
+			hint = fmt.Sprintf("%d replies came back but not the payload sent: does the server truncate (the seed's reads 1024 bytes)? try a smaller --size", r.Bad)
+		}
 		return &families.Error{Op: "bench", Spec: c.Spec(), Addr: peer.String(),
-			Err:  fmt.Errorf("%w to %d datagrams", errNoReplies, r.Sent),
-			Hint: "is an echo server running there? start one with socklab " + app.Def.Name + " serve"}
+			Err: fmt.Errorf("%w to %d datagrams", errNoReplies, r.Sent), Hint: hint}
 	}
 	return nil
 }

@@ -147,6 +147,26 @@ func TestBenchNoReplies(t *testing.T) {
 	}
 }
 
+// A server that truncates (the seed's reads 1024 bytes) sends back replies
+// that are not the payload: bench says so, and what to do.
+func TestBenchTruncatingServer(t *testing.T) {
+	s, err := families.UDP4().Open(families.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		echo.Serve(ctx, s, echo.ServerConfig{Reply: echo.ReplySeed, Bufsize: 1024})
+	}()
+	defer func() { cancel(); <-done; s.Close() }()
+	code, _, errs := benchRun(t, "udp4", "bench", s.LocalAddr().String(), "--size", "2000", "--count", "4", "--inflight", "4", "--timeout", "0.1")
+	if code != 1 || !strings.Contains(errs, "4 replies came back but not the payload sent") || !strings.Contains(errs, "smaller --size") {
+		t.Errorf("exit %d, stderr %q: want 1 and a hint about truncation", code, errs)
+	}
+}
+
 func TestBenchFlagErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
