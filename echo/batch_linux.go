@@ -32,9 +32,13 @@ const (
 	// ctrlSpace is the control space per datagram: SCM_CREDENTIALS on unix
 	// sockets (32 bytes) and the SO_RXQ_OVFL drop counter (24 bytes).
 	ctrlSpace = 64
-	// stallTimeout is how long a reply may wait for room in a peer's
-	// receive queue (a unix sender that does not read) before it is dropped
-	// and counted as a send error, so one stuck peer cannot stop the server.
+	// stallTimeout is how long a batch's replies may wait for room in a
+	// peer's receive queue (a unix sender that does not read; UDP drops at
+	// the receiver instead) before the reply is dropped and counted as a
+	// send error. The peer is then marked stuck: later replies to it are
+	// tried once and dropped at once while its queue stays full, so one
+	// peer that stopped reading costs the others one wait, not one per
+	// batch.
 	stallTimeout = time.Second
 	// sizeofSockaddrAny is the room for any sender address.
 	sizeofSockaddrAny = unix.SizeofSockaddrAny
@@ -49,6 +53,8 @@ type fastServer struct {
 	emit    func(Event)
 	now     func() time.Time
 	bufsize int
+	laddr   net.Addr // for errors; may be nil
+	network string   // Go network of sender addresses, for events
 
 	rx    []unix.Mmsghdr // one per slot, for recvmmsg
 	tx    []unix.Mmsghdr // the replies of one batch, for sendmmsg
@@ -62,6 +68,7 @@ type fastServer struct {
 	ct      ctimeCache
 	peers   *peerSet
 	silent  map[int]bool // senders with no address, told once each, by PID
+	stuck   map[peerKey]struct{}
 	st      Stats
 	drops0  uint32 // the socket's drop counter when serving started
 	dropsAt uint32 // the counter as the last SO_RXQ_OVFL message said
@@ -129,7 +136,7 @@ func newFastServer(c families.Conn, cfg ServerConfig) *fastServer {
 		names: make([]unix.RawSockaddrAny, n),
 		ctrl:  make([]byte, n*ctrlSpace),
 		bufs:  make([]byte, n*bufsize),
-		peers: newPeerSet(), silent: map[int]bool{},
+		peers: newPeerSet(), silent: map[int]bool{}, stuck: map[peerKey]struct{}{},
 	}
 	if s.emit == nil {
 		s.emit = func(Event) {}
@@ -146,6 +153,13 @@ func newFastServer(c families.Conn, cfg ServerConfig) *fastServer {
 		h.Iov = &s.rxiov[i]
 		h.Iovlen = 1
 		h.Control = &s.ctrl[i*ctrlSpace]
+	}
+	s.laddr = c.LocalAddr()
+	s.network = "udp"
+	if s.laddr != nil {
+		s.network = s.laddr.Network()
+	} else if c.Spec().Family == families.AF_UNIX {
+		s.network = "unixgram"
 	}
 	s.recvFn = s.recv
 	s.sendFn = s.send
@@ -223,12 +237,17 @@ func (s *fastServer) send(fd uintptr) bool {
 			unix.MSG_DONTWAIT, 0, 0)
 		switch e {
 		case 0:
+			if len(s.stuck) > 0 {
+				for k := s.txOff; k < s.txOff+int(r); k++ {
+					delete(s.stuck, s.keyOf(s.txOf[k]))
+				}
+			}
 			s.txOff += int(r)
 			return true
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN:
-			if s.stalled {
+			if s.stalled && !s.isStuck(s.txOff) {
 				return false
 			}
 		}
@@ -250,7 +269,7 @@ func (s *fastServer) once() error {
 		return err
 	}
 	if s.errno != 0 {
-		return &net.OpError{Op: "read", Net: s.c.LocalAddr().Network(), Source: s.c.LocalAddr(), Err: os.NewSyscallError("recvmmsg", s.errno)}
+		return &net.OpError{Op: "read", Net: s.network, Source: s.laddr, Err: os.NewSyscallError("recvmmsg", s.errno)}
 	}
 	got := s.got
 	s.st.Batches++
@@ -330,9 +349,16 @@ func (s *fastServer) flush(k int) error {
 		err := s.rc.Write(s.sendFn)
 		switch {
 		case err != nil && errors.Is(err, os.ErrDeadlineExceeded) && s.ctx.Err() == nil && s.stalled:
-			s.sendFailed(fmt.Errorf("reply dropped: the peer's receive queue stayed full for %v", stallTimeout))
+			s.stuck[s.keyOf(s.txOf[s.txOff])] = struct{}{}
+			s.sendFailed(fmt.Errorf("reply dropped: the peer's receive queue stayed full for %v (is it reading?)", stallTimeout))
+			// The expired deadline would fail the next reply before it is
+			// tried: clear it, and give another full peer its own wait.
+			s.stalled = false
+			s.c.SetWriteDeadline(time.Time{})
 		case err != nil:
 			return err
+		case s.errno == unix.EAGAIN && s.isStuck(s.txOff):
+			s.sendFailed(errors.New("reply dropped: the peer's receive queue is still full"))
 		case s.errno == unix.EAGAIN:
 			// Wait for room, but not forever: a peer that stopped reading
 			// must not stop the server.
@@ -343,6 +369,24 @@ func (s *fastServer) flush(k int) error {
 		}
 	}
 	return nil
+}
+
+// keyOf is slot i's sender as a map key.
+func (s *fastServer) keyOf(i int) peerKey {
+	var k peerKey
+	n := min(int(s.rx[i].Hdr.Namelen), len(k.b))
+	k.n = uint8(n)
+	copy(k.b[:], unsafe.Slice((*byte)(unsafe.Pointer(&s.names[i])), n))
+	return k
+}
+
+// isStuck reports whether reply tx[k] goes to a peer marked stuck.
+func (s *fastServer) isStuck(k int) bool {
+	if len(s.stuck) == 0 {
+		return false
+	}
+	_, ok := s.stuck[s.keyOf(s.txOf[k])]
+	return ok
 }
 
 // sendFailed counts and reports the failure of reply tx[txOff] and skips it.
@@ -429,5 +473,5 @@ func (s *fastServer) addr(i int) net.Addr {
 	default:
 		return nil
 	}
-	return families.SockaddrToAddr(sa, s.c.LocalAddr().Network())
+	return families.SockaddrToAddr(sa, s.network)
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -399,6 +401,74 @@ func BenchmarkServe(b *testing.B) {
 				b.StopTimer()
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "echoes/s")
 			})
+		}
+	}
+}
+
+// TestBatchStuckUnixPeer: a unix peer that never reads fills its receive
+// queue (net.unix.max_dgram_qlen datagrams); the next reply to it waits at
+// most a second, is dropped and counted, and other peers are served.
+func TestBatchStuckUnixPeer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the one-second stall")
+	}
+	qlen := 10
+	if b, err := os.ReadFile("/proc/sys/net/unix/max_dgram_qlen"); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			qlen = n
+		}
+	}
+	if qlen > 1000 {
+		t.Skipf("net.unix.max_dgram_qlen is %d: too many datagrams to fill", qlen)
+	}
+	path := filepath.Join(t.TempDir(), "s.sock")
+	addr, events, stop := startServer(t, families.Unix(), path, echo.ServerConfig{Quiet: true, Reply: echo.ReplyEcho})
+	// Not connected to the server: the queue limit does not apply to
+	// datagrams from a socket's own connected peer.
+	stuck, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(stuck)
+	if err := unix.Bind(stuck, &unix.SockaddrUnix{}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < qlen+2; i++ {
+		if err := unix.Sendto(stuck, []byte("never read"), 0, &unix.SockaddrUnix{Name: path}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	other := rawClient(t, addr)
+	tv := unix.NsecToTimeval((10 * time.Second).Nanoseconds())
+	unix.SetsockoptTimeval(other, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	buf := make([]byte, 100)
+	if got := exchange(t, other, []byte("other"), buf); string(got) != "other" {
+		t.Fatalf("other peer got %q", got)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("other peer waited %v, want about the one-second stall", d)
+	}
+	// Now marked stuck, the peer costs the others no more waiting.
+	for i := 0; i < 3; i++ {
+		if err := unix.Sendto(stuck, []byte("still not read"), 0, &unix.SockaddrUnix{Name: path}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start = time.Now()
+	if got := exchange(t, other, []byte("again"), buf); string(got) != "again" {
+		t.Fatalf("other peer got %q", got)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("other peer waited %v behind a peer already marked stuck", d)
+	}
+	st := stop()
+	if st.SendErrors != 4 {
+		t.Errorf("%d send errors, want 4: the reply that found the queue full and the 3 after it", st.SendErrors)
+	}
+	for _, ev := range events() {
+		if ev.Kind == echo.EventSendError {
+			t.Logf("%v: %v", ev.From, ev.Err)
 		}
 	}
 }
