@@ -1,6 +1,7 @@
 package echo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -184,7 +185,7 @@ type benchIO interface {
 	name() string
 }
 
-// errBenchSend marks send errors that mean no server is there.
+// benchNoServer reports a send error that means no server is there.
 func benchNoServer(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT)
 }
@@ -282,13 +283,15 @@ func newBench(c families.Conn, peer net.Addr, cfg BenchConfig) (*bench, error) {
 	return b, nil
 }
 
-// fill writes the header of datagram seq, sent at ns, into buf.
+// fillHeader writes the header of datagram seq, sent at ns, into buf.
 func fillHeader(buf []byte, seq uint64, ns int64) {
 	putHex(buf[len(BenchMagic):], seq)
 	putHex(buf[len(BenchMagic)+16:], uint64(ns))
 }
 
 const hexDigits = "0123456789abcdef"
+
+var benchMagic = []byte(BenchMagic)
 
 func putHex(b []byte, v uint64) {
 	_ = b[15]
@@ -319,7 +322,7 @@ func getHex(b []byte) (uint64, bool) {
 // datagram's sequence number and send time. ok is false when there is no
 // header, or when the echoed datagram, from the header on, is not size bytes.
 func ParseBenchReply(reply []byte, size int) (seq uint64, sentNs int64, ok bool) {
-	i := indexMagic(reply)
+	i := bytes.Index(reply, benchMagic)
 	if i < 0 || len(reply)-i != size || size < BenchHeaderLen {
 		return 0, 0, false
 	}
@@ -327,17 +330,6 @@ func ParseBenchReply(reply []byte, size int) (seq uint64, sentNs int64, ok bool)
 	seq, ok1 := getHex(h[len(BenchMagic):])
 	ts, ok2 := getHex(h[len(BenchMagic)+16:])
 	return seq, int64(ts), ok1 && ok2
-}
-
-func indexMagic(b []byte) int {
-	// bytes.Index would do; this avoids importing bytes for one call and
-	// is as fast for a magic that is almost always at offset 0.
-	for i := 0; i+len(BenchMagic) <= len(b); i++ {
-		if b[i] == BenchMagic[0] && string(b[i:i+len(BenchMagic)]) == BenchMagic {
-			return i
-		}
-	}
-	return -1
 }
 
 func (b *bench) now() int64 { return int64(time.Since(b.base)) }
@@ -365,7 +357,7 @@ func (b *bench) run(ctx context.Context) (BenchReport, error) {
 	interval := 1 / cfg.Rate * 1e9
 	nextTick := int64(time.Second)
 	var tick benchCounters
-	var cpu0 benchCPU = benchCPUTime()
+	cpu0 := benchCPUTime()
 	stopping, interrupted := false, false
 	drainEnd := int64(0)
 	stopAt := int64(0) // when the measured phase ended
