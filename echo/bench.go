@@ -430,7 +430,9 @@ func (b *bench) run(ctx context.Context) (BenchReport, error) {
 					if !benchNoServer(err) || !everReceived {
 						return r, b.sendError(err)
 					}
-					n = 1 // the server went away: this datagram is lost
+					// The server went away: the datagram that failed
+					// counts as sent, and lost.
+					n = min(n+1, k)
 				}
 				for range n {
 					b.tr.sent(now)
