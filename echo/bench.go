@@ -426,16 +426,23 @@ func (b *bench) run(ctx context.Context) (BenchReport, error) {
 					fillHeader(b.tx[i], b.tr.next+uint64(i), now)
 				}
 				n, err := b.io.send(b.tx[:k])
+				failed := 0
 				if err != nil {
 					if !benchNoServer(err) || !everReceived {
 						return r, b.sendError(err)
 					}
 					// The server went away: the datagram that failed
-					// counts as sent, and lost.
-					n = min(n+1, k)
+					// counts as sent, and lost at once, so that the
+					// pace goes on; wait a moment before the next.
+					failed = 1
+					retrySend = now + int64(time.Millisecond)
 				}
 				for range n {
 					b.tr.sent(now)
+				}
+				if failed > 0 {
+					b.tr.sentLost(now)
+					n++
 				}
 				if !warming {
 					measuredSent += uint64(n)
@@ -443,7 +450,7 @@ func (b *bench) run(ctx context.Context) (BenchReport, error) {
 				}
 				paced += uint64(n)
 				want -= n
-				if n < k {
+				if n < k || failed > 0 {
 					// The socket would block (a unix peer's queue is
 					// full): read replies, try again in a moment.
 					retrySend = now + int64(time.Millisecond)

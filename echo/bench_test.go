@@ -506,3 +506,20 @@ func BenchmarkParseBenchReply(b *testing.B) {
 		echo.ParseBenchReply(reply, 64)
 	}
 }
+
+// A unix server that goes away mid-run: sends fail with ECONNREFUSED from
+// then on, and bench counts those datagrams lost instead of stopping.
+func TestBenchServerGoesAway(t *testing.T) {
+	s, c := openPair(t, benchFamilies[2])
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		echo.Serve(ctx, s, echo.ServerConfig{Reply: echo.ReplyEcho})
+	}()
+	time.AfterFunc(300*time.Millisecond, func() { cancel(); <-done; s.Close() })
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Duration: 600 * time.Millisecond, Rate: 1000, Inflight: 4, Timeout: 50 * time.Millisecond})
+	if r.Received < 250 || r.Received > 350 || r.Lost < 250 || r.Lost > 350 || r.Sent != r.Received+r.Lost {
+		t.Errorf("sent %d received %d lost %d: want about 300 each side of the server leaving at 300ms", r.Sent, r.Received, r.Lost)
+	}
+}

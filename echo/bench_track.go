@@ -68,6 +68,17 @@ func (t *benchTracker) sent(now int64) {
 	t.inflight++
 }
 
+// sentLost records that the next sequence could not be sent: it counts as
+// sent and lost, and takes no place in the window.
+func (t *benchTracker) sentLost(now int64) {
+	t.sent(now)
+	t.state[(t.next-1)&t.mask] = stExpired
+	t.inflight--
+	if t.next-1 >= t.first {
+		t.expired++
+	}
+}
+
 func (t *benchTracker) grow() {
 	n := 2 * len(t.state)
 	state, sentAt, mask := make([]uint8, n), make([]int64, n), uint64(n-1)
