@@ -472,3 +472,66 @@ func TestBatchStuckUnixPeer(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkersReusePort serves one address with four SO_REUSEPORT sockets
+// (families.OpenReusePort), one Serve each, as --workers does: every client
+// is answered, and the merged Stats count every datagram and peer.
+func TestWorkersReusePort(t *testing.T) {
+	for _, f := range fastFamilies[:2] {
+		t.Run(f.name, func(t *testing.T) {
+			conns, err := families.OpenReusePort(f.def, families.Options{Addr: f.addr(t)}, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			port := conns[0].LocalAddr().(*net.UDPAddr).Port
+			for _, c := range conns {
+				defer c.Close()
+				if p := c.LocalAddr().(*net.UDPAddr).Port; p != port || c.Spec() != f.def.Spec {
+					t.Fatalf("worker socket %v %v, want port %d and %v", c.LocalAddr(), c.Spec(), port, f.def.Spec)
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			results := make(chan echo.Stats, len(conns))
+			for _, c := range conns {
+				go func() {
+					st, err := echo.Serve(ctx, c, echo.ServerConfig{Reply: echo.ReplyEcho})
+					if err != nil {
+						t.Error(err)
+					}
+					results <- st
+				}()
+			}
+			const clients = 16
+			buf := make([]byte, 100)
+			for i := 0; i < clients; i++ {
+				fd := rawClient(t, conns[0].LocalAddr())
+				msg := []byte(fmt.Sprintf("client %d", i))
+				for j := 0; j < 2; j++ {
+					if got := exchange(t, fd, msg, buf); string(got) != string(msg) {
+						t.Fatalf("client %d got %q", i, got)
+					}
+				}
+			}
+			cancel()
+			var total echo.Stats
+			busy := 0
+			for range conns {
+				st := <-results
+				if st.Datagrams > 0 {
+					busy++
+				}
+				total.Merge(st)
+			}
+			if total.Datagrams != 2*clients || total.Peers != clients {
+				t.Errorf("merged stats %+v, want %d datagrams from %d peers", total, 2*clients, clients)
+			}
+			t.Logf("%d clients spread over %d of %d workers", clients, busy, len(conns))
+			if busy < 2 {
+				t.Errorf("only %d worker served: SO_REUSEPORT spread nothing", busy)
+			}
+		})
+	}
+	if _, err := families.OpenReusePort(families.Unix(), families.Options{}, 2); err == nil {
+		t.Error("OpenReusePort on unix sockets did not fail")
+	}
+}
