@@ -5,6 +5,7 @@
 #   bash bench/compare.sh                  # full run, a few minutes
 #   DURATION=2 bash bench/compare.sh       # seconds per measurement (default 5)
 #   FAMILIES="udp4" SIZES="64" bash bench/compare.sh
+#   RT=1 bash bench/compare.sh             # SCHED_FIFO for servers and clients
 #
 # Servers: socklab serve, the C reference server (bench/cecho.c), sockperf
 # server (3.7: udp4 only), socat (udp4/udp6/unix) and the seed's Python server
@@ -82,6 +83,11 @@ SOCKLAB=$OUT/socklab
 SRV=() CLI=()
 if (($(nproc) >= 2)); then
 	SRV=(taskset -c 0) CLI=(taskset -c 1)
+fi
+# RT=1: run servers and clients SCHED_FIFO (chrt -f 1), to shield them from
+# other work on a shared machine (at that work's expense)
+if [[ ${RT:-0} == 1 ]]; then
+	SRV=(chrt -f 1 "${SRV[@]}") CLI=(chrt -f 1 "${CLI[@]}")
 fi
 
 # --- helpers --------------------------------------------------------------------
@@ -291,7 +297,7 @@ echo "# socklab echo server comparison"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- machine: $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), Linux $(uname -r)"
-echo "- pinning: $( ((${#SRV[@]})) && echo 'server on CPU 0, client on CPU 1 (taskset)' || echo none)"
+echo "- pinning: $( (($(nproc) >= 2)) && echo 'server on CPU 0, client on CPU 1 (taskset)' || echo none)$([[ ${RT:-0} == 1 ]] && echo ', SCHED_FIFO (RT=1)')"
 echo "- ${DURATION} s per measurement, $INFLIGHT datagrams in flight for throughput; net.unix.max_dgram_qlen=$(cat /proc/sys/net/unix/max_dgram_qlen 2>/dev/null || echo '?')"
 echo "- socklab: ${SOCKLAB_ERR:-built from $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')}"
 echo "- load average at start: $LOAD0"
