@@ -77,14 +77,32 @@ func rawClient(t testing.TB, srv net.Addr) int {
 // exchange sends msg as one datagram (zero-length too) and returns the reply.
 func exchange(t testing.TB, fd int, msg []byte, buf []byte) []byte {
 	t.Helper()
-	if err := unix.Sendto(fd, msg, 0, nil); err != nil {
+	if err := send(fd, msg); err != nil {
 		t.Fatalf("send %d bytes: %v", len(msg), err)
 	}
-	n, err := unix.Read(fd, buf)
+	n, err := read(fd, buf)
 	if err != nil {
 		t.Fatalf("reply to %d bytes: %v", len(msg), err)
 	}
 	return buf[:n]
+}
+
+// send and read retry on EINTR: with SO_RCVTIMEO set, the runtime's
+// preemption signal interrupts a blocking socket call without restarting it.
+func send(fd int, msg []byte) error {
+	for {
+		if err := unix.Sendto(fd, msg, 0, nil); err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+func read(fd int, buf []byte) (int, error) {
+	for {
+		if n, err := unix.Read(fd, buf); err != unix.EINTR {
+			return n, err
+		}
+	}
 }
 
 // TestBatchEcho runs the batch path (Quiet, so no per-datagram event) on
@@ -323,7 +341,7 @@ func TestBatchDrops(t *testing.T) {
 	// An answer shows Serve is running, its drop counter's start read.
 	exchange(t, fd, msg, make([]byte, 2000))
 	for i := 0; i < sent; i++ {
-		if err := unix.Sendto(fd, msg, 0, nil); err != nil {
+		if err := send(fd, msg); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -388,12 +406,12 @@ func BenchmarkServe(b *testing.B) {
 				for i := 0; i < b.N; i += window {
 					w := min(window, b.N-i)
 					for j := 0; j < w; j++ {
-						if err := unix.Sendto(fd, msg, 0, nil); err != nil {
+						if err := send(fd, msg); err != nil {
 							b.Fatal(err)
 						}
 					}
 					for j := 0; j < w; j++ {
-						if _, err := unix.Read(fd, buf); err != nil {
+						if _, err := read(fd, buf); err != nil {
 							b.Fatal(err)
 						}
 					}

@@ -81,8 +81,13 @@ func TestBatchAllocs(t *testing.T) {
 				const batch = 8
 				allocs := testing.AllocsPerRun(200, func() {
 					for range batch {
-						if err := unix.Sendto(fd, msg, 0, nil); err != nil {
-							t.Fatal(err)
+						for {
+							if err := unix.Sendto(fd, msg, 0, nil); err != unix.EINTR {
+								if err != nil {
+									t.Fatal(err)
+								}
+								break
+							}
 						}
 					}
 					want := s.st.Datagrams + batch
@@ -92,8 +97,13 @@ func TestBatchAllocs(t *testing.T) {
 						}
 					}
 					for range batch {
-						if _, err := unix.Read(fd, buf); err != nil {
-							t.Fatal(err)
+						for {
+							if _, err := unix.Read(fd, buf); err != unix.EINTR {
+								if err != nil {
+									t.Fatal(err)
+								}
+								break
+							}
 						}
 					}
 				})
