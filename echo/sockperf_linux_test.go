@@ -49,7 +49,7 @@ func TestSockperfInterop(t *testing.T) {
 				port := strconv.Itoa(c.LocalAddr().(*net.UDPAddr).Port)
 				args := []string{mode, "-i", "127.0.0.1", "-p", port, "-t", "1", "-m", "64"}
 				if mode == "under-load" {
-					args = append(args, "--mps", "20000")
+					args = append(args, "--mps", "5000") // interop, not load: the machine may be busy
 				}
 				cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer ccancel()
