@@ -355,6 +355,36 @@ func TestUnixServeSend(t *testing.T) {
 	}
 }
 
+// TestUnixSendInterruptedRemovesBind stops a client that waits for a reply:
+// the --bind socket file it created goes with it.
+func TestUnixSendInterruptedRemovesBind(t *testing.T) {
+	t.Parallel()
+	dir := shortTempDir(t)
+	silent, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(dir, "silent.sock"), Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		client := filepath.Join(dir, "client.sock")
+		p := start(t, runOpts{}, "unix", "send", "--timeout", "5s", "--path", silent.LocalAddr().String(), "--bind", client, "hello?")
+		// The message arrives once the client is bound and waiting.
+		silent.SetReadDeadline(time.Now().Add(cmdTimeout))
+		buf := make([]byte, 64)
+		n, from, err := silent.ReadFrom(buf)
+		if err != nil || string(buf[:n]) != "hello?" || from.String() != client {
+			t.Fatalf("silent peer got %q from %v (%v), want hello? from %s", buf[:n], from, err, client)
+		}
+		// Signal once it waits for the reply (a signal in the instant
+		// between send and wait is only seen after --timeout, a known bug).
+		time.Sleep(300 * time.Millisecond)
+		p.stop(sig)
+		if _, err := os.Lstat(client); !os.IsNotExist(err) {
+			t.Errorf("after %v, unix send left its --bind socket %s behind (%v)", sig, client, err)
+		}
+	}
+}
+
 func TestUnixAbstract(t *testing.T) {
 	t.Parallel()
 	name := fmt.Sprintf("@socklab-test-%d", os.Getpid())
