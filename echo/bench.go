@@ -279,7 +279,7 @@ func newBench(c families.Conn, peer net.Addr, cfg BenchConfig) (*bench, error) {
 			SetBuffers(c, want, 0)
 		}
 	}
-	b.tr.init(cfg.Inflight)
+	b.tr.init(cfg.Inflight, int64(cfg.Timeout))
 	return b, nil
 }
 
@@ -355,7 +355,10 @@ func (b *bench) run(ctx context.Context) (BenchReport, error) {
 	paceFrom := int64(0)      // the pacing schedule's origin
 	paced := uint64(0)        // datagrams sent on that schedule
 	interval := 1 / cfg.Rate * 1e9
-	nextTick := int64(time.Second)
+	nextTick := int64(time.Second) // when the next per-second sample is due
+	if warming {
+		nextTick = math.MaxInt64
+	}
 	var tick benchCounters
 	cpu0 := benchCPUTime()
 	stopping, interrupted := false, false
@@ -393,6 +396,18 @@ func (b *bench) run(ctx context.Context) (BenchReport, error) {
 				end = now + int64(cfg.Duration)
 			}
 			cpu0 = benchCPUTime()
+		}
+		if now >= nextTick && !warming && !stopping {
+			s := b.sample(tick, nextTick-start, int64(time.Second))
+			r.Samples = append(r.Samples, s)
+			if cfg.OnSample != nil {
+				cfg.OnSample(s)
+			}
+			b.ihist.Reset()
+			tick = benchCounters{}
+			for nextTick <= now {
+				nextTick += int64(time.Second)
+			}
 		}
 		if !stopping && !warming && (now >= end || cfg.Count > 0 && measuredSent >= cfg.Count) {
 			stopping = true
@@ -460,10 +475,11 @@ func (b *bench) run(ctx context.Context) (BenchReport, error) {
 		}
 
 		// Wait for replies until the next thing to do.
-		wake := nextTick
+		wake := int64(math.MaxInt64)
 		if stopping {
-			wake = min(wake, drainEnd)
+			wake = drainEnd
 		} else {
+			wake = min(wake, nextTick)
 			wake = min(wake, end)
 			if b.tr.inflight < cfg.Inflight {
 				if retrySend > now {
@@ -508,21 +524,6 @@ func (b *bench) run(ctx context.Context) (BenchReport, error) {
 				b.ihist.RecordValue(rtt)
 				tick.received++
 			}
-		}
-		if !warming && now >= nextTick && start < nextTick {
-			s := b.sample(tick, nextTick-start, int64(time.Second))
-			r.Samples = append(r.Samples, s)
-			if cfg.OnSample != nil {
-				cfg.OnSample(s)
-			}
-			b.ihist.Reset()
-			tick = benchCounters{}
-			nextTick += int64(time.Second)
-			for nextTick <= now {
-				nextTick += int64(time.Second)
-			}
-		} else if warming && now >= nextTick {
-			nextTick += int64(time.Second)
 		}
 	}
 	cpu := benchCPUTime().sub(cpu0)

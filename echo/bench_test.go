@@ -167,20 +167,26 @@ func TestBenchDuration(t *testing.T) {
 	if r.Elapsed < 2.09 || r.Elapsed > 2.2 {
 		t.Errorf("elapsed %.3fs, want the 2.1s of --duration", r.Elapsed)
 	}
-	// Paced at 2000/s for 2.1s: about 4200 datagrams, none from the warmup.
-	if r.Sent < 4000 || r.Sent > 4300 || r.Lost != 0 {
-		t.Errorf("sent %d lost %d at --rate 2000 for 2.1s: want about 4200, none lost", r.Sent, r.Lost)
+	// Paced at 2000/s for 2.1s: at most 4201 datagrams, none from the
+	// warmup; fewer only when this machine is too busy to keep up.
+	if r.Sent > 4201 || r.Sent < 3000 || r.Lost != 0 {
+		t.Errorf("sent %d lost %d at --rate 2000 for 2.1s: want about 4200 (never more), none lost", r.Sent, r.Lost)
 	}
-	if r.EchoesPerSec < 1900 || r.EchoesPerSec > 2100 {
+	if r.EchoesPerSec > 2001 || r.EchoesPerSec < 1400 {
 		t.Errorf("echoes/s %.0f at --rate 2000", r.EchoesPerSec)
 	}
 	if len(samples) != 2 || len(r.Samples) != 2 {
 		t.Fatalf("got %d samples (%d in the report) in 2.1s, want 2: %+v", len(samples), len(r.Samples), samples)
 	}
+	var sent uint64
 	for i, s := range samples {
-		if s.T != float64(i+1) || s.Sent < 1900 || s.Sent > 2100 || s.Received < 1900 || s.P50Us <= 0 || s.MaxUs < s.P99Us {
-			t.Errorf("sample %d: %+v, want t=%d, about 2000 sent and received, latencies", i, s, i+1)
+		if s.T != float64(i+1) || s.Sent == 0 || s.Received == 0 || s.P50Us <= 0 || s.MaxUs < s.P99Us || s.EchoesPerSec != float64(s.Received) {
+			t.Errorf("sample %d: %+v, want t=%d, datagrams sent and received, latencies", i, s, i+1)
 		}
+		sent += s.Sent
+	}
+	if sent > 4001 || sent > r.Sent {
+		t.Errorf("samples add up to %d sent, more than 2s at 2000/s or the %d of the whole run", sent, r.Sent)
 	}
 }
 
@@ -197,12 +203,19 @@ func TestBenchLoss(t *testing.T) {
 				return [][]byte{d}
 			})
 			start := time.Now()
-			r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 1000, Inflight: 32, Timeout: 50 * time.Millisecond})
-			if r.Sent != 1000 || r.Lost != 100 || r.LostPct != 10 || r.Received != 900 {
-				t.Errorf("sent %d received %d lost %d (%.2f%%), want 1000, 900, 100 (10%%)", r.Sent, r.Received, r.Lost, r.LostPct)
+			r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 1000, Inflight: 64, Timeout: 200 * time.Millisecond})
+			// On a loaded machine a reply may come after --timeout: it
+			// is lost then too, and late. Either way the 100 the server
+			// dropped are lost, and the 900 it answered came back.
+			if r.Sent != 1000 || r.Lost-r.Late != 100 || r.Received+r.Late != 900 {
+				t.Errorf("sent %d received %d lost %d (%.2f%%) late %d, want 1000 sent, 100 lost and 900 received (or late)",
+					r.Sent, r.Received, r.Lost, r.LostPct, r.Late)
 			}
-			if r.Late != 0 || r.Duplicates != 0 || r.Bad != 0 {
-				t.Errorf("late %d duplicates %d bad %d, want 0", r.Late, r.Duplicates, r.Bad)
+			if r.Late == 0 && r.LostPct != 10 {
+				t.Errorf("lost %.3f%%, want 10%%", r.LostPct)
+			}
+			if r.Duplicates != 0 || r.Bad != 0 {
+				t.Errorf("duplicates %d bad %d, want 0", r.Duplicates, r.Bad)
 			}
 			if took := time.Since(start); took > 5*time.Second {
 				t.Errorf("took %v: lost datagrams stall the window", took)
@@ -263,17 +276,17 @@ func TestBenchDuplicates(t *testing.T) {
 func TestBenchLate(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
 	serveWith(t, s, func(i int, d []byte) [][]byte {
-		if i%10 == 0 && i < 80 {
-			go func() { time.Sleep(40 * time.Millisecond); s.WriteTo(d, c.LocalAddr()) }()
+		if i%10 == 0 && i < 40 {
+			go func() { time.Sleep(150 * time.Millisecond); s.WriteTo(d, c.LocalAddr()) }()
 			return nil
 		}
 		return [][]byte{d}
 	})
 	// Paced, so that the bench is still running when the last late reply
-	// comes, 40ms after datagram 70.
-	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: echo.BenchPingPong, Count: 100, Rate: 200, Timeout: 30 * time.Millisecond})
-	if r.Sent != 100 || r.Lost != 8 || r.Late != 8 || r.Received != 92 {
-		t.Errorf("sent %d received %d lost %d late %d, want 100, 92, 8, 8", r.Sent, r.Received, r.Lost, r.Late)
+	// comes, 150ms after datagram 30.
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: echo.BenchPingPong, Count: 50, Rate: 100, Timeout: 100 * time.Millisecond})
+	if r.Sent != 50 || r.Lost != 4 || r.Late != 4 || r.Received != 46 {
+		t.Errorf("sent %d received %d lost %d late %d, want 50, 46, 4, 4", r.Sent, r.Received, r.Lost, r.Late)
 	}
 }
 
@@ -315,7 +328,7 @@ func TestBenchJitter(t *testing.T) {
 	})
 	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: echo.BenchPingPong, Count: 200})
 	d := float64(slept.Load()) / 1e3 / float64(n.Load())
-	if r.JitterUs < 0.8*d || r.JitterUs > 1.2*d {
+	if r.JitterUs < 0.6*d || r.JitterUs > 1.4*d {
 		t.Errorf("jitter %.0fµs with every other reply delayed %.0fµs, want about that", r.JitterUs, d)
 	}
 }

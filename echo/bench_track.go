@@ -28,6 +28,7 @@ type benchTracker struct {
 	first  uint64 // the first measured sequence (after the warmup)
 
 	inflight int
+	timeout  int64 // nanoseconds a datagram may wait for its reply
 
 	sentCount, received, expired, tickExpired uint64
 	late, duplicates, reordered, bad          uint64
@@ -39,7 +40,8 @@ type benchTracker struct {
 	jitter      float64 // nanoseconds
 }
 
-func (t *benchTracker) init(inflight int) {
+func (t *benchTracker) init(inflight int, timeout int64) {
+	t.timeout = timeout
 	n := 1 << 16
 	for n < 4*inflight {
 		n <<= 1
@@ -110,6 +112,15 @@ func (t *benchTracker) reply(seq uint64, ts, now int64) (int64, bool) {
 		t.bad++ // not the datagram we sent with that number
 		return 0, false
 	}
+	if t.state[i] == stInflight && now-ts > t.timeout {
+		// Its time ran out while the bench was busy: it is lost, and
+		// this reply late, whatever the order things were noticed in.
+		t.state[i] = stExpired
+		t.inflight--
+		if measured {
+			t.expired++
+		}
+	}
 	switch t.state[i] {
 	case stInflight:
 		t.state[i] = stAnswered
@@ -173,7 +184,7 @@ func (t *benchTracker) oldestSent() int64 { return t.sentAt[t.oldest&t.mask] }
 // sequence; replies to earlier ones still free their place in the window.
 func (t *benchTracker) measureFrom() {
 	inflight := t.inflight
-	*t = benchTracker{state: t.state, sentAt: t.sentAt, mask: t.mask,
+	*t = benchTracker{state: t.state, sentAt: t.sentAt, mask: t.mask, timeout: t.timeout,
 		lo: t.lo, oldest: t.oldest, next: t.next, first: t.next, inflight: inflight}
 }
 
