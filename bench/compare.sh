@@ -299,7 +299,7 @@ echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- machine: $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), Linux $(uname -r)"
 echo "- pinning: $( (($(nproc) >= 2)) && echo 'server on CPU 0, client on CPU 1 (taskset)' || echo none)$([[ ${RT:-0} == 1 ]] && echo ', SCHED_FIFO (RT=1)')"
 echo "- ${DURATION} s per measurement, $INFLIGHT datagrams in flight for throughput; net.unix.max_dgram_qlen=$(cat /proc/sys/net/unix/max_dgram_qlen 2>/dev/null || echo '?')"
-echo "- socklab: ${SOCKLAB_ERR:-built from $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')}"
+echo "- socklab: ${SOCKLAB_ERR:-built from $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo '?') (the work tree)}"
 echo "- load average at start: $LOAD0"
 echo
 
