@@ -6,6 +6,8 @@
 #   DURATION=2 bash bench/compare.sh       # seconds per measurement (default 5)
 #   FAMILIES="udp4" SIZES="64" bash bench/compare.sh
 #   RT=1 bash bench/compare.sh             # SCHED_FIFO for servers and clients
+#   UNIX_QLEN=512 bash bench/compare.sh    # in a private network namespace
+#                                          # with net.unix.max_dgram_qlen=512
 #
 # Servers: socklab serve, the C reference server (bench/cecho.c), sockperf
 # server (3.7: udp4 only), socat (udp4/udp6/unix) and the seed's Python server
@@ -53,7 +55,9 @@ log() { printf '%s\n' "$*" >&2; }
 
 # --- peers ------------------------------------------------------------------
 need=()
-for p in sockperf:sockperf socat:socat python3:python3 gcc:gcc taskset:util-linux; do
+peers=(sockperf:sockperf socat:socat python3:python3 gcc:gcc taskset:util-linux)
+[[ -z ${UNIX_QLEN:-} ]] || peers+=(ip:iproute2 unshare:util-linux)
+for p in "${peers[@]}"; do
 	command -v "${p%%:*}" >/dev/null 2>&1 || need+=("${p#*:}")
 done
 if ((${#need[@]})); then
@@ -68,17 +72,35 @@ fi
 HAVE_SOCKPERF=1
 command -v sockperf >/dev/null 2>&1 || HAVE_SOCKPERF=0
 
-# --- build --------------------------------------------------------------------
+# --- build (once: not again inside the UNIX_QLEN namespace) --------------------
 mkdir -p "$OUT"
-gcc -O2 -Wall -Wextra -o "$OUT/cecho" "$ROOT/bench/cecho.c"
-gcc -O2 -Wall -Wextra -o "$OUT/cload" "$ROOT/bench/cload.c"
 SOCKLAB_ERR=""
-if ! command -v go >/dev/null 2>&1; then
+if [[ -n ${_COMPARE_NETNS:-} ]]; then
+	SOCKLAB_ERR=${_COMPARE_SOCKLAB_ERR:-}
+else
+	gcc -O2 -Wall -Wextra -o "$OUT/cecho" "$ROOT/bench/cecho.c"
+	gcc -O2 -Wall -Wextra -o "$OUT/cload" "$ROOT/bench/cload.c"
+	rm -f "$OUT/socklab"
+fi
+if [[ -n ${_COMPARE_NETNS:-} ]]; then
+	:
+elif ! command -v go >/dev/null 2>&1; then
 	SOCKLAB_ERR="no go toolchain"
 elif ! (cd "$ROOT" && go build -o "$OUT/socklab" ./cmd/socklab) >"$WORK/build.log" 2>&1; then
 	SOCKLAB_ERR="build failed: $(grep -m1 -v '^#' "$WORK/build.log" | cut -c1-80)"
 fi
 SOCKLAB=$OUT/socklab
+
+# UNIX_QLEN=N: run in a private network namespace (loopback only) whose
+# net.unix.max_dgram_qlen is N instead of the default 10
+if [[ -n ${UNIX_QLEN:-} && -z ${_COMPARE_NETNS:-} ]]; then
+	[[ $UNIX_QLEN =~ ^[0-9]+$ ]] || { log "UNIX_QLEN must be a number"; exit 2; }
+	trap - EXIT
+	rm -rf "$WORK"
+	exec unshare -n env _COMPARE_NETNS=1 _COMPARE_SOCKLAB_ERR="$SOCKLAB_ERR" bash -c \
+		'ip link set lo up && echo "$UNIX_QLEN" >/proc/sys/net/unix/max_dgram_qlen && exec bash "$0"' \
+		"${BASH_SOURCE[0]}"
+fi
 
 SRV=() CLI=()
 if (($(nproc) >= 2)); then
@@ -406,6 +428,8 @@ for SIZE in $SIZES; do
 					/percentile 50.000/ { p50 = $NF } /percentile 99.000/ { p99 = $NF } /percentile 99.900/ { p999 = $NF }
 					END { printf "%s %s %s %s\n", (t > 0 ? sprintf("%.0f", r / t) : "n/a"), (p50 == "" ? "n/a" : p50), (p99 == "" ? "n/a" : p99), (p999 == "" ? "n/a" : p999) }')
 				[[ $rate != n/a ]] || note="sockperf: $(printf '%s' "$out" | grep -m1 -iE 'error|warn' | cut -c1-80)"
+				drops=$(printf '%s\n' "$out" | sed -n 's/.*# dropped messages = \([0-9]*\); # duplicated messages = \([0-9]*\); # out-of-order messages = \([0-9]*\).*/\1 \2 \3/p' | head -1)
+				[[ -z $drops || $drops == "0 0 0" ]] || note+="dropped/duplicated/out-of-order: ${drops// //}"
 			else
 				note=$FAIL
 			fi
