@@ -44,6 +44,8 @@ type Client struct {
 	peer net.Addr
 	cfg  ClientConfig
 	buf  []byte
+	// connected is true when the kernel filters datagrams to the peer's.
+	connected bool
 	// unanswered holds messages that got no reply, to recognise their late
 	// replies instead of taking them for the answer to a later message.
 	unanswered [][]byte
@@ -57,7 +59,11 @@ func NewClient(c families.Conn, peer net.Addr, cfg ClientConfig) *Client {
 	if cfg.Bufsize <= 0 {
 		cfg.Bufsize = DefaultBufsize
 	}
-	return &Client{c: c, peer: peer, cfg: cfg, buf: make([]byte, cfg.Bufsize)}
+	cl := &Client{c: c, peer: peer, cfg: cfg, buf: make([]byte, cfg.Bufsize)}
+	if c.Spec().Family == families.AF_UNIX {
+		cl.connected = families.ConnectUnix(c, peer) == nil
+	}
+	return cl
 }
 
 // ErrNoReply is wrapped by Exchange's error when every attempt timed out.
@@ -77,8 +83,11 @@ func (cl *Client) Exchange(ctx context.Context, msg []byte) (Response, error) {
 		if _, err := cl.c.WriteTo(msg, cl.peer); err != nil {
 			return resp, cl.sendError(msg, err)
 		}
-		deadline := sent.Add(cl.cfg.Timeout)
-		cl.c.SetReadDeadline(deadline)
+		cl.c.SetReadDeadline(sent.Add(cl.cfg.Timeout))
+		// A cancel that came before this deadline was set was overwritten by it.
+		if ctx.Err() != nil {
+			return resp, ctx.Err()
+		}
 		for {
 			n, size, from, err := cl.c.ReadMsg(cl.buf)
 			if err != nil {
@@ -90,7 +99,7 @@ func (cl *Client) Exchange(ctx context.Context, msg []byte) (Response, error) {
 				}
 				return resp, cl.readError(err)
 			}
-			if from == nil || from.String() != cl.peer.String() {
+			if !cl.fromPeer(from) {
 				continue
 			}
 			data := cl.buf[:n]
@@ -116,6 +125,24 @@ func (cl *Client) Exchange(ctx context.Context, msg []byte) (Response, error) {
 	return resp, &families.Error{Op: "read", Spec: cl.c.Spec(), Addr: cl.peer.String(),
 		Err:  fmt.Errorf("%w after %s of %v", ErrNoReply, tries, cl.cfg.Timeout),
 		Hint: "datagrams are lost silently: is a server running there? try --retries 3 or a longer --timeout"}
+}
+
+// fromPeer reports whether a datagram from addr is the server's. A unix
+// client is connected to its server, so the kernel has checked already, and
+// the server's name may be spelled another way ("./s.sock" for "/tmp/s.sock").
+func (cl *Client) fromPeer(addr net.Addr) bool {
+	if addr == nil {
+		return false
+	}
+	if cl.connected {
+		return true
+	}
+	if a, ok := addr.(*net.UDPAddr); ok {
+		if p, ok := cl.peer.(*net.UDPAddr); ok {
+			return a.IP.Equal(p.IP) && a.Port == p.Port
+		}
+	}
+	return addr.String() == cl.peer.String()
 }
 
 func (cl *Client) isLate(data, msg []byte) bool {

@@ -1,6 +1,8 @@
 package families
 
 import (
+	"fmt"
+	"net"
 	"os"
 	"syscall"
 
@@ -38,5 +40,18 @@ func ReportICMPErrors(c Conn) error {
 			return os.NewSyscallError("setsockopt IPV6_RECVERR", unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVERR, 1))
 		}
 		return nil
+	})
+}
+
+// ConnectUnix connects a unix datagram Conn to peer, so the kernel delivers
+// it only the peer's datagrams, however the peer's name is spelled. The Conn
+// can still send to any address. It fails when no socket is bound at peer.
+func ConnectUnix(c Conn, peer net.Addr) error {
+	ua, ok := peer.(*net.UnixAddr)
+	if !ok || c.Spec().Family != AF_UNIX {
+		return fmt.Errorf("ConnectUnix: %v is not a unix address", peer)
+	}
+	return control(c, func(fd int) error {
+		return os.NewSyscallError("connect", unix.Connect(fd, &unix.SockaddrUnix{Name: ua.Name}))
 	})
 }

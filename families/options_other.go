@@ -2,5 +2,10 @@
 
 package families
 
+import "net"
+
 // ReportICMPErrors is not supported on this system.
 func ReportICMPErrors(c Conn) error { return ErrUnsupported }
+
+// ConnectUnix is not supported on this system.
+func ConnectUnix(c Conn, peer net.Addr) error { return ErrUnsupported }

@@ -82,3 +82,15 @@ func FuzzParse(f *testing.F) {
 		families.CheckUnixName(s)
 	})
 }
+
+func TestLooksLikeAddr(t *testing.T) {
+	for s, want := range map[string]bool{
+		"127.0.0.1:8020": true, "[::1]:8020": true, "localhost:9": true, "host.example:53": true, ":8020": true,
+		"127.0.0.1:70000": true, // an address, refused later with the port range
+		"meet at 10:30":   false, "10:30": false, "hello": false, "a:b": false, "[::1]": false,
+	} {
+		if got := families.LooksLikeAddr(s); got != want {
+			t.Errorf("LooksLikeAddr(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

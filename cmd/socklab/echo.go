@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,23 +78,24 @@ func (c *unixServeCmd) Run(app *App) error {
 
 type udpSendCmd struct {
 	sendFlags `embed:""`
-	Bind      string   `placeholder:"ADDR:PORT" help:"Local address to send from (default: any address, an ephemeral port)."`
-	Args      []string `arg:"" optional:"" name:"[ADDR] MESSAGE" help:"Server address (default: the seed's 127.0.0.1:8020, [::1]:8020 for udp6), then messages, one datagram each. No message: prompt like the seed, or read lines from a pipe."`
+	To        string    `placeholder:"ADDR:PORT" help:"Server address, when the first argument should not be taken for one."`
+	Bind      string    `placeholder:"ADDR:PORT" help:"Local address to send from (default: any address, an ephemeral port)."`
+	Args      []message `arg:"" optional:"" name:"[ADDR] MESSAGE" help:"Server address (default: the seed's 127.0.0.1:8020, [::1]:8020 for udp6), then messages, one datagram each, sent byte for byte. No message: prompt like the seed, or read lines from a pipe. Flags go before the messages."`
 }
 
 func (c *udpSendCmd) Run(app *App) error {
-	to, msgs := "", c.Args
-	if len(msgs) > 0 && families.LooksLikeAddr(msgs[0]) {
-		to, msgs = msgs[0], msgs[1:]
+	to, msgs := c.To, c.Args
+	if to == "" && len(msgs) > 0 && families.LooksLikeAddr(string(msgs[0])) {
+		to, msgs = string(msgs[0]), msgs[1:]
 	}
 	return send(app, to, c.Bind, msgs, c.sendFlags)
 }
 
 type unixSendCmd struct {
 	sendFlags `embed:""`
-	Path      string   `placeholder:"PATH" help:"Server socket: a path or @name (default: @socklab)."`
-	Bind      string   `placeholder:"PATH" help:"Own address, so replies can reach us: a path (removed on exit) or @name (default: autobind)."`
-	Messages  []string `arg:"" optional:"" help:"Messages, one datagram each. None: prompt like the seed, or read lines from a pipe."`
+	Path      string    `placeholder:"PATH" help:"Server socket: a path or @name (default: @socklab)."`
+	Bind      string    `placeholder:"PATH" help:"Own address, so replies can reach us: a path (removed on exit) or @name (default: autobind)."`
+	Messages  []message `arg:"" optional:"" help:"Messages, one datagram each, sent byte for byte. None: prompt like the seed, or read lines from a pipe. Flags go before the messages."`
 }
 
 func (c *unixSendCmd) Run(app *App) error { return send(app, c.Path, c.Bind, c.Messages, c.sendFlags) }
@@ -166,12 +168,31 @@ func (c *socketServeCmd) Run(app *App) error {
 
 type socketSendCmd struct {
 	sendFlags `embed:""`
-	To        string   `placeholder:"ADDR" help:"Server address: HOST:PORT, a unix path or @name (default: the family's)."`
-	Bind      string   `placeholder:"ADDR" help:"Own address (default: ephemeral port or autobind)."`
-	Messages  []string `arg:"" optional:"" help:"Messages, one datagram each. None: prompt, or read lines from a pipe."`
+	To        string    `placeholder:"ADDR" help:"Server address: HOST:PORT, a unix path or @name (default: the family's)."`
+	Bind      string    `placeholder:"ADDR" help:"Own address (default: ephemeral port or autobind)."`
+	Messages  []message `arg:"" optional:"" help:"Messages, one datagram each, sent byte for byte. None: prompt, or read lines from a pipe. Flags go before the messages."`
 }
 
 func (c *socketSendCmd) Run(app *App) error { return send(app, c.To, c.Bind, c.Messages, c.sendFlags) }
+
+// message is a command-line argument sent as it is. kong decodes plain
+// strings through JSON, which replaces invalid UTF-8 with U+FFFD; a message
+// must reach the wire byte for byte, so it has its own mapper.
+type message string
+
+// Decode takes the argument's bytes unchanged.
+func (m *message) Decode(ctx *kong.DecodeContext) error {
+	t, err := ctx.Scan.PopValue("message")
+	if err != nil {
+		return err
+	}
+	s, ok := t.Value.(string)
+	if !ok {
+		return fmt.Errorf("message %v is not a string", t.Value)
+	}
+	*m = message(s)
+	return nil
+}
 
 func parseMode(s string) (os.FileMode, error) {
 	if s == "" {
@@ -186,6 +207,12 @@ func parseMode(s string) (os.FileMode, error) {
 
 // open opens app.Def's socket on addr, or adopts descriptor fd.
 func open(app *App, addr string, fd int, mode os.FileMode, notify func(string)) (families.Conn, error) {
+	if fd >= 0 && addr != "" {
+		return nil, fmt.Errorf("%s and --fd %d: an adopted socket keeps the address it has; drop one of them", addr, fd)
+	}
+	if mode != 0 && (fd >= 0 || strings.HasPrefix(addr, "@") || app.Def.Spec.Family != families.AF_UNIX) {
+		return nil, fmt.Errorf("--mode sets the permissions of a socket file this command creates; %s has none (abstract names and adopted sockets have no file of ours)", orDefault(addr, "the socket"))
+	}
 	o := families.Options{Addr: addr, Mode: mode, Notify: notify}
 	if fd >= 0 {
 		o.File = os.NewFile(uintptr(fd), "fd "+strconv.Itoa(fd))
@@ -275,7 +302,17 @@ func serve(app *App, addr string, mode os.FileMode, f serveFlags) error {
 	return firstErr
 }
 
-func send(app *App, to, bind string, msgs []string, f sendFlags) error {
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// errInterrupted ends a command stopped by SIGINT or SIGTERM: exit 130.
+var errInterrupted = errors.New("interrupted")
+
+func send(app *App, to, bind string, msgs []message, f sendFlags) error {
 	if app.Def.Open == nil {
 		return fmt.Errorf("%s has no echo client: see socklab %s --help", app.Def.Name, app.Def.Name)
 	}
@@ -301,15 +338,18 @@ func send(app *App, to, bind string, msgs []string, f sendFlags) error {
 	families.ReportICMPErrors(c)
 	cl := echo.NewClient(c, peer, echo.ClientConfig{Timeout: f.Timeout, Retries: f.Retries, Bufsize: f.Bufsize})
 	max := echo.MaxDatagram(c)
+	tooBig := func(size string) error {
+		return &families.Error{Op: "send", Spec: c.Spec(), Addr: peer.String(),
+			Err:  fmt.Errorf("message is %s bytes, more than one %s datagram holds", size, app.Def.Name),
+			Hint: fmt.Sprintf("the maximum is %d bytes: send less", max)}
+	}
 	exchange := func(msg []byte) error {
 		if max > 0 && len(msg) > max {
-			return &families.Error{Op: "send", Spec: c.Spec(), Addr: peer.String(),
-				Err:  fmt.Errorf("message is %d bytes, more than one %s datagram holds", len(msg), app.Def.Name),
-				Hint: fmt.Sprintf("the maximum is %d bytes: send less", max)}
+			return tooBig(strconv.Itoa(len(msg)))
 		}
 		resp, err := cl.Exchange(app.Ctx, msg)
 		if app.Ctx.Err() != nil {
-			return nil // interrupted: stop quietly, closing (and unlinking) our socket
+			return errInterrupted // the deferred Close still unlinks our socket file
 		}
 		if err != nil {
 			return err
@@ -325,13 +365,13 @@ func send(app *App, to, bind string, msgs []string, f sendFlags) error {
 		}
 		return nil
 	}
-	return sendLines(app, f, exchange, max)
+	return sendLines(app, f, exchange, max, tooBig)
 }
 
 // sendLines sends stdin line by line: at a terminal with the seed's prompt,
 // stopping at an empty line and going on after a lost reply; from a pipe one
 // datagram per line (an empty line is a zero-length datagram).
-func sendLines(app *App, f sendFlags, exchange func([]byte) error, max int) error {
+func sendLines(app *App, f sendFlags, exchange func([]byte) error, max int, tooBig func(string) error) error {
 	lines := make(chan []byte)
 	scanErr := make(chan error, 1)
 	prompt := func() {
@@ -357,10 +397,12 @@ func sendLines(app *App, f sendFlags, exchange func([]byte) error, max int) erro
 	for {
 		select {
 		case <-app.Ctx.Done():
-			return nil
+			return errInterrupted
 		case line, ok := <-lines:
 			if !ok {
-				if err := <-scanErr; err != nil {
+				if err := <-scanErr; errors.Is(err, bufio.ErrTooLong) {
+					return tooBig("a line of more than " + strconv.Itoa(max+64*1024))
+				} else if err != nil {
 					return fmt.Errorf("reading messages from stdin: %w", err)
 				}
 				return nil

@@ -8,10 +8,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kong"
@@ -102,7 +104,12 @@ func runParsed(parser *kong.Kong, app *App, args []string, exit *int) (code int)
 	}()
 	kctx, err := parser.Parse(args)
 	if err != nil {
-		fmt.Fprintln(app.Stderr, "socklab:", err)
+		msg := err.Error()
+		if strings.HasPrefix(msg, "unexpected argument") {
+			// kong ends a list of messages at the first flag.
+			msg += " (flags go before the messages: socklab FAMILY send [flags] [ADDR] MESSAGE...)"
+		}
+		fmt.Fprintln(app.Stderr, "socklab:", msg)
 		return 2
 	}
 	if app.Def == nil {
@@ -115,6 +122,9 @@ func runParsed(parser *kong.Kong, app *App, args []string, exit *int) (code int)
 	}
 	if err := kctx.Run(app); err != nil {
 		fmt.Fprintln(app.Stderr, "socklab:", err)
+		if errors.Is(err, errInterrupted) {
+			return 130 // as a shell reports a command stopped by SIGINT
+		}
 		return 1
 	}
 	return 0
