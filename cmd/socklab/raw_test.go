@@ -25,6 +25,7 @@ import (
 
 	"github.com/socklab/socklab/families"
 	"github.com/socklab/socklab/rawsock"
+	"golang.org/x/net/bpf"
 	"golang.org/x/net/ipv4"
 )
 
@@ -374,6 +375,21 @@ func TestIP4UDPHeaderFields(t *testing.T) {
 	defer u.Close()
 	port := u.LocalAddr().(*net.UDPAddr).Port
 	raw := rawReceiver(t, 17)
+	// Other tests flood loopback with UDP; keep only this port's datagrams
+	// so the raw socket's queue cannot overflow before ours arrives.
+	filter, err := bpf.Assemble([]bpf.Instruction{
+		bpf.LoadMemShift{Off: 0},          // X = IPv4 header length
+		bpf.LoadIndirect{Off: 2, Size: 2}, // A = UDP destination port
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(port), SkipFalse: 1},
+		bpf.RetConstant{Val: 0xffff},
+		bpf.RetConstant{Val: 0},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ipv4.NewPacketConn(raw).SetBPF(filter); err != nil {
+		t.Fatalf("attach BPF filter: %v", err)
+	}
 	r := rawRun(t, "", nil, "ip4", "send", "127.0.0.1", "hello raw", "--proto", "udp", "--dport", fmt.Sprint(port),
 		"--ttl", "9", "--tos", "40", "--id", "4321", "--df", "--dump")
 	if r.code != 0 {
