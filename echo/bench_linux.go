@@ -16,6 +16,13 @@ import (
 // batchIO sends and receives up to a batch of datagrams per system call with
 // sendmmsg(2) and recvmmsg(2), on buffers allocated once, through the Conn's
 // syscall.RawConn (so Go's poller waits, and the Conn's deadlines apply).
+//
+// Both calls pass MSG_DONTWAIT and never block, so they go through
+// RawSyscall6: with Syscall6, a sendmmsg of a few dozen datagrams outlasts
+// sysmon's 20µs and the runtime hands the P to another thread and back on
+// every batch. Measured against bench/cecho.c, RawSyscall6 cut the client's
+// CPU per echo from about 3.4µs to 2.9µs (cload.c: 2.2µs), and the runtime's
+// share of the profile from 25% to 3%.
 type batchIO struct {
 	rc syscall.RawConn
 
@@ -190,7 +197,7 @@ func (b *batchIO) send(bufs [][]byte) (int, error) {
 func (b *batchIO) sendmmsg(fd uintptr) bool {
 	b.done, b.err = 0, nil
 	for b.done < b.ntx {
-		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.txh[b.done])),
+		n, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.txh[b.done])),
 			uintptr(b.ntx-b.done), unix.MSG_DONTWAIT, 0, 0)
 		switch e {
 		case 0:
@@ -224,7 +231,7 @@ func (b *batchIO) recv() (int, error) {
 func (b *batchIO) recvmmsg(fd uintptr) bool {
 	b.done, b.err = 0, nil
 	for {
-		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.rxh[0])),
+		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.rxh[0])),
 			uintptr(len(b.rxh)), unix.MSG_DONTWAIT, 0, 0)
 		switch e {
 		case 0:
