@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/socklab/socklab/echo"
 	"github.com/socklab/socklab/families"
@@ -164,6 +167,62 @@ func TestBenchTruncatingServer(t *testing.T) {
 	code, _, errs := benchRun(t, "udp4", "bench", s.LocalAddr().String(), "--size", "2000", "--count", "4", "--inflight", "4", "--timeout", "0.1")
 	if code != 1 || !strings.Contains(errs, "4 replies came back but not the payload sent") || !strings.Contains(errs, "smaller --size") {
 		t.Errorf("exit %d, stderr %q: want 1 and a hint about truncation", code, errs)
+	}
+}
+
+// bench measures servers nobody here wrote: socat echoing each datagram
+// (it forks per datagram, so the run is short).
+func TestBenchSocat(t *testing.T) {
+	if _, err := exec.LookPath("socat"); err != nil {
+		t.Skip("skipping: socat is not installed (apt-get install -y socat)")
+	}
+	for _, fam := range []string{"udp4", "unix"} {
+		t.Run(fam, func(t *testing.T) {
+			var listen string
+			var args []string
+			if fam == "unix" {
+				p := filepath.Join(t.TempDir(), "socat.sock")
+				listen, args = "UNIX-RECVFROM:"+p+",fork", []string{"unix", "bench", "--path", p}
+			} else {
+				// A free port: bind one, note it, let it go.
+				c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				addr := c.LocalAddr().String()
+				c.Close()
+				listen, args = "UDP4-RECVFROM:"+addr[strings.LastIndex(addr, ":")+1:]+",bind=127.0.0.1,fork", []string{"udp4", "bench", addr}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			socat := exec.CommandContext(ctx, "socat", listen, "PIPE")
+			if err := socat.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { cancel(); socat.Wait() }()
+			// Wait for socat to bind: bench with a short run until a reply
+			// comes (at most 2s).
+			var code int
+			var out, errs string
+			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				code, out, errs = benchRun(t, append(args, "--mode", "pingpong", "--count", "20", "--timeout", "0.5", "--json")...)
+				if code == 0 {
+					break
+				}
+			}
+			if code != 0 {
+				t.Fatalf("bench against socat: exit %d: %s", code, errs)
+			}
+			var r echo.BenchReport
+			if err := json.Unmarshal([]byte(out), &r); err != nil {
+				t.Fatal(err)
+			}
+			// socat's fork per datagram may miss one now and then; what
+			// matters is that its echoes are recognised, none bad.
+			if r.Sent != 20 || r.Received < 18 || r.Received+r.Lost != 20 || r.Bad != 0 || r.LatencyUs.P50 <= 0 {
+				t.Errorf("against socat: sent %d received %d lost %d bad %d p50 %vµs, want 20 sent, nearly all received, none bad",
+					r.Sent, r.Received, r.Lost, r.Bad, r.LatencyUs.P50)
+			}
+		})
 	}
 }
 
