@@ -625,27 +625,32 @@ func (c benchCPU) sub(d benchCPU) benchCPU { return benchCPU{c.user - d.user, c.
 // plainIO is the path that works on every Conn: one WriteTo or ReadMsg per
 // datagram.
 type plainIO struct {
-	c     families.Conn
-	peer  net.Addr
-	buf   []byte
-	n     int
-	trunc bool
-	wdl   time.Time
+	c       families.Conn
+	peer    net.Addr
+	buf     []byte
+	n       int
+	trunc   bool
+	blocked time.Time // when a write last timed out
 }
 
 func (p *plainIO) name() string { return "sendto/recvfrom" }
 
+// plainBlock is how long a plain write may wait for room: a unix peer whose
+// queue is full blocks the sender, and the peer may be waiting for us to
+// read its replies. After a write times out, plainIO reads for as long
+// before it writes again.
+const plainBlock = 200 * time.Microsecond
+
 func (p *plainIO) send(bufs [][]byte) (int, error) {
-	// A short write deadline: a unix peer whose queue is full blocks the
-	// sender, and the peer may be waiting for us to read.
-	if now := time.Now(); p.wdl.Before(now) {
-		p.wdl = now.Add(2 * time.Millisecond)
-		p.c.SetWriteDeadline(p.wdl)
+	now := time.Now()
+	if now.Sub(p.blocked) < plainBlock {
+		return 0, nil
 	}
+	p.c.SetWriteDeadline(now.Add(plainBlock))
 	for i, b := range bufs {
 		if _, err := p.c.WriteTo(b, p.peer); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.ENOBUFS) {
-				p.wdl = time.Time{}
+				p.blocked = time.Now()
 				return i, nil
 			}
 			return i, err
