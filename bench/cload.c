@@ -24,6 +24,7 @@
  *   -n INFLIGHT (default 64)   -s SIZE bytes (default 64)
  *   -d SECONDS (default 5)     -t TIMEOUT ms before a datagram is lost (200)
  *   -p ping-pong latency       -k sockperf header
+ *   -B busy-poll: never sleep in recvmmsg (spins the client's CPU)
  *   -b PATH  unix only: bind the client to PATH (removed on exit); default
  *            is an autobound abstract address, which leaves nothing behind.
  *
@@ -63,7 +64,7 @@ static void unbind(void) { if (bindpath) unlink(bindpath); }
 static void usage(void)
 {
 	fprintf(stderr, "usage: cload -4 ADDR:PORT | -6 [ADDR]:PORT | -u PATH [-b PATH]\n"
-			"             [-n INFLIGHT] [-s SIZE] [-d SECONDS] [-t TIMEOUT_MS] [-p] [-k]\n");
+			"             [-n INFLIGHT] [-s SIZE] [-d SECONDS] [-t TIMEOUT_MS] [-p] [-k] [-B]\n");
 	exit(2);
 }
 
