@@ -174,7 +174,7 @@ func (s *fastServer) serve(ctx context.Context) (Stats, error) {
 	// The kernel's count of datagrams dropped for a full receive queue:
 	// SO_RXQ_OVFL puts it on each datagram; SO_MEMINFO reads it at the end.
 	s.drops0, _ = socketDrops(s.c)
-	control(s.c, func(fd int) error { return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RXQ_OVFL, 1) })
+	families.Control(s.c, func(fd int) error { return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RXQ_OVFL, 1) })
 	stop := context.AfterFunc(ctx, func() { s.c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	var err error

@@ -2,36 +2,18 @@ package echo
 
 import (
 	"os"
-	"syscall"
 	"unsafe"
 
 	"github.com/socklab/socklab/families"
 	"golang.org/x/sys/unix"
 )
 
-// control runs fn on c's descriptor.
-func control(c families.Conn, fn func(fd int) error) error {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return families.ErrUnsupported
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
-		return err
-	}
-	return ferr
-}
-
 // socketDrops reads the socket's count of datagrams the kernel dropped
 // (SK_MEMINFO_DROPS of SO_MEMINFO: a full receive queue, mostly). It is the
 // counter SO_RXQ_OVFL attaches to received datagrams.
 func socketDrops(c families.Conn) (uint32, bool) {
 	var v uint32
-	err := control(c, func(fd int) error {
+	err := families.Control(c, func(fd int) error {
 		var mem [unix.SK_MEMINFO_VARS]uint32
 		l := uint32(unsafe.Sizeof(mem))
 		_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_MEMINFO,
@@ -55,7 +37,7 @@ func socketDrops(c families.Conn) (uint32, bool) {
 // way the kernel doubles the value for its bookkeeping: Buffers reports what
 // took effect.
 func SetBuffers(c families.Conn, rcv, snd int) error {
-	return control(c, func(fd int) error {
+	return families.Control(c, func(fd int) error {
 		if rcv > 0 {
 			if err := setBuffer(fd, unix.SO_RCVBUFFORCE, unix.SO_RCVBUF, rcv); err != nil {
 				return os.NewSyscallError("setsockopt SO_RCVBUF", err)
@@ -81,7 +63,7 @@ func setBuffer(fd, force, plain, v int) error {
 // Buffers returns the effective SO_RCVBUF and SO_SNDBUF of c, as the kernel
 // reports them (twice what was asked, within the limits).
 func Buffers(c families.Conn) (rcv, snd int, err error) {
-	err = control(c, func(fd int) error {
+	err = families.Control(c, func(fd int) error {
 		var err error
 		if rcv, err = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF); err != nil {
 			return os.NewSyscallError("getsockopt SO_RCVBUF", err)

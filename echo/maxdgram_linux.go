@@ -1,8 +1,6 @@
 package echo
 
 import (
-	"syscall"
-
 	"github.com/socklab/socklab/families"
 	"golang.org/x/sys/unix"
 )
@@ -18,21 +16,15 @@ func MaxDatagram(c families.Conn) int {
 	case families.AF_INET6:
 		return 65535 - 8
 	}
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return 0
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return 0
-	}
 	max := 0
-	rc.Control(func(fd uintptr) {
-		if v, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF); err == nil {
+	families.Control(c, func(fd int) error {
+		v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
+		if err == nil {
 			// Measured on Linux 6.18: the largest datagram is SO_SNDBUF
 			// less 32 bytes (212960 with the default 212992).
 			max = v - 32
 		}
+		return err
 	})
 	return max
 }

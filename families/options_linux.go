@@ -9,8 +9,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// control runs fn on c's descriptor.
-func control(c Conn, fn func(fd int) error) error {
+// Control runs fn on c's descriptor (for socket options) and returns the
+// error of either.
+func Control(c Conn, fn func(fd int) error) error {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return ErrUnsupported
@@ -32,7 +33,7 @@ func control(c Conn, fn func(fd int) error) error {
 // hears them, and a client waits out its timeout. Other families: no-op.
 func ReportICMPErrors(c Conn) error {
 	s := c.Spec()
-	return control(c, func(fd int) error {
+	return Control(c, func(fd int) error {
 		switch s.Family {
 		case AF_INET:
 			return os.NewSyscallError("setsockopt IP_RECVERR", unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_RECVERR, 1))
@@ -51,7 +52,7 @@ func ConnectUnix(c Conn, peer net.Addr) error {
 	if !ok || c.Spec().Family != AF_UNIX {
 		return fmt.Errorf("ConnectUnix: %v is not a unix address", peer)
 	}
-	return control(c, func(fd int) error {
+	return Control(c, func(fd int) error {
 		return os.NewSyscallError("connect", unix.Connect(fd, &unix.SockaddrUnix{Name: ua.Name}))
 	})
 }

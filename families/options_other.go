@@ -9,3 +9,6 @@ func ReportICMPErrors(c Conn) error { return ErrUnsupported }
 
 // ConnectUnix is not supported on this system.
 func ConnectUnix(c Conn, peer net.Addr) error { return ErrUnsupported }
+
+// Control is not supported on this system.
+func Control(c Conn, fn func(fd int) error) error { return ErrUnsupported }
