@@ -120,6 +120,8 @@ func (c *socketCmd) AfterApply(kctx *kong.Context, app *App) error {
 		fd = cmd.Fd
 	case *socketSendCmd:
 		fd = cmd.Fd
+	case *socketBenchCmd:
+		fd = cmd.Fd
 	}
 	var spec families.Spec
 	if fd >= 0 {

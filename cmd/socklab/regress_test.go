@@ -114,3 +114,19 @@ func TestRegressionSignalRightAfterSendWaitsTimeout(t *testing.T) {
 		t.Errorf("%d of 10 SIGINTs sent right after the datagram took the whole --timeout (2s) to stop send", slow)
 	}
 }
+
+// socklab socket --fd N bench resolves the family from the descriptor, as
+// serve and send do (it needed --family and --type before).
+func TestRegressionSocketBenchAdoptsFd(t *testing.T) {
+	s := startServer(t, "udp4", "serve", "--bind", "127.0.0.1:0", "--reply", "echo", "-q")
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := socklabWith(t, runOpts{files: []*os.File{fileOf(t, c)}}, "socket", "bench", "--fd", "3", "--to", s.addr, "--count", "200", "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"received":200`) {
+		t.Errorf("socket bench --fd 3: %s", r)
+	}
+	s.stopServer(os.Interrupt)
+}
