@@ -407,11 +407,11 @@ echo "| server | size | msgs/s | p50 µs | p99 µs | p99.9 µs | notes |"
 echo "|---|---:|---:|---:|---:|---:|---|"
 for SIZE in $SIZES; do
 	for name in socklab sockperf; do
-		note="" rate=n/a s50=n/a s99=n/a s999=n/a
+		pnote="" rate=n/a s50=n/a s99=n/a s999=n/a
 		if ((!HAVE_SOCKPERF)); then
-			note="sockperf not installed"
+			pnote="sockperf not installed"
 		elif [[ $name == socklab && -n $SOCKLAB_ERR ]]; then
-			note=$SOCKLAB_ERR
+			pnote=$SOCKLAB_ERR
 		else
 			next_port
 			if [[ $name == socklab ]]; then
@@ -427,17 +427,17 @@ for SIZE in $SIZES; do
 					/\[Valid Duration\]/ { for (i = 1; i <= NF; i++) { if ($i ~ /^RunTime=/) { split($i, a, "="); t = a[2] + 0 } if ($i ~ /^ReceivedMessages=/) { split($i, b, "="); r = b[2] + 0 } } }
 					/percentile 50.000/ { p50 = $NF } /percentile 99.000/ { p99 = $NF } /percentile 99.900/ { p999 = $NF }
 					END { printf "%s %s %s %s\n", (t > 0 ? sprintf("%.0f", r / t) : "n/a"), (p50 == "" ? "n/a" : p50), (p99 == "" ? "n/a" : p99), (p999 == "" ? "n/a" : p999) }')
-				[[ $rate != n/a ]] || note="sockperf: $(printf '%s' "$out" | grep -m1 -iE 'error|warn' | cut -c1-80)"
+				[[ $rate != n/a ]] || pnote="sockperf: $(printf '%s' "$out" | grep -m1 -iE 'error|warn' | cut -c1-80)"
 				drops=$(printf '%s\n' "$out" | sed -n 's/.*# dropped messages = \([0-9]*\); # duplicated messages = \([0-9]*\); # out-of-order messages = \([0-9]*\).*/\1 \2 \3/p' | head -1)
-				[[ -z $drops || $drops == "0 0 0" ]] || note+="dropped/duplicated/out-of-order: ${drops// //}"
+				[[ -z $drops || $drops == "0 0 0" ]] || pnote+="dropped/duplicated/out-of-order: ${drops// //}"
 			else
-				note=$FAIL
+				pnote=$FAIL
 			fi
 		fi
 		progress "sockperf ping-pong ${SIZE}B vs $name: $rate msgs/s p50 $s50 us"
 		label="sockperf server"
 		[[ $name == socklab ]] && label="socklab udp4 serve --reply sockperf"
-		echo "| $label | $SIZE | $(fmt_rate "$rate") | $s50 | $s99 | $s999 | $note |"
+		echo "| $label | $SIZE | $(fmt_rate "$rate") | $s50 | $s99 | $s999 | $pnote |"
 	done
 done
 
