@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -41,7 +42,13 @@ func (c *familiesCmd) Run(app *App) error {
 	for _, r := range rows {
 		usable := "yes"
 		if !r.Usable {
-			usable = "no: " + r.Why
+			// One line a family: the first line of the reason, and where
+			// the whole of it is (raw families try two sockets).
+			why, _, more := strings.Cut(r.Why, "\n")
+			usable = "no: " + strings.TrimSuffix(why, ":")
+			if more {
+				usable += "; socklab doctor explains"
+			}
 		}
 		priv := "no"
 		if r.Privileged {
