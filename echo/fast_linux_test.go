@@ -14,6 +14,7 @@ import (
 
 	"github.com/socklab/socklab/echo"
 	"github.com/socklab/socklab/families"
+	"github.com/socklab/socklab/families/familytest"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,50 +29,6 @@ var fastFamilies = []fastFamily{
 	{"udp4", families.UDP4(), func(testing.TB) string { return "127.0.0.1:0" }},
 	{"udp6", families.UDP6(), func(testing.TB) string { return "[::1]:0" }},
 	{"unix", families.Unix(), func(t testing.TB) string { return filepath.Join(t.TempDir(), "s.sock") }},
-}
-
-// rawClient returns a blocking socket connected to srv (a unix client
-// autobinds, so that replies can reach it), used with read/write so the
-// client allocates nothing either.
-func rawClient(t testing.TB, srv net.Addr) int {
-	t.Helper()
-	var fd int
-	var sa unix.Sockaddr
-	var err error
-	switch a := srv.(type) {
-	case *net.UDPAddr:
-		if ip4 := a.IP.To4(); ip4 != nil {
-			s := &unix.SockaddrInet4{Port: a.Port}
-			copy(s.Addr[:], ip4)
-			sa = s
-			fd, err = unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		} else {
-			s := &unix.SockaddrInet6{Port: a.Port}
-			copy(s.Addr[:], a.IP.To16())
-			sa = s
-			fd, err = unix.Socket(unix.AF_INET6, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		}
-	case *net.UnixAddr:
-		sa = &unix.SockaddrUnix{Name: a.Name}
-		fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		if err == nil {
-			err = unix.Bind(fd, &unix.SockaddrUnix{}) // autobind
-		}
-	default:
-		t.Fatalf("no raw client for %T", srv)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Connect(fd, sa); err != nil {
-		t.Fatal(err)
-	}
-	tv := unix.NsecToTimeval((2 * time.Second).Nanoseconds())
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		t.Fatal(err)
-	}
-	return fd
 }
 
 // exchange sends msg as one datagram (zero-length too) and returns the reply.
@@ -114,7 +71,7 @@ func TestBatchEcho(t *testing.T) {
 			cfg := echo.ServerConfig{Reply: echo.ReplyEcho, Quiet: true}
 			addr, events, stop := startServer(t, f.def, f.addr(t), cfg)
 			buf := make([]byte, 70000)
-			a, b := rawClient(t, addr), rawClient(t, addr)
+			a, b := familytest.RawClient(t, addr), familytest.RawClient(t, addr)
 			sizes := []int{0, 1, 5, 0, 1000, 1472, 8000, 65000}
 			for i, n := range sizes {
 				msg := bytes.Repeat([]byte{byte('a' + i)}, n)
@@ -146,7 +103,7 @@ func TestBatchSeedReply(t *testing.T) {
 	for _, f := range fastFamilies {
 		t.Run(f.name, func(t *testing.T) {
 			addr, _, stop := startServer(t, f.def, f.addr(t), echo.ServerConfig{Quiet: true, Now: func() time.Time { return fixed }})
-			fd := rawClient(t, addr)
+			fd := familytest.RawClient(t, addr)
 			buf := make([]byte, 1000)
 			for _, m := range []string{"hello", "", "again"} {
 				if got, want := string(exchange(t, fd, []byte(m), buf)), "[Tue Nov 24 19:08:00 2026] "+m; got != want {
@@ -168,7 +125,7 @@ func TestBatchTruncation(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			cfg := echo.ServerConfig{Reply: echo.ReplyEcho, Quiet: true, Bufsize: 16}
 			addr, events, stop := startServer(t, f.def, f.addr(t), cfg)
-			fd := rawClient(t, addr)
+			fd := familytest.RawClient(t, addr)
 			buf := make([]byte, 70000)
 			long := []byte(strings.Repeat("0123456789", 300))
 			if got := exchange(t, fd, long, buf); !bytes.Equal(got, long[:16]) {
@@ -210,7 +167,7 @@ func TestBatchUnboundUnixSender(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := exchange(t, rawClient(t, addr), []byte("hi"), make([]byte, 100)); !strings.HasSuffix(string(got), "] hi") {
+	if got := exchange(t, familytest.RawClient(t, addr), []byte("hi"), make([]byte, 100)); !strings.HasSuffix(string(got), "] hi") {
 		t.Fatalf("bound client after an unbound one got %q", got)
 	}
 	st := stop()
@@ -250,7 +207,7 @@ func TestBatchSendError(t *testing.T) {
 		t.Fatal(err)
 	}
 	unix.Close(gone)
-	if got := exchange(t, rawClient(t, addr), []byte("still here"), make([]byte, 100)); string(got) != "still here" {
+	if got := exchange(t, familytest.RawClient(t, addr), []byte("still here"), make([]byte, 100)); string(got) != "still here" {
 		t.Fatalf("after a failed reply: %q", got)
 	}
 	st := stop()
@@ -336,7 +293,7 @@ func TestBatchDrops(t *testing.T) {
 		done <- st
 	}()
 	const sent = 20000
-	fd := rawClient(t, c.LocalAddr())
+	fd := familytest.RawClient(t, c.LocalAddr())
 	msg := make([]byte, 1000)
 	// An answer shows Serve is running, its drop counter's start read.
 	exchange(t, fd, msg, make([]byte, 2000))
@@ -397,7 +354,7 @@ func BenchmarkServe(b *testing.B) {
 					echo.Serve(ctx, c, echo.ServerConfig{Reply: echo.ReplyEcho, Quiet: true, Plain: plain})
 				}()
 				defer func() { cancel(); <-done }()
-				fd := rawClient(b, c.LocalAddr())
+				fd := familytest.RawClient(b, c.LocalAddr())
 				const window = 8 // within unix's max_dgram_qlen (10 by default)
 				msg, buf := make([]byte, 64), make([]byte, 128)
 				exchange(b, fd, msg, buf) // the server is up, its buffers allocated
@@ -457,7 +414,7 @@ func TestBatchStuckUnixPeer(t *testing.T) {
 		}
 	}
 	start := time.Now()
-	other := rawClient(t, addr)
+	other := familytest.RawClient(t, addr)
 	tv := unix.NsecToTimeval((10 * time.Second).Nanoseconds())
 	unix.SetsockoptTimeval(other, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 	buf := make([]byte, 100)
@@ -522,7 +479,7 @@ func TestWorkersReusePort(t *testing.T) {
 			const clients = 16
 			buf := make([]byte, 100)
 			for i := 0; i < clients; i++ {
-				fd := rawClient(t, conns[0].LocalAddr())
+				fd := familytest.RawClient(t, conns[0].LocalAddr())
 				msg := []byte(fmt.Sprintf("client %d", i))
 				for j := 0; j < 2; j++ {
 					if got := exchange(t, fd, msg, buf); string(got) != string(msg) {

@@ -2,50 +2,14 @@ package echo
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/socklab/socklab/families"
+	"github.com/socklab/socklab/families/familytest"
 	"golang.org/x/sys/unix"
 )
-
-// connectedClient returns a blocking socket connected to srv: read and write
-// on it allocate nothing, so AllocsPerRun sees the server alone.
-func connectedClient(t *testing.T, srv net.Addr) int {
-	t.Helper()
-	var fd int
-	var sa unix.Sockaddr
-	var err error
-	switch a := srv.(type) {
-	case *net.UDPAddr:
-		if ip4 := a.IP.To4(); ip4 != nil {
-			s := &unix.SockaddrInet4{Port: a.Port}
-			copy(s.Addr[:], ip4)
-			sa = s
-			fd, err = unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		} else {
-			s := &unix.SockaddrInet6{Port: a.Port}
-			copy(s.Addr[:], a.IP.To16())
-			sa = s
-			fd, err = unix.Socket(unix.AF_INET6, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		}
-	case *net.UnixAddr:
-		sa = &unix.SockaddrUnix{Name: a.Name}
-		if fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0); err == nil {
-			err = unix.Bind(fd, &unix.SockaddrUnix{})
-		}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Connect(fd, sa); err != nil {
-		t.Fatal(err)
-	}
-	return fd
-}
 
 // TestBatchAllocs runs the batch hot path (receive a batch, answer it) under
 // testing.AllocsPerRun: 0 allocations per batch of 8 datagrams, for every
@@ -72,7 +36,7 @@ func TestBatchAllocs(t *testing.T) {
 					t.Fatal("no batch path for", c.Spec())
 				}
 				s.ctx = context.Background()
-				fd := connectedClient(t, c.LocalAddr())
+				fd := familytest.RawClient(t, c.LocalAddr())
 				msg := make([]byte, 64)
 				if reply == ReplySockperf {
 					AppendSockperfHeader(msg[:0], SockperfHeader{Seq: 1, Flags: SockperfClient | SockperfPongRequest, Length: 64})
