@@ -151,40 +151,6 @@ func TestBatchTruncation(t *testing.T) {
 	}
 }
 
-// TestBatchUnboundUnixSender: a unix sender with no address cannot be
-// answered; the batch path says so once per sender (by PID), counts every
-// datagram, and goes on answering others.
-func TestBatchUnboundUnixSender(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "s.sock")
-	addr, events, stop := startServer(t, families.Unix(), path, echo.ServerConfig{Quiet: true})
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	for i := 0; i < 3; i++ {
-		if err := unix.Sendto(fd, []byte("from nowhere"), 0, &unix.SockaddrUnix{Name: path}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := exchange(t, familytest.RawClient(t, addr), []byte("hi"), make([]byte, 100)); !strings.HasSuffix(string(got), "] hi") {
-		t.Fatalf("bound client after an unbound one got %q", got)
-	}
-	st := stop()
-	var told []echo.Event
-	for _, ev := range events() {
-		if ev.Kind == echo.EventUnanswerable {
-			told = append(told, ev)
-		}
-	}
-	if len(told) != 1 || st.Unanswerable != 3 || st.IO != echo.IOBatch {
-		t.Fatalf("unanswerable events %d (want 1), counted %d (want 3), path %q", len(told), st.Unanswerable, st.IO)
-	}
-	if told[0].PID != unix.Getpid() || string(told[0].Data) != "from nowhere" {
-		t.Errorf("unanswerable event %+v, want pid %d and the data", told[0], unix.Getpid())
-	}
-}
-
 // TestBatchSendError: a reply to a unix peer that is gone fails; it is
 // counted and reported, and serving goes on.
 func TestBatchSendError(t *testing.T) {

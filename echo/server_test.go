@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -122,41 +123,55 @@ func TestServeReportsTruncation(t *testing.T) {
 }
 
 // TestServeUnboundUnixSender sends from a unix socket that never bound: the
-// server cannot answer it, says so once, and keeps serving others.
+// server cannot answer it, says so once (naming the sender by PID), counts
+// every datagram, and keeps serving others, on the plain path and the batch
+// path alike.
 func TestServeUnboundUnixSender(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "s.sock")
-	addr, events, stop := startServer(t, families.Unix(), path, echo.ServerConfig{})
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	for i := 0; i < 3; i++ {
-		if err := unix.Sendto(fd, []byte("from nowhere"), 0, &unix.SockaddrUnix{Name: path}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// A bound client is still answered afterwards.
-	cl, err := families.Unix().Open(families.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	if _, err := echo.NewClient(cl, addr, echo.ClientConfig{}).Exchange(context.Background(), []byte("hi")); err != nil {
-		t.Fatalf("bound client after an unbound one: %v", err)
-	}
-	st := stop()
-	var told []echo.Event
-	for _, ev := range events() {
-		if ev.Kind == echo.EventUnanswerable {
-			told = append(told, ev)
-		}
-	}
-	if len(told) != 1 || st.Unanswerable != 3 {
-		t.Fatalf("unanswerable events %d (want 1, once per sender), counted %d (want 3)", len(told), st.Unanswerable)
-	}
-	if told[0].PID != unix.Getpid() {
-		t.Errorf("unanswerable sender named as pid %d, want %d", told[0].PID, unix.Getpid())
+	for _, tc := range []struct {
+		name string
+		cfg  echo.ServerConfig
+		io   string
+	}{
+		{"plain", echo.ServerConfig{Plain: true}, echo.IOPlain},
+		{"batch", echo.ServerConfig{Quiet: true}, echo.IOBatch},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "s.sock")
+			addr, events, stop := startServer(t, families.Unix(), path, tc.cfg)
+			fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Close(fd)
+			for i := 0; i < 3; i++ {
+				if err := unix.Sendto(fd, []byte("from nowhere"), 0, &unix.SockaddrUnix{Name: path}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// A bound client is still answered afterwards.
+			cl, err := families.Unix().Open(families.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			r, err := echo.NewClient(cl, addr, echo.ClientConfig{}).Exchange(context.Background(), []byte("hi"))
+			if err != nil || !strings.HasSuffix(string(r.Data), "] hi") {
+				t.Fatalf("bound client after an unbound one: %q, %v", r.Data, err)
+			}
+			st := stop()
+			var told []echo.Event
+			for _, ev := range events() {
+				if ev.Kind == echo.EventUnanswerable {
+					told = append(told, ev)
+				}
+			}
+			if len(told) != 1 || st.Unanswerable != 3 || st.IO != tc.io {
+				t.Fatalf("unanswerable events %d (want 1, once per sender), counted %d (want 3), path %q (want %q)", len(told), st.Unanswerable, st.IO, tc.io)
+			}
+			if told[0].PID != unix.Getpid() || string(told[0].Data) != "from nowhere" {
+				t.Errorf("unanswerable event %+v, want pid %d and the data", told[0], unix.Getpid())
+			}
+		})
 	}
 }
 
