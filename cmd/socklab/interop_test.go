@@ -49,25 +49,7 @@ func startSeedServer(t *testing.T, py string) (*proc, string) {
 	for attempt := 0; ; attempt++ {
 		port := freeUDPPort(t, "udp4", "127.0.0.1")
 		script := seedProgram(t, "udp_server.py", port)
-		p := &proc{t: t, args: []string{script}, exited: make(chan struct{})}
-		p.cmd = exec.Command(py, "-u", script)
-		so, _ := p.cmd.StdoutPipe()
-		se, _ := p.cmd.StderrPipe()
-		if err := p.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		p.readers.Add(2)
-		go p.stdout.read(so, &p.readers)
-		go p.stderr.read(se, &p.readers)
-		go func() {
-			p.readers.Wait()
-			p.waitErr = p.cmd.Wait()
-			close(p.exited)
-		}()
-		t.Cleanup(func() {
-			p.cmd.Process.Kill()
-			<-p.exited
-		})
+		p := startCmd(t, exec.Command(py, "-u", script), []string{script})
 		deadline := time.Now().Add(cmdTimeout)
 		for time.Now().Before(deadline) {
 			out, done := p.stdout.snapshot()

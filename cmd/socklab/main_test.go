@@ -188,8 +188,15 @@ type proc struct {
 // not stop it.
 func start(t *testing.T, o runOpts, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, args: args, exited: make(chan struct{})}
-	p.cmd = command(context.Background(), o, args...)
+	return startCmd(t, command(context.Background(), o, args...), args)
+}
+
+// startCmd starts cmd (socklab, or a peer such as the seed's Python
+// server) with its output collected line by line; t.Cleanup kills it if
+// the test did not stop it. args names it in messages.
+func startCmd(t *testing.T, cmd *exec.Cmd, args []string) *proc {
+	t.Helper()
+	p := &proc{t: t, args: args, cmd: cmd, exited: make(chan struct{})}
 	so, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +206,7 @@ func start(t *testing.T, o runOpts, args ...string) *proc {
 		t.Fatal(err)
 	}
 	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start socklab %s: %v", strings.Join(args, " "), err)
+		t.Fatalf("start %s %s: %v", cmd.Path, strings.Join(args, " "), err)
 	}
 	p.readers.Add(2)
 	go p.stdout.read(so, &p.readers)
