@@ -29,31 +29,6 @@ import (
 	"golang.org/x/net/ipv4"
 )
 
-var rawBin struct {
-	once sync.Once
-	path string
-	err  error
-	out  []byte
-}
-
-// buildRawBinary builds socklab once for the raw tests.
-func buildRawBinary(t *testing.T) string {
-	t.Helper()
-	rawBin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "socklab-raw-test")
-		if err != nil {
-			rawBin.err = err
-			return
-		}
-		rawBin.path = filepath.Join(dir, "socklab")
-		rawBin.out, rawBin.err = exec.Command("go", "build", "-o", rawBin.path, ".").CombinedOutput()
-	})
-	if rawBin.err != nil {
-		t.Fatalf("go build: %v\n%s", rawBin.err, rawBin.out)
-	}
-	return rawBin.path
-}
-
 // needRaw skips unless a raw socket opens here (CAP_NET_RAW), found by
 // opening one.
 func needRaw(t *testing.T) {
@@ -128,7 +103,7 @@ func rawRun(t *testing.T, ns string, wrap []string, args ...string) rawResult {
 }
 
 func rawCommand(ctx context.Context, t *testing.T, ns string, wrap []string, args ...string) *exec.Cmd {
-	argv := append(append([]string(nil), wrap...), buildRawBinary(t))
+	argv := append(append([]string(nil), wrap...), bin)
 	argv = append(argv, args...)
 	if ns != "" {
 		argv = append([]string{"ip", "netns", "exec", ns}, argv...)
@@ -571,7 +546,7 @@ func TestDoctorFileCaps(t *testing.T) {
 		t.Skip("needs setcap (libcap2-bin)")
 	}
 	bin := filepath.Join(t.TempDir(), "socklab")
-	data, err := os.ReadFile(buildRawBinary(t))
+	data, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
