@@ -545,17 +545,17 @@ func TestDoctorFileCaps(t *testing.T) {
 	if _, err := exec.LookPath("setcap"); err != nil {
 		t.Skip("needs setcap (libcap2-bin)")
 	}
-	bin := filepath.Join(t.TempDir(), "socklab")
+	cp := filepath.Join(t.TempDir(), "socklab")
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(bin, data, 0o755)
-	if out, err := exec.Command("setcap", "cap_net_raw+ep", bin).CombinedOutput(); err != nil {
-		t.Skipf("setcap on %s: %v %s (filesystem without xattrs?)", bin, err, out)
+	os.WriteFile(cp, data, 0o755)
+	if out, err := exec.Command("setcap", "cap_net_raw+ep", cp).CombinedOutput(); err != nil {
+		t.Skipf("setcap on %s: %v %s (filesystem without xattrs?)", cp, err, out)
 	}
-	out, _ := exec.Command(bin, "doctor").CombinedOutput()
-	if !strings.Contains(string(out), "file capabilities of "+bin+": cap_net_raw=ep") {
+	out, _ := exec.Command(cp, "doctor").CombinedOutput()
+	if !strings.Contains(string(out), "file capabilities of "+cp+": cap_net_raw=ep") {
 		t.Errorf("doctor does not show the file capability:\n%s", out)
 	}
 }
