@@ -1,11 +1,8 @@
 package families
 
 import (
-	"errors"
 	"net"
 	"os"
-	"strconv"
-	"strings"
 )
 
 // Conn is a datagram endpoint of any family: a net.PacketConn that also says
@@ -25,6 +22,27 @@ type Conn interface {
 	// bytes (MSG_TRUNC) and no later read returns them. addr is nil when the
 	// sender has no address (an unbound unix socket).
 	ReadMsg(b []byte) (n, size int, addr net.Addr, err error)
+}
+
+// Msg is what one recvmsg(2) returned.
+type Msg struct {
+	N     int      // bytes read into the buffer
+	Size  int      // the datagram's full length (MSG_TRUNC); > N when truncated
+	OOBN  int      // bytes of ancillary data written to oob
+	Flags int      // the msg_flags the kernel set: MSG_TRUNC, MSG_CTRUNC, MSG_ERRQUEUE
+	Addr  net.Addr // the sender; nil when it has no address
+}
+
+// MsgConn is implemented by every Conn this package returns: one recvmsg
+// with ancillary data, for families that read control messages (the TTL
+// of ICMP replies, the error queue).
+type MsgConn interface {
+	Conn
+	// RecvMsg reads one datagram into b and its control messages into
+	// oob, with recvmsg(2) flags MSG_TRUNC|flags. With MSG_DONTWAIT in
+	// flags it returns EAGAIN at once when nothing is queued; otherwise
+	// it waits until the read deadline.
+	RecvMsg(b, oob []byte, flags int) (Msg, error)
 }
 
 // CredReader is implemented by unix Conns: ReadMsgCred is ReadMsg that also
@@ -50,53 +68,3 @@ type Options struct {
 	// obvious, such as removing a stale socket file.
 	Notify func(msg string)
 }
-
-// Error is a failure to open or use a socket: what was tried, on which
-// socket and address, the cause, and the fix a user can apply.
-type Error struct {
-	Op   string // "socket", "bind", "adopt", "send", "read"
-	Spec Spec
-	Addr string // the address involved, if any
-	Err  error  // the cause, often an *os.SyscallError
-	Hint string // what to do about it, if known
-}
-
-// Error formats e on one line:
-// "bind socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP) 127.0.0.1:80: permission denied: HINT".
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Op)
-	b.WriteString(" ")
-	if e.Spec.Family == 0 && e.Spec.Type == 0 {
-		// Nothing is known of the socket but its descriptor.
-		b.WriteString("fd " + strconv.Itoa(e.Spec.Fileno))
-	} else {
-		b.WriteString(e.Spec.String())
-	}
-	if e.Addr != "" {
-		b.WriteString(" ")
-		b.WriteString(e.Addr)
-	}
-	if e.Err != nil {
-		b.WriteString(": ")
-		var se *os.SyscallError
-		if errors.As(e.Err, &se) {
-			b.WriteString(se.Err.Error())
-		} else {
-			b.WriteString(e.Err.Error())
-		}
-	}
-	if e.Hint != "" {
-		b.WriteString(" (")
-		b.WriteString(e.Hint)
-		b.WriteString(")")
-	}
-	return b.String()
-}
-
-// Unwrap returns the cause, so errors.Is(err, os.ErrPermission) and
-// errors.Is(err, syscall.EADDRINUSE) see through Error.
-func (e *Error) Unwrap() error { return e.Err }
-
-// ErrUnsupported is returned by Open on systems other than Linux.
-var ErrUnsupported = errors.New("socklab sockets are implemented for Linux only")

@@ -9,14 +9,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// RawConn returns the syscall.RawConn of c, or of the Conn it wraps: the
+// one way this module reaches a Conn's descriptor.
+func RawConn(c Conn) (syscall.RawConn, error) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil, fmt.Errorf("%T has no descriptor: %w", c, ErrUnsupported)
+	}
+	return sc.SyscallConn()
+}
+
 // Control runs fn on c's descriptor (for socket options) and returns the
 // error of either.
 func Control(c Conn, fn func(fd int) error) error {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return ErrUnsupported
-	}
-	rc, err := sc.SyscallConn()
+	rc, err := RawConn(c)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,10 @@
 
 package families
 
-import "net"
+import (
+	"net"
+	"syscall"
+)
 
 // ReportICMPErrors is not supported on this system.
 func ReportICMPErrors(c Conn) error { return ErrUnsupported }
@@ -12,3 +15,6 @@ func ConnectUnix(c Conn, peer net.Addr) error { return ErrUnsupported }
 
 // Control is not supported on this system.
 func Control(c Conn, fn func(fd int) error) error { return ErrUnsupported }
+
+// RawConn is not supported on this system.
+func RawConn(c Conn) (syscall.RawConn, error) { return nil, ErrUnsupported }

@@ -1,6 +1,7 @@
 package families
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -53,19 +54,32 @@ func (c *conn) ReadMsg(b []byte) (n, size int, addr net.Addr, err error) {
 // socket (from SCM_CREDENTIALS), or 0 when it is not known. It tells apart
 // senders that have no address.
 func (c *conn) ReadMsgCred(b []byte) (n, size int, addr net.Addr, pid int, err error) {
-	var from unix.Sockaddr
-	var serr error
 	var oob []byte
-	var oobn int
 	if c.creds {
 		oob = make([]byte, unix.CmsgSpace(unix.SizeofUcred))
 	}
-	err = c.rc.Read(func(fd uintptr) bool {
+	m, err := c.RecvMsg(b, oob, 0)
+	if err != nil {
+		return 0, 0, nil, 0, err
+	}
+	if d := Cmsg(oob[:m.OOBN], unix.SOL_SOCKET, unix.SCM_CREDENTIALS); len(d) >= unix.SizeofUcred {
+		pid = int(int32(binary.NativeEndian.Uint32(d)))
+	}
+	return m.N, m.Size, m.Addr, pid, nil
+}
+
+// RecvMsg reads one datagram and its control messages: see MsgConn.
+func (c *conn) RecvMsg(b, oob []byte, flags int) (Msg, error) {
+	var m Msg
+	var from unix.Sockaddr
+	var serr error
+	dontwait := flags&unix.MSG_DONTWAIT != 0
+	err := c.rc.Read(func(fd uintptr) bool {
 		for {
 			// MSG_TRUNC makes recvmsg return the datagram's real length.
-			size, oobn, _, from, serr = unix.Recvmsg(int(fd), b, oob, unix.MSG_TRUNC)
+			m.Size, m.OOBN, m.Flags, from, serr = unix.Recvmsg(int(fd), b, oob, unix.MSG_TRUNC|flags)
 			if serr != unix.EINTR {
-				return serr != unix.EAGAIN
+				return dontwait || serr != unix.EAGAIN
 			}
 		}
 	})
@@ -73,19 +87,11 @@ func (c *conn) ReadMsgCred(b []byte) (n, size int, addr net.Addr, pid int, err e
 		err = os.NewSyscallError("recvmsg", serr)
 	}
 	if err != nil {
-		return 0, 0, nil, 0, &net.OpError{Op: "read", Net: c.network, Source: c.laddr, Err: err}
+		return Msg{}, &net.OpError{Op: "read", Net: c.network, Source: c.laddr, Err: err}
 	}
-	if oobn > 0 {
-		if msgs, perr := unix.ParseSocketControlMessage(oob[:oobn]); perr == nil {
-			for _, m := range msgs {
-				if cred, cerr := unix.ParseUnixCredentials(&m); cerr == nil {
-					pid = int(cred.Pid)
-				}
-			}
-		}
-	}
-	n = min(size, len(b))
-	return n, size, SockaddrToAddr(from, c.network), pid, nil
+	m.N = min(m.Size, len(b))
+	m.Addr = SockaddrToAddr(from, c.network)
+	return m, nil
 }
 
 // SockaddrToAddr converts a sockaddr from the kernel to a Go address of

@@ -1,0 +1,95 @@
+package families
+
+import (
+	"errors"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// Error is a failure to open or use a socket: what was tried, on which
+// socket and address, the cause, and the fix a user can apply.
+//
+// Every function of this package that opens a socket returns its failures
+// as an *Error. Reads and writes on a Conn return what net's Conns return:
+// a *net.OpError whose Err is an *os.SyscallError (errors.Is sees the
+// syscall.Errno), os.ErrDeadlineExceeded or net.ErrClosed.
+type Error struct {
+	Op   string // "socket", "bind", "adopt", "send", "read"
+	Spec Spec
+	Addr string // the address involved, if any
+	Err  error  // the cause, often an *os.SyscallError
+	Hint string // what to do about it, if known
+}
+
+// Error formats e on one line:
+// "bind socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP) 127.0.0.1:80: permission denied (HINT)".
+// A cause that is itself an *os.SyscallError is shown without the name of
+// the system call, which Op already says; context wrapped around it is kept.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Op)
+	b.WriteString(" ")
+	if e.Spec.Family == 0 && e.Spec.Type == 0 {
+		// Nothing is known of the socket but its descriptor.
+		b.WriteString("fd " + strconv.Itoa(e.Spec.Fileno))
+	} else {
+		b.WriteString(e.Spec.String())
+	}
+	if e.Addr != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Addr)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		if se, ok := e.Err.(*os.SyscallError); ok {
+			b.WriteString(se.Err.Error())
+		} else {
+			b.WriteString(e.Err.Error())
+		}
+	}
+	if e.Hint != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Hint)
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause, so errors.Is(err, os.ErrPermission) and
+// errors.Is(err, syscall.EADDRINUSE) see through Error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrUnsupported is returned by Open on systems other than Linux.
+var ErrUnsupported = errors.New("socklab sockets are implemented for Linux only")
+
+// Cause peels the layers that only say where an error happened, a
+// *net.OpError (the connection), an *os.SyscallError (the system call), a
+// *net.AddrError or *net.DNSError (the resolver), and returns what is left:
+// a syscall.Errno, os.ErrDeadlineExceeded, net.ErrClosed, or the resolver's
+// own words. An *Error wraps it with Op and Addr in their place.
+func Cause(err error) error {
+	for {
+		switch e := err.(type) {
+		case *net.OpError:
+			err = e.Err
+		case *os.SyscallError:
+			err = e.Err
+		case *net.AddrError:
+			return errors.New(e.Err)
+		case *net.DNSError:
+			return errors.New(e.Err)
+		default:
+			return err
+		}
+	}
+}
+
+// Errno returns the syscall.Errno under err, if there is one.
+func Errno(err error) (syscall.Errno, bool) {
+	var errno syscall.Errno
+	ok := errors.As(err, &errno)
+	return errno, ok
+}
