@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/netip"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/socklab/socklab/families"
@@ -15,6 +15,14 @@ import (
 // DefaultBufsize is the receive buffer handed to recvfrom: large enough for
 // any UDP datagram, so nothing is truncated unless asked.
 const DefaultBufsize = 65536
+
+const (
+	// DefaultBatch is how many datagrams one recvmmsg call takes at most.
+	DefaultBatch = 64
+	// maxBatchMemory bounds the receive buffers of one server: with a
+	// large Bufsize the batch shrinks rather than the memory growing.
+	maxBatchMemory = 8 << 20
+)
 
 // ServerConfig says how Serve answers and what it reports.
 type ServerConfig struct {
@@ -95,137 +103,132 @@ type Stats struct {
 
 // UsesBatch reports whether Serve(ctx, c, cfg) takes the batch path.
 func UsesBatch(c families.Conn, cfg ServerConfig) bool {
-	return !cfg.Plain && (cfg.OnEvent == nil || cfg.Quiet) && batchAvailable(c)
+	_, ok := families.AsBatch(c)
+	return ok && !cfg.Plain && (cfg.OnEvent == nil || cfg.Quiet)
 }
 
-// BatchSize is how many datagrams one call of the batch path handles for cfg.
+// BatchSize is how many datagrams one call of the batch path handles for
+// cfg: cfg.Batch (DefaultBatch when 0), fewer when the buffers of that many
+// datagrams of cfg.Bufsize would pass maxBatchMemory.
 func BatchSize(cfg ServerConfig) int {
-	if cfg.Bufsize <= 0 {
-		return batchSlots(cfg, DefaultBufsize)
+	cfg = cfg.withDefaults()
+	n := cfg.Batch
+	if n <= 0 {
+		n = DefaultBatch
 	}
-	return batchSlots(cfg, cfg.Bufsize)
+	return max(1, min(n, 1024, maxBatchMemory/cfg.Bufsize))
 }
 
 // Serve answers datagrams on c until ctx is done, then returns its Stats and
 // a nil error. It returns early with an error only when reading fails for a
 // reason other than ctx (the socket was closed, say). It does not close c.
 //
-// On Linux, for UDP and unix datagram sockets, when no per-datagram event is
-// wanted (cfg.OnEvent nil or cfg.Quiet) Serve reads and answers in batches
-// with recvmmsg/sendmmsg and allocates nothing per datagram; otherwise, or
-// with cfg.Plain, it runs one ReadMsg and one WriteTo per datagram. Both
-// report the same events and count the same things.
+// For a families.BatchConn (Linux UDP and unix datagram sockets), when no
+// per-datagram event is wanted (cfg.OnEvent nil or cfg.Quiet) Serve reads
+// and answers in batches with recvmmsg/sendmmsg and allocates nothing per
+// datagram; otherwise, or with cfg.Plain, it runs one ReadMsg and one
+// WriteTo per datagram. Both report the same events and count the same
+// things.
 func Serve(ctx context.Context, c families.Conn, cfg ServerConfig) (Stats, error) {
-	if UsesBatch(c, cfg) {
-		if s := newFastServer(c, cfg); s != nil {
-			return s.serve(ctx)
-		}
+	cfg = cfg.withDefaults()
+	if bc, ok := families.AsBatch(c); ok && UsesBatch(c, cfg) {
+		return newBatchServer(bc, cfg).serve(ctx)
 	}
-	return servePlain(ctx, c, cfg)
+	return newPlainServer(c, cfg).serve(ctx)
 }
 
-// servePlain is the loop that works on every Conn and system.
-func servePlain(ctx context.Context, c families.Conn, cfg ServerConfig) (Stats, error) {
-	st := Stats{IO: IOPlain}
-	start := time.Now()
-	bufsize := cfg.Bufsize
-	if bufsize <= 0 {
-		bufsize = DefaultBufsize
+// ServeAll serves every Conn in conns, one goroutine each (the sockets of
+// families.OpenReusePort, say), until ctx is done, and returns their Stats
+// merged and the first error. cfg.OnEvent is called for one event at a time.
+func ServeAll(ctx context.Context, conns []families.Conn, cfg ServerConfig) (Stats, error) {
+	if len(conns) == 1 {
+		return Serve(ctx, conns[0], cfg)
 	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
+	if emit := cfg.OnEvent; emit != nil {
+		var mu sync.Mutex
+		cfg.OnEvent = func(ev Event) { mu.Lock(); emit(ev); mu.Unlock() }
 	}
-	emit := cfg.OnEvent
-	if emit == nil {
-		emit = func(Event) {}
+	type result struct {
+		st  Stats
+		err error
 	}
-	// Both deadlines: a WriteTo waiting for room must stop too.
-	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	drops0, _ := socketDrops(c)
-	finish := func() {
-		st.Elapsed = time.Since(start)
-		if d, ok := socketDrops(c); ok && d >= drops0 {
-			st.Drops = uint64(d - drops0)
+	results := make(chan result, len(conns))
+	for _, c := range conns {
+		go func() {
+			st, err := Serve(ctx, c, cfg)
+			results <- result{st, err}
+		}()
+	}
+	var total Stats
+	var firstErr error
+	for range conns {
+		r := <-results
+		total.Merge(r.st)
+		if firstErr == nil {
+			firstErr = r.err
 		}
 	}
-	var ct ctimeCache
+	return total, firstErr
+}
 
-	buf := make([]byte, bufsize)
-	out := make([]byte, 0, bufsize+64)
-	// Peers by address: UDP ones by netip.AddrPort, which costs no
-	// allocation, others by their string.
-	udpPeers := map[netip.AddrPort]struct{}{}
-	peers := map[string]struct{}{}
-	silent := map[int]bool{} // senders without an address, told once each, by PID
-	cr, hasCred := c.(families.CredReader)
+// withDefaults fills in cfg's zero values.
+func (cfg ServerConfig) withDefaults() ServerConfig {
+	if cfg.Bufsize <= 0 {
+		cfg.Bufsize = DefaultBufsize
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return cfg
+}
+
+// emitter returns cfg.OnEvent, or a function that drops events.
+func (cfg ServerConfig) emitter() func(Event) {
+	if cfg.OnEvent == nil {
+		return func(Event) {}
+	}
+	return cfg.OnEvent
+}
+
+// serveUntil calls once until ctx is done or once fails for another reason;
+// deadlines the caller set (to wake a wait) only go round the loop again.
+func serveUntil(ctx context.Context, once func() error) error {
 	for {
-		var n, size, pid int
-		var from net.Addr
-		var err error
-		if hasCred {
-			n, size, from, pid, err = cr.ReadMsgCred(buf)
-		} else {
-			n, size, from, err = c.ReadMsg(buf)
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				finish()
-				return st, nil
-			}
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				continue
-			}
-			finish()
-			return st, err
-		}
-		st.Datagrams++
-		st.Bytes += uint64(size)
-		data := buf[:n]
-		if size > n {
-			st.Truncated++
-			emit(Event{Kind: EventTruncated, From: from, PID: pid, Data: data, Size: size})
-		}
-		if from == nil || isUnnamed(from) {
-			st.Unanswerable++
-			if !silent[pid] {
-				silent[pid] = true
-				emit(Event{Kind: EventUnanswerable, PID: pid, Data: data, Size: size})
-			}
-			continue
-		}
-		if ua, ok := from.(*net.UDPAddr); ok {
-			udpPeers[ua.AddrPort()] = struct{}{}
-		} else {
-			peers[from.String()] = struct{}{}
-		}
-		st.Peers = len(udpPeers) + len(peers)
-		if !cfg.Quiet {
-			emit(Event{Kind: EventDatagram, From: from, PID: pid, Data: data, Size: size})
-		}
-		var ok bool
-		switch cfg.Reply {
-		case ReplySeed:
-			out = append(append(out[:0], ct.prefix(now())...), data...)
-			ok = true
+		err := once()
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, os.ErrDeadlineExceeded):
 		default:
-			out, ok = cfg.Reply.Answer(out[:0], data, time.Time{})
-		}
-		if !ok {
-			continue
-		}
-		if _, err := c.WriteTo(out, from); err != nil && ctx.Err() == nil {
-			st.SendErrors++
-			emit(Event{Kind: EventSendError, From: from, PID: pid, Err: err})
+			return err
 		}
 	}
 }
 
-// isUnnamed reports a unix sender that has no name to answer.
-func isUnnamed(a net.Addr) bool {
-	ua, ok := a.(*net.UnixAddr)
-	return ok && (ua.Name == "" || ua.Name == "@")
+// stopOnDone makes both of c's deadlines pass when ctx is done, so that a
+// read or a write waiting for room returns; the returned function undoes it.
+func stopOnDone(ctx context.Context, c families.Conn) func() bool {
+	return context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+}
+
+// kernelDrops reads the socket's drop counter, to count from it.
+func kernelDrops(c families.Conn) uint32 {
+	d, _ := families.Drops(c)
+	return d
+}
+
+// dropsSince is how many datagrams the kernel dropped on c since its
+// counter read drops0; last is the counter the newest datagram carried.
+func dropsSince(c families.Conn, drops0, last uint32) uint64 {
+	d := last
+	if now, ok := families.Drops(c); ok {
+		d = max(d, now)
+	}
+	if d < drops0 {
+		return 0
+	}
+	return uint64(d - drops0)
 }
 
 // PIDString names a sender by PID for messages: "pid 1234", or "unknown pid".

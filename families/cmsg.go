@@ -45,3 +45,36 @@ func CmsgUint32(oob []byte, level, typ int) (uint32, bool) {
 	}
 	return binary.NativeEndian.Uint32(d), true
 }
+
+// Linux's numbers for the control messages this package reads, spelled out
+// so that the parsers build on every GOOS.
+const (
+	solSocket      = 1  // SOL_SOCKET
+	scmCredentials = 2  // SCM_CREDENTIALS
+	soRxqOvfl      = 40 // SO_RXQ_OVFL
+	sizeofUcred    = 12 // struct ucred: pid, uid, gid
+)
+
+// Cred is a unix datagram sender's credentials, which the kernel attaches
+// when the receiver has SO_PASSCRED set.
+type Cred struct {
+	PID, UID, GID int
+}
+
+// ParseCred reads SCM_CREDENTIALS from control messages.
+func ParseCred(oob []byte) (Cred, bool) {
+	d := Cmsg(oob, solSocket, scmCredentials)
+	if len(d) < sizeofUcred {
+		return Cred{}, false
+	}
+	return Cred{
+		PID: int(int32(binary.NativeEndian.Uint32(d))),
+		UID: int(binary.NativeEndian.Uint32(d[4:])),
+		GID: int(binary.NativeEndian.Uint32(d[8:])),
+	}, true
+}
+
+// DropCount reads the SO_RXQ_OVFL control message: how many datagrams the
+// kernel has dropped on the socket, for a full receive queue mostly, as
+// counted when this datagram was queued.
+func DropCount(oob []byte) (uint32, bool) { return CmsgUint32(oob, solSocket, soRxqOvfl) }

@@ -64,6 +64,9 @@ type Options struct {
 	File *os.File
 	// Mode, when non-zero, is set as the permission bits of a unix socket file.
 	Mode os.FileMode
+	// ReusePort sets SO_REUSEPORT before a UDP socket binds, so that
+	// several sockets can share the address (see OpenReusePort).
+	ReusePort bool
 	// Notify, when set, receives notices about what Open did beyond the
 	// obvious, such as removing a stale socket file.
 	Notify func(msg string)

@@ -105,3 +105,23 @@ func TestAdoptRefusesWrongDescriptors(t *testing.T) {
 		t.Errorf("adopting a UDP socket as unix: %v", err)
 	}
 }
+
+// TestSetBuffers shows the kernel's doubling, and the FORCE variants
+// passing rmem_max when run as root.
+func TestSetBuffers(t *testing.T) {
+	c, err := families.UDP4().Open(families.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := families.SetBuffers(c, 100000, 50000); err != nil {
+		t.Fatal(err)
+	}
+	rcv, snd, err := families.Buffers(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rcv != 200000 || snd != 100000 {
+		t.Errorf("asked 100000/50000, effective %d/%d, want twice that", rcv, snd)
+	}
+}

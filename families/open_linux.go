@@ -26,39 +26,45 @@ func openUDP(d *Definition, o Options) (Conn, error) {
 	if err != nil {
 		return nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: err}
 	}
-	var sa unix.Sockaddr
-	if d.Spec.Family == AF_INET {
-		s4 := &unix.SockaddrInet4{Port: ua.Port}
-		copy(s4.Addr[:], ua.IP.To4())
-		sa = s4
-	} else {
-		s6 := &unix.SockaddrInet6{Port: ua.Port}
-		copy(s6.Addr[:], ua.IP.To16())
-		if ua.Zone != "" {
-			ifi, err := net.InterfaceByName(ua.Zone)
-			if err != nil {
-				return nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: err, Hint: "the zone must name an interface, e.g. [fe80::1%eth0]:8020"}
-			}
-			s6.ZoneId = uint32(ifi.Index)
-		}
-		sa = s6
-	}
 	fd, err := Socket(d.Spec)
 	if err != nil {
 		return nil, err
 	}
-	if d.Spec.Family == AF_INET6 {
-		// udp6 means IPv6 only, as Go's "udp6" does: no v4-mapped peers.
+	if err := udpOptions(fd, d.Spec, o); err != nil {
+		unix.Close(fd)
+		return nil, &Error{Op: "setsockopt", Spec: d.Spec, Addr: addr, Err: err}
+	}
+	if err := Bind(fd, d.Spec.Family, ua); err != nil {
+		unix.Close(fd)
+		return nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: bindCause(err), Hint: Hint(d.Spec, err)}
+	}
+	return NewConn(fd, d.Spec)
+}
+
+// bindCause names the system call in an errno from Bind; other errors
+// (an interface that does not exist) are already in words.
+func bindCause(err error) error {
+	if errno, ok := err.(syscall.Errno); ok {
+		return os.NewSyscallError("bind", errno)
+	}
+	return err
+}
+
+// udpOptions sets what a UDP socket needs before bind: IPV6_V6ONLY on
+// udp6, which means IPv6 only, as Go's "udp6" does (no v4-mapped peers),
+// and SO_REUSEPORT when o asks for it.
+func udpOptions(fd int, spec Spec, o Options) error {
+	if spec.Family == AF_INET6 {
 		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
-			unix.Close(fd)
-			return nil, &Error{Op: "setsockopt IPV6_V6ONLY", Spec: d.Spec, Addr: addr, Err: os.NewSyscallError("setsockopt", err)}
+			return os.NewSyscallError("setsockopt IPV6_V6ONLY", err)
 		}
 	}
-	if err := unix.Bind(fd, sa); err != nil {
-		unix.Close(fd)
-		return nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: os.NewSyscallError("bind", err), Hint: Hint(d.Spec, err)}
+	if o.ReusePort {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+			return os.NewSyscallError("setsockopt SO_REUSEPORT", err)
+		}
 	}
-	return NewConn(fd, d.Spec, d.Network)
+	return nil
 }
 
 func openUnix(d *Definition, o Options) (Conn, error) {
@@ -71,8 +77,11 @@ func openUnix(d *Definition, o Options) (Conn, error) {
 	}
 	var cleanup func()
 	if o.Addr == "" {
-		// Autobind: the kernel picks an abstract name of five hex digits.
-		if err := unix.Bind(fd, &unix.SockaddrUnix{}); err != nil {
+		// Autobind: bound to nothing but the family, the kernel picks an
+		// abstract name of five hex digits.
+		a := rawAddr{n: 2}
+		a.sa.Addr.Family = unix.AF_UNIX
+		if err := sockaddrCall(unix.SYS_BIND, fd, &a); err != nil {
 			unix.Close(fd)
 			return nil, &Error{Op: "bind", Spec: d.Spec, Addr: "(autobind)", Err: os.NewSyscallError("bind", err)}
 		}
@@ -86,15 +95,15 @@ func openUnix(d *Definition, o Options) (Conn, error) {
 	// SO_PASSCRED on the receiver attaches each sender's credentials, so a
 	// server can name a sender that has no address by its PID.
 	creds := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1) == nil
-	c, err := NewConn(fd, d.Spec, d.Network)
+	c, err := newConn(fd, d.Spec)
 	if err != nil {
 		if cleanup != nil {
 			cleanup()
 		}
 		return nil, err
 	}
-	c.(*conn).cleanup = cleanup
-	c.(*conn).creds = creds
+	c.cleanup = cleanup
+	c.creds = creds
 	return c, nil
 }
 
@@ -108,8 +117,8 @@ func bindUnix(fd int, spec Spec, o Options) (func(), error) {
 		return nil, &Error{Op: "bind", Spec: spec, Addr: name, Err: err}
 	}
 	abstract := strings.HasPrefix(name, "@")
-	sa := &unix.SockaddrUnix{Name: name}
-	err := unix.Bind(fd, sa)
+	sa := &net.UnixAddr{Name: name, Net: "unixgram"}
+	err := Bind(fd, AF_UNIX, sa)
 	if err == unix.EADDRINUSE && !abstract {
 		if err = staleSocket(spec, name); err != nil {
 			return nil, err
@@ -120,7 +129,7 @@ func bindUnix(fd int, spec Spec, o Options) (func(), error) {
 		if o.Notify != nil {
 			o.Notify(fmt.Sprintf("removed stale socket %s (no server was listening on it)", name))
 		}
-		err = unix.Bind(fd, sa)
+		err = Bind(fd, AF_UNIX, sa)
 	}
 	if err != nil {
 		hint := Hint(spec, err)

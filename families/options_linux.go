@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -59,6 +60,102 @@ func ConnectUnix(c Conn, peer net.Addr) error {
 		return fmt.Errorf("ConnectUnix: %v is not a unix address", peer)
 	}
 	return Control(c, func(fd int) error {
-		return os.NewSyscallError("connect", unix.Connect(fd, &unix.SockaddrUnix{Name: ua.Name}))
+		return os.NewSyscallError("connect", Connect(fd, AF_UNIX, ua))
 	})
+}
+
+// CountDrops turns on SO_RXQ_OVFL: each datagram then carries the count of
+// datagrams the kernel dropped on the socket (see DropCount).
+func CountDrops(c Conn) error {
+	return Control(c, func(fd int) error {
+		return os.NewSyscallError("setsockopt SO_RXQ_OVFL", unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RXQ_OVFL, 1))
+	})
+}
+
+// Drops reads the socket's count of datagrams the kernel dropped
+// (SK_MEMINFO_DROPS of SO_MEMINFO: a full receive queue, mostly). It is the
+// counter SO_RXQ_OVFL attaches to received datagrams.
+func Drops(c Conn) (uint32, bool) {
+	var v uint32
+	err := Control(c, func(fd int) error {
+		var mem [unix.SK_MEMINFO_VARS]uint32
+		l := uint32(unsafe.Sizeof(mem))
+		_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_MEMINFO,
+			uintptr(unsafe.Pointer(&mem[0])), uintptr(unsafe.Pointer(&l)), 0)
+		if e != 0 {
+			return e
+		}
+		if l <= unix.SK_MEMINFO_DROPS*4 {
+			return unix.EINVAL
+		}
+		v = mem[unix.SK_MEMINFO_DROPS]
+		return nil
+	})
+	return v, err == nil
+}
+
+// SetBuffers asks for a receive buffer of rcv bytes and a send buffer of snd
+// bytes on c (0 leaves one as it is). It tries SO_RCVBUFFORCE/SO_SNDBUFFORCE
+// first, which pass net.core.rmem_max/wmem_max but need CAP_NET_ADMIN, and
+// falls back to SO_RCVBUF/SO_SNDBUF, which the kernel clamps to them. Either
+// way the kernel doubles the value for its bookkeeping: Buffers reports what
+// took effect.
+func SetBuffers(c Conn, rcv, snd int) error {
+	return Control(c, func(fd int) error {
+		if rcv > 0 {
+			if err := setBuffer(fd, unix.SO_RCVBUFFORCE, unix.SO_RCVBUF, rcv); err != nil {
+				return os.NewSyscallError("setsockopt SO_RCVBUF", err)
+			}
+		}
+		if snd > 0 {
+			if err := setBuffer(fd, unix.SO_SNDBUFFORCE, unix.SO_SNDBUF, snd); err != nil {
+				return os.NewSyscallError("setsockopt SO_SNDBUF", err)
+			}
+		}
+		return nil
+	})
+}
+
+func setBuffer(fd, force, plain, v int) error {
+	err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, force, v)
+	if err == unix.EPERM {
+		err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, plain, v)
+	}
+	return err
+}
+
+// Buffers returns the effective SO_RCVBUF and SO_SNDBUF of c, as the kernel
+// reports them (twice what was asked, within the limits).
+func Buffers(c Conn) (rcv, snd int, err error) {
+	err = Control(c, func(fd int) error {
+		var err error
+		if rcv, err = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF); err != nil {
+			return os.NewSyscallError("getsockopt SO_RCVBUF", err)
+		}
+		if snd, err = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF); err != nil {
+			return os.NewSyscallError("getsockopt SO_SNDBUF", err)
+		}
+		return nil
+	})
+	return rcv, snd, err
+}
+
+// MaxDatagram is the largest payload c can send in one datagram: 65507 for
+// UDP over IPv4, 65527 over IPv6, and for a unix socket what its send buffer
+// allows (SO_SNDBUF less the kernel's overhead).
+func MaxDatagram(c Conn) int {
+	if m := maxIPDatagram(c.Spec()); m > 0 {
+		return m
+	}
+	max := 0
+	Control(c, func(fd int) error {
+		v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
+		if err == nil {
+			// Measured on Linux 6.18: the largest datagram is SO_SNDBUF
+			// less 32 bytes (212960 with the default 212992).
+			max = v - 32
+		}
+		return err
+	})
+	return max
 }

@@ -7,14 +7,29 @@ import (
 	"syscall"
 )
 
+// RawConn is not supported on this system.
+func RawConn(c Conn) (syscall.RawConn, error) { return nil, ErrUnsupported }
+
+// Control is not supported on this system.
+func Control(c Conn, fn func(fd int) error) error { return ErrUnsupported }
+
 // ReportICMPErrors is not supported on this system.
 func ReportICMPErrors(c Conn) error { return ErrUnsupported }
 
 // ConnectUnix is not supported on this system.
 func ConnectUnix(c Conn, peer net.Addr) error { return ErrUnsupported }
 
-// Control is not supported on this system.
-func Control(c Conn, fn func(fd int) error) error { return ErrUnsupported }
+// CountDrops is not supported on this system.
+func CountDrops(c Conn) error { return ErrUnsupported }
 
-// RawConn is not supported on this system.
-func RawConn(c Conn) (syscall.RawConn, error) { return nil, ErrUnsupported }
+// Drops is not counted on this system.
+func Drops(c Conn) (uint32, bool) { return 0, false }
+
+// SetBuffers is not supported on this system.
+func SetBuffers(c Conn, rcv, snd int) error { return ErrUnsupported }
+
+// Buffers is not supported on this system.
+func Buffers(c Conn) (rcv, snd int, err error) { return 0, 0, ErrUnsupported }
+
+// MaxDatagram is the IP limit; unix sockets are not supported here.
+func MaxDatagram(c Conn) int { return maxIPDatagram(c.Spec()) }

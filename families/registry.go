@@ -22,8 +22,6 @@ type Definition struct {
 	Privileged bool
 	// DefaultAddr is where servers bind when no address is given.
 	DefaultAddr string
-	// MaxDatagram is the largest payload one datagram can carry.
-	MaxDatagram int
 	// Open creates (or adopts, see Options.File) a socket of this family.
 	Open func(o Options) (Conn, error)
 	// ResolveAddr parses a peer address of this family.

@@ -1,13 +1,7 @@
 package families
 
 import (
-	"context"
 	"fmt"
-	"net"
-	"os"
-	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // OpenReusePort opens n UDP sockets of d bound to the same address with
@@ -23,66 +17,20 @@ func OpenReusePort(d *Definition, o Options, n int) ([]Conn, error) {
 	if o.File != nil {
 		return nil, &Error{Op: "adopt", Spec: d.Spec, Err: fmt.Errorf("one descriptor cannot be %d sockets", n), Hint: "use --workers without --fd"}
 	}
-	if n < 1 {
-		n = 1
-	}
-	addr := o.Addr
-	if addr == "" {
-		addr = "0.0.0.0:0"
-		if d.Spec.Family == AF_INET6 {
-			addr = "[::]:0"
-		}
-	}
-	lc := net.ListenConfig{Control: func(network, address string, rc syscall.RawConn) error {
-		var serr error
-		err := rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1) })
-		if err != nil {
-			return err
-		}
-		return os.NewSyscallError("setsockopt SO_REUSEPORT", serr)
-	}}
+	o.ReusePort = true
 	var conns []Conn
-	fail := func(err error) ([]Conn, error) {
-		for _, c := range conns {
-			c.Close()
-		}
-		return nil, err
-	}
-	for i := 0; i < n; i++ {
-		pc, err := lc.ListenPacket(context.Background(), d.Network, addr)
+	for i := 0; i < max(n, 1); i++ {
+		c, err := openUDP(d, o)
 		if err != nil {
-			return fail(&Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: err, Hint: Hint(d.Spec, err)})
+			for _, c := range conns {
+				c.Close()
+			}
+			return nil, err
 		}
 		if i == 0 {
-			addr = pc.LocalAddr().String() // the port the kernel chose, for the others
-		}
-		c, err := wrapPacketConn(pc, d)
-		if err != nil {
-			return fail(err)
+			o.Addr = c.LocalAddr().String() // the port the kernel chose, for the others
 		}
 		conns = append(conns, c)
 	}
 	return conns, nil
-}
-
-// wrapPacketConn turns a socket Go's net package opened into a Conn of d.
-func wrapPacketConn(pc net.PacketConn, d *Definition) (Conn, error) {
-	defer pc.Close()
-	sc, ok := pc.(syscall.Conn)
-	if !ok {
-		return nil, &Error{Op: "adopt", Spec: d.Spec, Err: fmt.Errorf("%T has no descriptor", pc)}
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return nil, &Error{Op: "adopt", Spec: d.Spec, Err: err}
-	}
-	nfd := -1
-	var derr error
-	if err := rc.Control(func(fd uintptr) { nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
-		return nil, &Error{Op: "adopt", Spec: d.Spec, Err: err}
-	}
-	if derr != nil {
-		return nil, &Error{Op: "adopt", Spec: d.Spec, Err: os.NewSyscallError("dup", derr)}
-	}
-	return NewConn(nfd, d.Spec, d.Network)
 }

@@ -147,3 +147,16 @@ func ProtoName(family, proto int) string {
 	}
 	return nameOf(protoNames, proto)
 }
+
+// maxIPDatagram is the largest UDP payload of an IP family: the 16-bit
+// length less the headers, 65507 over IPv4 and 65527 over IPv6 (whose
+// payload length leaves out its header); 0 for other families.
+func maxIPDatagram(s Spec) int {
+	switch s.Family {
+	case AF_INET:
+		return 65535 - 20 - 8
+	case AF_INET6:
+		return 65535 - 8
+	}
+	return 0
+}

@@ -10,23 +10,22 @@ import (
 // UDP4 is AF_INET, SOCK_DGRAM: UDP over IPv4. Servers default to the seed's
 // 127.0.0.1:8020.
 func UDP4() *Definition {
-	return udpDef("udp4", AF_INET, "127.0.0.1:8020", 65535-20-8, "UDP over IPv4")
+	return udpDef("udp4", AF_INET, "127.0.0.1:8020", "UDP over IPv4")
 }
 
 // UDP6 is AF_INET6, SOCK_DGRAM: UDP over IPv6 only (IPV6_V6ONLY). Servers
 // default to [::1]:8020.
 func UDP6() *Definition {
-	return udpDef("udp6", AF_INET6, "[::1]:8020", 65535-8, "UDP over IPv6 (v6 only)")
+	return udpDef("udp6", AF_INET6, "[::1]:8020", "UDP over IPv6 (v6 only)")
 }
 
-func udpDef(name string, family int, def string, max int, summary string) *Definition {
+func udpDef(name string, family int, def string, summary string) *Definition {
 	d := &Definition{
 		Name:        name,
 		Summary:     summary,
 		Spec:        NewSpec(family, SOCK_DGRAM, IPPROTO_UDP),
 		Network:     name,
 		DefaultAddr: def,
-		MaxDatagram: max,
 	}
 	d.ResolveAddr = func(s string) (net.Addr, error) { return resolveUDP(name, s) }
 	d.Open = func(o Options) (Conn, error) { return openUDP(d, o) }
@@ -50,20 +49,27 @@ func resolveUDP(network, s string) (*net.UDPAddr, error) {
 	}
 	a, err := net.ResolveUDPAddr(network, net.JoinHostPort(host, port))
 	if err != nil {
-		return nil, fmt.Errorf("%s address %q: %v (want HOST:PORT, e.g. %s)", network, s, unwrapDNS(err), example)
+		return nil, &AddrError{Network: network, Addr: s, Example: example, Err: err}
 	}
 	return a, nil
 }
 
-func unwrapDNS(err error) error {
-	if ae, ok := err.(*net.AddrError); ok {
-		return fmt.Errorf("%s", ae.Err)
-	}
-	if de, ok := err.(*net.DNSError); ok {
-		return fmt.Errorf("%s", de.Err)
-	}
-	return err
+// AddrError is an address that does not resolve: Err is the resolver's
+// error (a *net.DNSError or *net.AddrError, which errors.As finds).
+type AddrError struct {
+	Network, Addr, Example string
+	Err                    error
 }
+
+// Error says what was wrong in the resolver's own words and shows the
+// expected form: `udp4 address "nohost:80": no such host (want HOST:PORT,
+// e.g. 127.0.0.1:8020)`.
+func (e *AddrError) Error() string {
+	return fmt.Sprintf("%s address %q: %v (want HOST:PORT, e.g. %s)", e.Network, e.Addr, Cause(e.Err), e.Example)
+}
+
+// Unwrap returns the resolver's error.
+func (e *AddrError) Unwrap() error { return e.Err }
 
 // LooksLikeAddr reports whether s has the HOST:PORT shape of an IP family's
 // address, so a command line can tell an address from a message: HOST is an

@@ -21,10 +21,6 @@ func Unix() *Definition {
 		Spec:        NewSpec(AF_UNIX, SOCK_DGRAM, 0),
 		Network:     "unixgram",
 		DefaultAddr: "@socklab",
-		// The kernel allows SO_SNDBUF less 32 bytes; 212992 is the usual
-		// default (net.core.wmem_default). echo.MaxDatagram reads the
-		// real limit from a socket.
-		MaxDatagram: 212992 - 32,
 	}
 	d.ResolveAddr = func(s string) (net.Addr, error) {
 		if err := CheckUnixName(s); err != nil {

@@ -146,16 +146,7 @@ func listenICMP(cfg ICMPConfig, mode Mode) (*ICMPConn, error) {
 			return fail("setsockopt", err, "")
 		}
 	}
-	network := "ip4:icmp"
-	switch {
-	case v6 && mode == ModeDgram:
-		network = "udp6"
-	case v6:
-		network = "ip6:ipv6-icmp"
-	case mode == ModeDgram:
-		network = "udp4"
-	}
-	conn, err := families.NewConn(fd, spec, network)
+	conn, err := families.NewConn(fd, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -327,8 +318,11 @@ func (c *ICMPConn) Read() (Incoming, error) {
 	}
 	in.Size = n
 	data := c.buf[:min(n, len(c.buf))]
-	if sa := families.SockaddrToAddr(from, "ip4"); sa != nil {
-		in.From = sa.(*net.IPAddr).IP
+	switch sa := from.(type) {
+	case *unix.SockaddrInet4:
+		in.From = net.IP(append([]byte(nil), sa.Addr[:]...))
+	case *unix.SockaddrInet6:
+		in.From = net.IP(append([]byte(nil), sa.Addr[:]...))
 	}
 	if c.ver == 4 && c.mode == ModeRaw {
 		h, err := ipv4.ParseHeader(data)

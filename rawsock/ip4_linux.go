@@ -23,7 +23,7 @@ func OpenIP4() (families.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return families.NewConn(fd, IP4Spec, "ip4")
+	return families.NewConn(fd, IP4Spec)
 }
 
 // openRawProto opens socket(AF_INET, SOCK_RAW, proto), which receives every
@@ -34,7 +34,7 @@ func openRawProto(proto int) (families.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return families.NewConn(fd, spec, "ip4")
+	return families.NewConn(fd, spec)
 }
 
 // RouteSource is the source address the kernel picks for dst: it connects

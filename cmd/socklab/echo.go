@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -230,24 +229,52 @@ func serve(app *App, addr string, mode os.FileMode, f serveFlags) error {
 	if addr == "" && f.Fd < 0 {
 		addr = app.Def.DefaultAddr
 	}
-	reply, err := echo.ParseReply(f.Reply)
+	cfg, err := f.config()
 	if err != nil {
 		return err
 	}
-	if f.Bufsize <= 0 {
-		return fmt.Errorf("--bufsize %d: want a positive number of bytes", f.Bufsize)
+	conns, err := openServers(app, addr, mode, f)
+	if err != nil {
+		return err
 	}
-	if f.Workers < 1 {
-		return fmt.Errorf("--workers %d: want 1 or more", f.Workers)
+	for _, c := range conns {
+		defer c.Close()
 	}
-	if f.Rcvbuf < 0 || f.Sndbuf < 0 || f.Batch < 0 {
-		return fmt.Errorf("--rcvbuf, --sndbuf and --batch want a positive number (0 leaves the default)")
+	p := &serverPrinter{app: app, flags: f}
+	p.listening(conns[0], cfg.Reply)
+	cfg.OnEvent = p.event
+	if f.Verbose {
+		p.verbose(conns[0], cfg)
 	}
-	if f.Workers > 1 && f.Fd >= 0 {
-		return fmt.Errorf("--workers %d with --fd %d: one descriptor is one socket; drop one of them", f.Workers, f.Fd)
+	st, err := echo.ServeAll(app.Ctx, conns, cfg)
+	p.summary(st)
+	return err
+}
+
+// config checks the serve flags and converts them to an echo.ServerConfig.
+func (f serveFlags) config() (echo.ServerConfig, error) {
+	reply, err := echo.ParseReply(f.Reply)
+	switch {
+	case err != nil:
+		return echo.ServerConfig{}, err
+	case f.Bufsize <= 0:
+		return echo.ServerConfig{}, fmt.Errorf("--bufsize %d: want a positive number of bytes", f.Bufsize)
+	case f.Workers < 1:
+		return echo.ServerConfig{}, fmt.Errorf("--workers %d: want 1 or more", f.Workers)
+	case f.Rcvbuf < 0 || f.Sndbuf < 0 || f.Batch < 0:
+		return echo.ServerConfig{}, fmt.Errorf("--rcvbuf, --sndbuf and --batch want a positive number (0 leaves the default)")
+	case f.Workers > 1 && f.Fd >= 0:
+		return echo.ServerConfig{}, fmt.Errorf("--workers %d with --fd %d: one descriptor is one socket; drop one of them", f.Workers, f.Fd)
 	}
+	return echo.ServerConfig{Reply: reply, Bufsize: f.Bufsize, Quiet: f.Quiet, Plain: f.Plain, Batch: f.Batch}, nil
+}
+
+// openServers opens the serving sockets: one, or --workers sockets sharing
+// the address with SO_REUSEPORT, with --rcvbuf and --sndbuf set.
+func openServers(app *App, addr string, mode os.FileMode, f serveFlags) ([]families.Conn, error) {
 	notify := func(msg string) { fmt.Fprintln(app.Stderr, "socklab:", msg) }
 	var conns []families.Conn
+	var err error
 	if f.Workers > 1 {
 		conns, err = families.OpenReusePort(app.Def, families.Options{Addr: addr, Mode: mode, Notify: notify}, f.Workers)
 	} else {
@@ -256,52 +283,23 @@ func serve(app *App, addr string, mode os.FileMode, f serveFlags) error {
 		conns = []families.Conn{c}
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, c := range conns {
-		defer c.Close()
-		if f.Rcvbuf > 0 || f.Sndbuf > 0 {
-			if err := echo.SetBuffers(c, f.Rcvbuf, f.Sndbuf); err != nil {
-				return fmt.Errorf("--rcvbuf/--sndbuf: %w", err)
+	if f.Rcvbuf > 0 || f.Sndbuf > 0 {
+		for _, c := range conns {
+			if err := families.SetBuffers(c, f.Rcvbuf, f.Sndbuf); err != nil {
+				closeAll(conns)
+				return nil, fmt.Errorf("--rcvbuf/--sndbuf: %w", err)
 			}
 		}
 	}
-	p := &serverPrinter{app: app, flags: f}
-	p.listening(conns[0], reply)
-	cfg := echo.ServerConfig{Reply: reply, Bufsize: f.Bufsize, OnEvent: p.event, Quiet: f.Quiet, Plain: f.Plain, Batch: f.Batch}
-	if f.Verbose {
-		p.verbose(conns[0], cfg)
-	}
-	if len(conns) == 1 {
-		st, err := echo.Serve(app.Ctx, conns[0], cfg)
-		p.summary(st)
-		return err
-	}
-	// Workers: one Serve per socket; events are printed one at a time.
-	var mu sync.Mutex
-	cfg.OnEvent = func(ev echo.Event) { mu.Lock(); p.event(ev); mu.Unlock() }
-	type result struct {
-		st  echo.Stats
-		err error
-	}
-	results := make(chan result, len(conns))
+	return conns, nil
+}
+
+func closeAll(conns []families.Conn) {
 	for _, c := range conns {
-		go func() {
-			st, err := echo.Serve(app.Ctx, c, cfg)
-			results <- result{st, err}
-		}()
+		c.Close()
 	}
-	var total echo.Stats
-	var firstErr error
-	for range conns {
-		r := <-results
-		total.Merge(r.st)
-		if firstErr == nil {
-			firstErr = r.err
-		}
-	}
-	p.summary(total)
-	return firstErr
 }
 
 func orDefault(s, def string) string {
@@ -339,7 +337,7 @@ func send(app *App, to, bind string, msgs []message, f sendFlags) error {
 	// Hear "port unreachable" at once instead of waiting out --timeout.
 	families.ReportICMPErrors(c)
 	cl := echo.NewClient(c, peer, echo.ClientConfig{Timeout: f.Timeout, Retries: f.Retries, Bufsize: f.Bufsize})
-	max := echo.MaxDatagram(c)
+	max := families.MaxDatagram(c)
 	tooBig := func(size string) error {
 		return &families.Error{Op: "send", Spec: c.Spec(), Addr: peer.String(),
 			Err:  fmt.Errorf("message is %s bytes, more than one %s datagram holds", size, app.Def.Name),
@@ -529,7 +527,7 @@ func (p *serverPrinter) verbose(c families.Conn, cfg echo.ServerConfig) {
 	if p.flags.Workers > 1 {
 		fmt.Fprintf(w, "socklab: %d workers: %d sockets with SO_REUSEPORT, one goroutine each\n", p.flags.Workers, p.flags.Workers)
 	}
-	if rcv, snd, err := echo.Buffers(c); err == nil {
+	if rcv, snd, err := families.Buffers(c); err == nil {
 		fmt.Fprintf(w, "socklab: SO_RCVBUF %d, SO_SNDBUF %d bytes (effective: the kernel doubles what is asked", rcv, snd)
 		if p.flags.Rcvbuf > 0 || p.flags.Sndbuf > 0 {
 			fmt.Fprintf(w, "; asked --rcvbuf %d --sndbuf %d", p.flags.Rcvbuf, p.flags.Sndbuf)

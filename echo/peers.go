@@ -4,8 +4,8 @@ import (
 	"time"
 )
 
-// This file holds the pieces of the server's hot path that do not depend on
-// the system: the seed's timestamp, cached per second, and the peer set.
+// This file holds the pieces of the server's hot path beside the I/O: the
+// seed's timestamp, cached per second, and the peer set.
 
 // ctimeCache holds the seed's reply prefix, "[" + ctime + "] ", formatted
 // once per second instead of once per datagram.
@@ -49,7 +49,14 @@ type peerSet struct {
 
 func newPeerSet() *peerSet { return &peerSet{m: make(map[peerKey]struct{}, 64)} }
 
-// add records the sender whose raw address is sa and returns the count.
+// newPeerKey is the key of the raw address sa (cut to the key's size).
+func newPeerKey(sa []byte) peerKey {
+	var k peerKey
+	k.n = uint8(copy(k.b[:], sa))
+	return k
+}
+
+// add records the sender whose raw address is sa.
 func (p *peerSet) add(sa []byte) {
 	if len(sa) > len(p.last.b) {
 		sa = sa[:len(p.last.b)]
@@ -57,9 +64,7 @@ func (p *peerSet) add(sa []byte) {
 	if int(p.last.n) == len(sa) && string(p.last.b[:len(sa)]) == string(sa) {
 		return
 	}
-	var k peerKey
-	k.n = uint8(len(sa))
-	copy(k.b[:], sa)
+	k := newPeerKey(sa)
 	p.last = k
 	if _, ok := p.m[k]; ok {
 		return

@@ -31,10 +31,11 @@ func TestBatchAllocs(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer c.Close()
-				s := newFastServer(c, ServerConfig{Reply: reply})
-				if s == nil {
+				bc, ok := families.AsBatch(c)
+				if !ok {
 					t.Fatal("no batch path for", c.Spec())
 				}
+				s := newBatchServer(bc, ServerConfig{Reply: reply}.withDefaults())
 				s.ctx = context.Background()
 				fd := familytest.RawClient(t, c.LocalAddr())
 				msg := make([]byte, 64)

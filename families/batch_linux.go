@@ -1,0 +1,257 @@
+package families
+
+import (
+	"net"
+	"os"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// RecvBatch is the arena of one recvmmsg: see the package's notes on
+// batches. Its methods take a slot index below Len().
+type RecvBatch struct {
+	hdrs    []unix.Mmsghdr
+	iovs    []unix.Iovec
+	names   []rawAddr
+	ctrl    []byte
+	ctrlLen int
+	bufs    []byte
+	bufsize int
+	network string // of the Conn that read it, for Addr
+
+	n     int // datagrams the last ReadBatch read
+	errno syscall.Errno
+	fn    func(fd uintptr) bool // b.recv, made once: a method value per call would allocate
+}
+
+// NewRecvBatch allocates a RecvBatch of slots datagrams of at most bufsize
+// bytes each, with ctrl bytes of control space per slot (0 for none;
+// BatchControlSpace for credentials and drop counts).
+func NewRecvBatch(slots, bufsize, ctrl int) *RecvBatch {
+	b := &RecvBatch{
+		hdrs: make([]unix.Mmsghdr, slots), iovs: make([]unix.Iovec, slots), names: make([]rawAddr, slots),
+		ctrl: make([]byte, max(slots*ctrl, 1)), ctrlLen: ctrl, bufs: make([]byte, max(slots*bufsize, 1)), bufsize: bufsize,
+	}
+	for i := range b.hdrs {
+		if bufsize > 0 {
+			b.iovs[i].Base = &b.bufs[i*bufsize]
+			b.iovs[i].SetLen(bufsize)
+		}
+		h := &b.hdrs[i].Hdr
+		h.Name = (*byte)(b.names[i].ptr())
+		h.Iov, h.Iovlen = &b.iovs[i], 1
+		if ctrl > 0 {
+			h.Control = &b.ctrl[i*ctrl]
+		}
+	}
+	b.fn = b.recv
+	return b
+}
+
+// Slots is how many datagrams one ReadBatch can read.
+func (b *RecvBatch) Slots() int { return len(b.hdrs) }
+
+// Len is how many datagrams the last ReadBatch read.
+func (b *RecvBatch) Len() int { return b.n }
+
+// Size is datagram i's full length; more than len(Data(i)) when truncated.
+func (b *RecvBatch) Size(i int) int { return int(b.hdrs[i].Len) }
+
+// Data is what was read of datagram i; valid until the next ReadBatch.
+func (b *RecvBatch) Data(i int) []byte {
+	off := i * b.bufsize
+	return b.bufs[off : off+min(b.Size(i), b.bufsize)]
+}
+
+// Truncated reports whether datagram i was longer than the slot.
+func (b *RecvBatch) Truncated(i int) bool {
+	return b.Size(i) > b.bufsize || b.hdrs[i].Hdr.Flags&unix.MSG_TRUNC != 0
+}
+
+// Named reports whether datagram i's sender has an address to answer: an
+// unbound unix socket has none.
+func (b *RecvBatch) Named(i int) bool { return b.names[i].named() }
+
+// Name is datagram i's sender address as the kernel wrote it: a map key
+// that costs no allocation.
+func (b *RecvBatch) Name(i int) []byte { return b.names[i].bytes() }
+
+// Addr builds the Go address of datagram i's sender, nil when it has none.
+// It allocates: for reports, not for every datagram.
+func (b *RecvBatch) Addr(i int) net.Addr {
+	if !b.Named(i) {
+		return nil
+	}
+	return b.names[i].addr(b.network)
+}
+
+// Control is the control messages the kernel wrote for datagram i.
+func (b *RecvBatch) Control(i int) []byte {
+	n := min(int(b.hdrs[i].Hdr.Controllen), b.ctrlLen)
+	return b.ctrl[i*b.ctrlLen : i*b.ctrlLen+n]
+}
+
+// recv is the poller callback: one recvmmsg, false (wait) on EAGAIN.
+// MSG_TRUNC makes each msg_len the datagram's full length (checked on Linux
+// 6.18 for UDP and unix sockets). The call never blocks, so it goes through
+// RawSyscall6: with Syscall6 a call of a few dozen datagrams outlasts
+// sysmon's 20µs and the runtime hands the P to another thread and back.
+func (b *RecvBatch) recv(fd uintptr) bool {
+	for {
+		r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.hdrs[0])), uintptr(len(b.hdrs)),
+			unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
+		switch e {
+		case 0:
+			b.n = int(r)
+			return true
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return false
+		}
+		b.errno = e
+		return true
+	}
+}
+
+// reset readies the headers for the kernel to fill.
+func (b *RecvBatch) reset() {
+	for i := range b.hdrs {
+		h := &b.hdrs[i].Hdr
+		h.Namelen = unix.SizeofSockaddrAny
+		h.SetControllen(b.ctrlLen)
+		h.Flags = 0
+	}
+	b.n, b.errno = 0, 0
+}
+
+// ReadBatch reads a batch: see BatchConn.
+func (c *conn) ReadBatch(b *RecvBatch) (int, error) {
+	b.reset()
+	b.network = c.network
+	if err := c.rc.Read(b.fn); err != nil {
+		return 0, c.opError("read", nil, err)
+	}
+	if b.errno != 0 {
+		return 0, c.opError("read", nil, os.NewSyscallError("recvmmsg", b.errno))
+	}
+	for i := 0; i < b.n; i++ {
+		b.names[i].n = b.hdrs[i].Hdr.Namelen
+	}
+	return b.n, nil
+}
+
+// SendBatch is the arena of one sendmmsg: see the package's notes on
+// batches.
+type SendBatch struct {
+	hdrs []unix.Mmsghdr
+	iovs []unix.Iovec // two per message: prefix, data
+	peer rawAddr      // where Add sends; no address when n is 0
+	n    int          // messages added
+	off  int          // messages sent (or skipped)
+
+	wait  bool
+	errno syscall.Errno
+	fn    func(fd uintptr) bool // b.send, made once
+}
+
+// NewSendBatch allocates a SendBatch of at most slots messages.
+func NewSendBatch(slots int) *SendBatch {
+	b := &SendBatch{hdrs: make([]unix.Mmsghdr, slots), iovs: make([]unix.Iovec, 2*slots)}
+	b.fn = b.send
+	return b
+}
+
+// SetPeer sets where Add sends: addr, for a socket of family, or nobody
+// when addr is nil (the socket is connected).
+func (b *SendBatch) SetPeer(family int, addr net.Addr) error {
+	if addr == nil {
+		b.peer = rawAddr{}
+		return nil
+	}
+	return b.peer.set(family, addr)
+}
+
+// Reset empties b.
+func (b *SendBatch) Reset() { b.n, b.off = 0, 0 }
+
+// Len is how many messages b holds.
+func (b *SendBatch) Len() int { return b.n }
+
+// Full reports whether b has no room for another message.
+func (b *SendBatch) Full() bool { return b.n == len(b.hdrs) }
+
+// Sent is how many of b's messages were sent or skipped: the index of the
+// next one to send.
+func (b *SendBatch) Sent() int { return b.off }
+
+// Skip gives up the message at Sent(), after WriteBatch reported it failed.
+func (b *SendBatch) Skip() { b.off++ }
+
+// Add appends a message of prefix then data (either may be empty) to the
+// peer. The buffers must stay unchanged until the message is sent.
+func (b *SendBatch) Add(prefix, data []byte) { b.add(&b.peer, prefix, data) }
+
+// AddReply appends a message of prefix then data to the sender of rx's
+// datagram i, which must be Named.
+func (b *SendBatch) AddReply(rx *RecvBatch, i int, prefix, data []byte) {
+	b.add(&rx.names[i], prefix, data)
+}
+
+func (b *SendBatch) add(to *rawAddr, prefix, data []byte) {
+	h := &b.hdrs[b.n].Hdr
+	*h = unix.Msghdr{}
+	if to.n > 0 {
+		h.Name, h.Namelen = (*byte)(to.ptr()), to.n
+	}
+	iov := b.iovs[2*b.n : 2*b.n+2]
+	k := 0
+	for _, p := range [2][]byte{prefix, data} {
+		if len(p) > 0 {
+			iov[k].Base = &p[0]
+			iov[k].SetLen(len(p))
+			k++
+		}
+	}
+	h.Iov = &iov[0]
+	h.SetIovlen(k)
+	b.n++
+}
+
+// send is the poller callback: sendmmsg from off, until all are sent, the
+// socket is full (wait: false, so the poller waits) or a message fails.
+func (b *SendBatch) send(fd uintptr) bool {
+	for b.off < b.n {
+		r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.hdrs[b.off])), uintptr(b.n-b.off),
+			unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			b.off += int(r)
+		case unix.EINTR:
+		case unix.EAGAIN:
+			if b.wait {
+				return false
+			}
+			b.errno = e
+			return true
+		default:
+			b.errno = e
+			return true
+		}
+	}
+	return true
+}
+
+// WriteBatch sends a batch: see BatchConn.
+func (c *conn) WriteBatch(b *SendBatch, wait bool) error {
+	b.wait, b.errno = wait, 0
+	if err := c.rc.Write(b.fn); err != nil {
+		return c.opError("write", nil, err)
+	}
+	if b.errno != 0 {
+		return b.errno
+	}
+	return nil
+}

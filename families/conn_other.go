@@ -1,0 +1,6 @@
+//go:build !linux
+
+package families
+
+// NewConn is not supported on this system.
+func NewConn(fd int, spec Spec) (Conn, error) { return nil, notSupported(spec) }
