@@ -24,10 +24,11 @@ type BatchConn interface {
 	ReadBatch(b *RecvBatch) (int, error)
 	// WriteBatch sends b's pending messages in order, advancing b.Sent().
 	// It returns nil when all went out. When the send buffer is full it
-	// returns syscall.EAGAIN at once, or with wait set first waits for room
-	// until the write deadline (then an *net.OpError with
-	// os.ErrDeadlineExceeded). When the message at b.Sent() fails it
-	// returns the bare syscall.Errno (no allocation): Skip it to go on.
+	// returns syscall.EAGAIN; with wait set, a call that has sent nothing
+	// yet first waits for room until the write deadline (then an
+	// *net.OpError with os.ErrDeadlineExceeded). When the message at
+	// b.Sent() fails it returns the bare syscall.Errno (no allocation):
+	// Skip it to go on.
 	WriteBatch(b *SendBatch, wait bool) error
 }
 

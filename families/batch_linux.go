@@ -3,7 +3,9 @@ package families
 import (
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -131,7 +133,14 @@ func (b *RecvBatch) reset() {
 func (c *conn) ReadBatch(b *RecvBatch) (int, error) {
 	b.reset()
 	b.network = c.network
-	if err := c.rc.Read(b.fn); err != nil {
+	err, done := c.bare(b.fn, unix.POLLIN, &c.rdl)
+	if !done {
+		var rc syscall.RawConn
+		if rc, err = c.poller(); err == nil {
+			err = rc.Read(b.fn)
+		}
+	}
+	if err != nil {
 		return 0, c.opError("read", nil, err)
 	}
 	if b.errno != 0 {
@@ -143,6 +152,38 @@ func (c *conn) ReadBatch(b *RecvBatch) (int, error) {
 	return b.n, nil
 }
 
+// bare runs fn, a poller callback, on the descriptor while it is not in
+// the netpoller: when fn returns false (the socket would block) it waits in
+// ppoll for events until the deadline dl. A deadline that has passed ends
+// the call before fn runs, as the netpoller's do. done is false when the
+// descriptor is (or has just been) registered: the caller goes on with the
+// poller.
+func (c *conn) bare(fn func(fd uintptr) bool, events int16, dl *atomic.Int64) (err error, done bool) {
+	if c.registered() {
+		return nil, false
+	}
+	c.ops.RLock()
+	defer c.ops.RUnlock()
+	for {
+		switch {
+		case c.registered():
+			return nil, false
+		case c.closed.Load():
+			return net.ErrClosed, true
+		case expired(dl.Load()):
+			return os.ErrDeadlineExceeded, true
+		case fn(uintptr(c.fd)):
+			return nil, true
+		case c.wait.poll(c.fd, events, dl.Load()):
+			return os.ErrDeadlineExceeded, true
+		}
+	}
+}
+
+// expired reports whether the deadline dl (Unix nanoseconds, 0: none) has
+// passed.
+func expired(dl int64) bool { return dl != 0 && dl <= time.Now().UnixNano() }
+
 // SendBatch is the arena of one sendmmsg: see the package's notes on
 // batches.
 type SendBatch struct {
@@ -152,7 +193,8 @@ type SendBatch struct {
 	n    int          // messages added
 	off  int          // messages sent (or skipped)
 
-	wait  bool
+	wait  bool // the WriteBatch call waits for room when it sent nothing
+	start int  // off when the WriteBatch call began
 	errno syscall.Errno
 	fn    func(fd uintptr) bool // b.send, made once
 }
@@ -221,7 +263,9 @@ func (b *SendBatch) add(to *rawAddr, prefix, data []byte) {
 }
 
 // send is the poller callback: sendmmsg from off, until all are sent, the
-// socket is full (wait: false, so the poller waits) or a message fails.
+// socket is full or a message fails. On a full socket it returns false (wait
+// for room) only when the call has sent nothing yet and wait is set, so a
+// caller decides again, message by message, whether a peer is worth a wait.
 func (b *SendBatch) send(fd uintptr) bool {
 	for b.off < b.n {
 		r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.hdrs[b.off])), uintptr(b.n-b.off),
@@ -231,7 +275,7 @@ func (b *SendBatch) send(fd uintptr) bool {
 			b.off += int(r)
 		case unix.EINTR:
 		case unix.EAGAIN:
-			if b.wait {
+			if b.wait && b.off == b.start {
 				return false
 			}
 			b.errno = e
@@ -246,8 +290,15 @@ func (b *SendBatch) send(fd uintptr) bool {
 
 // WriteBatch sends a batch: see BatchConn.
 func (c *conn) WriteBatch(b *SendBatch, wait bool) error {
-	b.wait, b.errno = wait, 0
-	if err := c.rc.Write(b.fn); err != nil {
+	b.wait, b.start, b.errno = wait, b.off, 0
+	err, done := c.bare(b.fn, unix.POLLOUT, &c.wdl)
+	if !done {
+		var rc syscall.RawConn
+		if rc, err = c.poller(); err == nil {
+			err = rc.Write(b.fn)
+		}
+	}
+	if err != nil {
 		return c.opError("write", nil, err)
 	}
 	if b.errno != 0 {

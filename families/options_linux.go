@@ -21,8 +21,15 @@ func RawConn(c Conn) (syscall.RawConn, error) {
 }
 
 // Control runs fn on c's descriptor (for socket options) and returns the
-// error of either.
+// error of either. It does not put the descriptor in Go's netpoller.
 func Control(c Conn, fn func(fd int) error) error {
+	if cc, ok := c.(*conn); ok {
+		var ferr error
+		if err := cc.control(func(fd int) { ferr = fn(fd) }); err != nil {
+			return err
+		}
+		return ferr
+	}
 	rc, err := RawConn(c)
 	if err != nil {
 		return err

@@ -1,0 +1,120 @@
+package families
+
+import (
+	"net"
+	"os"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// credSpace is the room SCM_CREDENTIALS takes in a control buffer.
+const credSpace = cmsgHdrLen + (sizeofUcred+cmsgAlign-1)&^(cmsgAlign-1)
+
+func (c *conn) ReadFrom(b []byte) (int, net.Addr, error) {
+	m, err := c.RecvMsg(b, nil, 0)
+	return m.N, m.Addr, err
+}
+
+func (c *conn) ReadMsg(b []byte) (n, size int, addr net.Addr, err error) {
+	m, err := c.RecvMsg(b, nil, 0)
+	return m.N, m.Size, m.Addr, err
+}
+
+// ReadMsgCred is ReadMsg that also returns the sender's process ID on a unix
+// socket (from SCM_CREDENTIALS), or 0 when it is not known. It tells apart
+// senders that have no address.
+func (c *conn) ReadMsgCred(b []byte) (n, size int, addr net.Addr, pid int, err error) {
+	var oob []byte
+	if c.creds {
+		oob = make([]byte, credSpace)
+	}
+	m, err := c.RecvMsg(b, oob, 0)
+	if err != nil {
+		return 0, 0, nil, 0, err
+	}
+	cred, _ := ParseCred(oob[:m.OOBN])
+	return m.N, m.Size, m.Addr, cred.PID, nil
+}
+
+// RecvMsg reads one datagram and its control messages: see MsgConn.
+func (c *conn) RecvMsg(b, oob []byte, flags int) (Msg, error) {
+	rc, err := c.poller()
+	if err != nil {
+		return Msg{}, c.opError("read", nil, err)
+	}
+	var from rawAddr
+	var h unix.Msghdr
+	var iov unix.Iovec
+	if len(b) > 0 {
+		iov.Base = &b[0]
+		iov.SetLen(len(b))
+	}
+	h.Iov, h.Iovlen = &iov, 1
+	if len(oob) > 0 {
+		h.Control = &oob[0]
+		h.SetControllen(len(oob))
+	}
+	h.Name = (*byte)(from.ptr())
+	var r uintptr
+	var errno syscall.Errno
+	dontwait := flags&unix.MSG_DONTWAIT != 0
+	err = rc.Read(func(fd uintptr) bool {
+		for {
+			h.Namelen = unix.SizeofSockaddrAny
+			// MSG_TRUNC makes recvmsg return the datagram's real length.
+			r, _, errno = unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&h)), uintptr(unix.MSG_TRUNC|flags))
+			if errno != unix.EINTR {
+				return dontwait || errno != unix.EAGAIN
+			}
+		}
+	})
+	if err == nil && errno != 0 {
+		err = os.NewSyscallError("recvmsg", errno)
+	}
+	if err != nil {
+		return Msg{}, c.opError("read", nil, err)
+	}
+	from.n = h.Namelen
+	m := Msg{Size: int(r), N: min(int(r), len(b)), OOBN: int(h.Controllen), Flags: int(h.Flags)}
+	if from.named() {
+		m.Addr = from.addr(c.network)
+	}
+	return m, nil
+}
+
+// WriteTo sends b as one datagram to addr: a *net.UDPAddr or *net.IPAddr
+// for IP sockets of any type, a *net.UnixAddr for unix sockets. It waits
+// for room in the send buffer until the write deadline.
+func (c *conn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	var to rawAddr
+	if err := to.set(c.spec.Family, addr); err != nil {
+		return 0, c.opError("write", addr, err)
+	}
+	rc, err := c.poller()
+	if err != nil {
+		return 0, c.opError("write", addr, err)
+	}
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0])
+	}
+	var r uintptr
+	var errno syscall.Errno
+	err = rc.Write(func(fd uintptr) bool {
+		for {
+			r, _, errno = unix.Syscall6(unix.SYS_SENDTO, fd, uintptr(p), uintptr(len(b)), 0, uintptr(to.ptr()), uintptr(to.n))
+			if errno != unix.EINTR {
+				return errno != unix.EAGAIN
+			}
+		}
+	})
+	if err == nil && errno != 0 {
+		err = os.NewSyscallError("sendto", errno)
+	}
+	if err != nil {
+		return 0, c.opError("write", addr, err)
+	}
+	return int(r), nil
+}
