@@ -219,13 +219,10 @@ func kernelDrops(c families.Conn) uint32 {
 }
 
 // dropsSince is how many datagrams the kernel dropped on c since its
-// counter read drops0; last is the counter the newest datagram carried.
-func dropsSince(c families.Conn, drops0, last uint32) uint64 {
-	d := last
-	if now, ok := families.Drops(c); ok {
-		d = max(d, now)
-	}
-	if d < drops0 {
+// counter read drops0.
+func dropsSince(c families.Conn, drops0 uint32) uint64 {
+	d, ok := families.Drops(c)
+	if !ok || d < drops0 {
 		return 0
 	}
 	return uint64(d - drops0)

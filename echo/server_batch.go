@@ -40,11 +40,12 @@ type batchServer struct {
 	ct      ctimeCache
 	peers   *peerSet
 	silent  map[int]bool // senders with no address, told once each, by PID
+	pending *Event       // an unbound sender seen before SO_PASSCRED was on
+	seen    time.Time    // when pending was
 	stuck   map[peerKey]struct{}
 	stalled bool // a write deadline is set for a full peer
 	st      Stats
 	drops0  uint32 // the socket's drop counter when serving started
-	dropsAt uint32 // the counter as the last SO_RXQ_OVFL message said
 }
 
 func newBatchServer(c families.BatchConn, cfg ServerConfig) *batchServer {
@@ -59,16 +60,19 @@ func newBatchServer(c families.BatchConn, cfg ServerConfig) *batchServer {
 func (s *batchServer) serve(ctx context.Context) (Stats, error) {
 	start := time.Now()
 	s.ctx = ctx
-	// The kernel's count of datagrams dropped for a full receive queue:
-	// SO_RXQ_OVFL puts it on each datagram; SO_MEMINFO reads it at the end.
+	// The kernel's count of datagrams dropped for a full receive queue,
+	// read from SO_MEMINFO at the start and the end.
 	s.drops0 = kernelDrops(s.c)
-	families.CountDrops(s.c)
+	// SO_PASSCRED costs every datagram both ways: off until a sender
+	// without an address needs naming.
+	families.PassCred(s.c, false)
 	defer stopOnDone(ctx, s.c)()
 	err := serveUntil(ctx, s.once)
+	s.tellPending(time.Time{})
 	s.st.Elapsed = time.Since(start)
 	s.st.Peers = s.peers.len()
 	s.st.PeersCapped = s.peers.capped
-	s.st.Drops = dropsSince(s.c, s.drops0, s.dropsAt)
+	s.st.Drops = dropsSince(s.c, s.drops0)
 	return s.st, err
 }
 
@@ -87,11 +91,7 @@ func (s *batchServer) once() error {
 	for i := range n {
 		s.take(i, prefix)
 	}
-	if n > 0 {
-		if v, ok := families.DropCount(s.rx.Control(n - 1)); ok {
-			s.dropsAt = v
-		}
-	}
+	s.tellPending(s.cfg.Now().Add(-pendingWait))
 	return s.flush()
 }
 
@@ -105,11 +105,7 @@ func (s *batchServer) take(i int, prefix []byte) {
 		s.emit(Event{Kind: EventTruncated, From: s.rx.Addr(i), PID: s.pid(i), Data: data, Size: size})
 	}
 	if !s.rx.Named(i) {
-		s.st.Unanswerable++
-		if pid := s.pid(i); !s.silent[pid] {
-			s.silent[pid] = true
-			s.emit(Event{Kind: EventUnanswerable, PID: pid, Data: data, Size: size})
-		}
+		s.unanswerable(i, data, size)
 		return
 	}
 	s.peers.add(s.rx.Name(i))
@@ -206,6 +202,41 @@ func (s *batchServer) sendFailed(err error) {
 		s.emit(Event{Kind: EventSendError, From: s.rx.Addr(s.txOf[s.tx.Sent()]), Err: err})
 	}
 	s.tx.Skip()
+}
+
+// pendingWait is how long the report of an unbound sender seen before
+// SO_PASSCRED was on waits for its next datagram to name it.
+const pendingWait = time.Second
+
+// unanswerable counts a datagram whose sender has no address and tells it
+// once per sender, named by PID. SO_PASSCRED is off until the first such
+// datagram: that one (and any sent before the option was on) has no PID,
+// so its report waits (pending) for a later datagram of an unbound sender
+// to name it, or pendingWait.
+func (s *batchServer) unanswerable(i int, data []byte, size int) {
+	s.st.Unanswerable++
+	cred, _ := families.ParseCred(s.rx.Control(i))
+	switch {
+	case cred.PID != 0 && !s.silent[cred.PID]:
+		s.silent[cred.PID] = true
+		s.pending = nil
+		s.emit(Event{Kind: EventUnanswerable, PID: cred.PID, Data: data, Size: size})
+	case cred.PID == 0 && s.pending == nil && !s.silent[0]:
+		families.PassCred(s.c, true)
+		s.pending = &Event{Kind: EventUnanswerable, Data: append([]byte(nil), data...), Size: size}
+		s.seen = s.cfg.Now()
+	}
+}
+
+// tellPending reports a pending unbound sender that nothing named since
+// before, as one of unknown PID (any time, when before is zero).
+func (s *batchServer) tellPending(before time.Time) {
+	if s.pending == nil || !before.IsZero() && s.seen.After(before) {
+		return
+	}
+	s.silent[0] = true
+	s.emit(*s.pending)
+	s.pending = nil
 }
 
 // pid returns the sender PID of datagram i from SCM_CREDENTIALS, or 0.

@@ -43,7 +43,7 @@ func (s *plainServer) serve(ctx context.Context) (Stats, error) {
 	s.drops0 = kernelDrops(s.c)
 	err := serveUntil(ctx, s.once)
 	s.st.Elapsed = time.Since(start)
-	s.st.Drops = dropsSince(s.c, s.drops0, 0)
+	s.st.Drops = dropsSince(s.c, s.drops0)
 	return s.st, err
 }
 

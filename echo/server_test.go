@@ -143,20 +143,26 @@ func TestServeUnboundUnixSender(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer unix.Close(fd)
-			for i := 0; i < 3; i++ {
-				if err := unix.Sendto(fd, []byte("from nowhere"), 0, &unix.SockaddrUnix{Name: path}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			// A bound client is still answered afterwards.
+			// A bound client is still answered after each unbound one.
 			cl, err := families.Unix().Open(families.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer cl.Close()
-			r, err := echo.NewClient(cl, addr, echo.ClientConfig{}).Exchange(context.Background(), []byte("hi"))
-			if err != nil || !strings.HasSuffix(string(r.Data), "] hi") {
-				t.Fatalf("bound client after an unbound one: %q, %v", r.Data, err)
+			client := echo.NewClient(cl, addr, echo.ClientConfig{})
+			// One datagram, then two more once the server has read it:
+			// the batch path turns SO_PASSCRED on at the first, so the
+			// later ones name the sender.
+			for _, n := range []int{1, 2} {
+				for i := 0; i < n; i++ {
+					if err := unix.Sendto(fd, []byte("from nowhere"), 0, &unix.SockaddrUnix{Name: path}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				r, err := client.Exchange(context.Background(), []byte("hi"))
+				if err != nil || !strings.HasSuffix(string(r.Data), "] hi") {
+					t.Fatalf("bound client after an unbound one: %q, %v", r.Data, err)
+				}
 			}
 			st := stop()
 			var told []echo.Event

@@ -4,7 +4,7 @@ package families
 // on buffers allocated once. A RecvBatch holds the slots one ReadBatch
 // fills: data, the full length of each datagram (MSG_TRUNC), the sender's
 // address as the kernel wrote it, and room for control messages
-// (credentials, the SO_RXQ_OVFL drop counter). A SendBatch holds the
+// (credentials). A SendBatch holds the
 // messages one WriteBatch sends: each up to two buffers (a reply prefix and
 // the data), addressed to one peer, to the sender of a RecvBatch slot
 // (answered without building a Go address), or to nobody on a connected
@@ -55,5 +55,5 @@ func batchSpec(s Spec) bool {
 }
 
 // BatchControlSpace is the control space per RecvBatch slot that holds
-// SCM_CREDENTIALS (32 bytes) and the SO_RXQ_OVFL drop counter (24 bytes).
-const BatchControlSpace = 64
+// SCM_CREDENTIALS (32 bytes on 64-bit Linux).
+const BatchControlSpace = 32

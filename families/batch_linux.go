@@ -30,7 +30,7 @@ type RecvBatch struct {
 
 // NewRecvBatch allocates a RecvBatch of slots datagrams of at most bufsize
 // bytes each, with ctrl bytes of control space per slot (0 for none;
-// BatchControlSpace for credentials and drop counts).
+// BatchControlSpace for credentials).
 func NewRecvBatch(slots, bufsize, ctrl int) *RecvBatch {
 	b := &RecvBatch{
 		hdrs: make([]unix.Mmsghdr, slots), iovs: make([]unix.Iovec, slots), names: make([]rawAddr, slots),

@@ -51,7 +51,6 @@ func CmsgUint32(oob []byte, level, typ int) (uint32, bool) {
 const (
 	solSocket      = 1  // SOL_SOCKET
 	scmCredentials = 2  // SCM_CREDENTIALS
-	soRxqOvfl      = 40 // SO_RXQ_OVFL
 	sizeofUcred    = 12 // struct ucred: pid, uid, gid
 )
 
@@ -73,8 +72,3 @@ func ParseCred(oob []byte) (Cred, bool) {
 		GID: int(binary.NativeEndian.Uint32(d[8:])),
 	}, true
 }
-
-// DropCount reads the SO_RXQ_OVFL control message: how many datagrams the
-// kernel has dropped on the socket, for a full receive queue mostly, as
-// counted when this datagram was queued.
-func DropCount(oob []byte) (uint32, bool) { return CmsgUint32(oob, solSocket, soRxqOvfl) }

@@ -27,7 +27,7 @@ func (c *conn) ReadMsg(b []byte) (n, size int, addr net.Addr, err error) {
 // senders that have no address.
 func (c *conn) ReadMsgCred(b []byte) (n, size int, addr net.Addr, pid int, err error) {
 	var oob []byte
-	if c.creds {
+	if c.creds.Load() {
 		oob = make([]byte, credSpace)
 	}
 	m, err := c.RecvMsg(b, oob, 0)

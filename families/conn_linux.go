@@ -27,9 +27,9 @@ import (
 type conn struct {
 	fd      int
 	spec    Spec
-	network string   // the Go network of its addresses
-	laddr   net.Addr // the bound address when it was made, for errors
-	creds   bool     // SO_PASSCRED is set: ReadMsgCred reports senders' credentials
+	network string      // the Go network of its addresses
+	laddr   net.Addr    // the bound address when it was made, for errors
+	creds   atomic.Bool // SO_PASSCRED is set: ReadMsgCred reports senders' credentials
 
 	mu sync.Mutex // guards registration, deadlines and closing
 	f  atomic.Pointer[os.File]

@@ -92,9 +92,6 @@ func openUnix(d *Definition, o Options) (Conn, error) {
 			return nil, err
 		}
 	}
-	// SO_PASSCRED on the receiver attaches each sender's credentials, so a
-	// server can name a sender that has no address by its PID.
-	creds := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1) == nil
 	c, err := newConn(fd, d.Spec)
 	if err != nil {
 		if cleanup != nil {
@@ -103,7 +100,10 @@ func openUnix(d *Definition, o Options) (Conn, error) {
 		return nil, err
 	}
 	c.cleanup = cleanup
-	c.creds = creds
+	// Each datagram names its sender by PID, so a server can tell apart
+	// senders that have no address. A batch server turns it off until it
+	// meets one (see PassCred).
+	PassCred(c, true)
 	return c, nil
 }
 

@@ -71,17 +71,33 @@ func ConnectUnix(c Conn, peer net.Addr) error {
 	})
 }
 
-// CountDrops turns on SO_RXQ_OVFL: each datagram then carries the count of
-// datagrams the kernel dropped on the socket (see DropCount).
-func CountDrops(c Conn) error {
-	return Control(c, func(fd int) error {
-		return os.NewSyscallError("setsockopt SO_RXQ_OVFL", unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RXQ_OVFL, 1))
+// PassCred turns SO_PASSCRED on or off on a unix socket. With it on, each
+// datagram carries its sender's credentials (ParseCred, ReadMsgCred), which
+// name a sender that has no address by its PID. The kernel then takes a
+// reference on the sender's PID for every datagram the socket sends or
+// receives, about 8% of a unix echo. The credentials are taken when a
+// datagram is sent: one sent while it was off arrives with PID 0. Unix
+// sockets open with it on.
+func PassCred(c Conn, on bool) error {
+	if c.Spec().Family != AF_UNIX {
+		return nil
+	}
+	v := 0
+	if on {
+		v = 1
+	}
+	err := Control(c, func(fd int) error {
+		return os.NewSyscallError("setsockopt SO_PASSCRED", unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, v))
 	})
+	if cc, ok := c.(*conn); ok && err == nil {
+		cc.creds.Store(on)
+	}
+	return err
 }
 
 // Drops reads the socket's count of datagrams the kernel dropped
 // (SK_MEMINFO_DROPS of SO_MEMINFO: a full receive queue, mostly). It is the
-// counter SO_RXQ_OVFL attaches to received datagrams.
+// counter SO_RXQ_OVFL would attach to each datagram, read once.
 func Drops(c Conn) (uint32, bool) {
 	var v uint32
 	err := Control(c, func(fd int) error {

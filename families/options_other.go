@@ -19,8 +19,8 @@ func ReportICMPErrors(c Conn) error { return ErrUnsupported }
 // ConnectUnix is not supported on this system.
 func ConnectUnix(c Conn, peer net.Addr) error { return ErrUnsupported }
 
-// CountDrops is not supported on this system.
-func CountDrops(c Conn) error { return ErrUnsupported }
+// PassCred is not supported on this system.
+func PassCred(c Conn, on bool) error { return ErrUnsupported }
 
 // Drops is not counted on this system.
 func Drops(c Conn) (uint32, bool) { return 0, false }

@@ -527,6 +527,13 @@ func (p *serverPrinter) verbose(c families.Conn, cfg echo.ServerConfig) {
 	if p.flags.Workers > 1 {
 		fmt.Fprintf(w, "socklab: %d workers: %d sockets with SO_REUSEPORT, one goroutine each\n", p.flags.Workers, p.flags.Workers)
 	}
+	if c.Spec().Family == families.AF_UNIX {
+		if echo.UsesBatch(c, cfg) {
+			fmt.Fprintln(w, "socklab: SO_PASSCRED off (it costs every datagram) until a sender without an address needs naming by PID")
+		} else {
+			fmt.Fprintln(w, "socklab: SO_PASSCRED on: senders without an address are named by PID")
+		}
+	}
 	if rcv, snd, err := families.Buffers(c); err == nil {
 		fmt.Fprintf(w, "socklab: SO_RCVBUF %d, SO_SNDBUF %d bytes (effective: the kernel doubles what is asked", rcv, snd)
 		if p.flags.Rcvbuf > 0 || p.flags.Sndbuf > 0 {
