@@ -89,6 +89,8 @@ func (s *Stats) Merge(o Stats) {
 	s.Truncated += o.Truncated
 	s.Unanswerable += o.Unanswerable
 	s.SendErrors += o.SendErrors
+	s.QueueFull += o.QueueFull
+	s.Dropped.add(o.Dropped)
 	s.Drops += o.Drops
 	s.Batches += o.Batches
 	s.Elapsed = max(s.Elapsed, o.Elapsed)

@@ -47,6 +47,9 @@ type ServerConfig struct {
 	// the batch path (DefaultBatch when 0; fewer when Bufsize is large, so
 	// the buffers stay within 8 MiB).
 	Batch int
+	// Policy says who is answered beyond the checks every server makes
+	// (see Dropped).
+	Policy Policy
 }
 
 // The I/O paths Serve takes, as Stats.IO names them.
@@ -67,6 +70,7 @@ const (
 	EventTruncated    EventKind = "truncated"    // it was longer than Bufsize: Size-len(Data) bytes lost
 	EventUnanswerable EventKind = "unanswerable" // its sender has no address (unbound unix socket); once per sender
 	EventSendError    EventKind = "send-error"   // the reply could not be sent
+	EventDropped      EventKind = "dropped"      // not answered: Reason says why (at most a few a second are told)
 )
 
 // Event is one thing Serve saw.
@@ -77,23 +81,33 @@ type Event struct {
 	Data []byte   // the bytes read (valid during OnEvent only)
 	Size int      // the datagram's full length; > len(Data) when truncated
 	Err  error    // for EventSendError
+	// Reason is why a datagram was dropped (EventDropped), as Dropped's
+	// JSON names it: "self", "service", "loop" ...; Suppressed counts the
+	// drops not told since the last EventDropped.
+	Reason     string
+	Suppressed uint64
 }
 
 // Stats is what a server did, for its summary line.
 type Stats struct {
-	Datagrams    uint64        `json:"datagrams"`
-	Bytes        uint64        `json:"bytes"`
-	Peers        int           `json:"peers"`
-	Truncated    uint64        `json:"truncated"`
-	Unanswerable uint64        `json:"unanswerable"`
-	SendErrors   uint64        `json:"send_errors"`
-	Elapsed      time.Duration `json:"elapsed_ns"`
+	Datagrams    uint64 `json:"datagrams"`
+	Bytes        uint64 `json:"bytes"`
+	Peers        int    `json:"peers"`
+	Truncated    uint64 `json:"truncated"`
+	Unanswerable uint64 `json:"unanswerable"`
+	SendErrors   uint64 `json:"send_errors"`
+	// QueueFull counts the replies (among SendErrors) dropped because the
+	// peer's receive queue, or the server's send buffer, stayed full.
+	QueueFull uint64        `json:"queue_full"`
+	Elapsed   time.Duration `json:"elapsed_ns"`
+	// Dropped counts the datagrams read and not answered, by why.
+	Dropped Dropped `json:"dropped"`
 	// Drops is how many datagrams the kernel dropped on this socket while
-	// serving, for a full receive queue mostly (SO_RXQ_OVFL, SO_MEMINFO;
-	// Linux only). They never reached Serve and are not in Datagrams.
+	// serving, for a full receive queue mostly (SO_MEMINFO; Linux only).
+	// They never reached Serve and are not in Datagrams.
 	Drops uint64 `json:"drops"`
 	// PeersCapped is true when there were more peers than the set keeps
-	// (65536 on the batch path): Peers is then a lower bound.
+	// (65536): Peers is then a lower bound.
 	PeersCapped bool `json:"peers_capped,omitempty"`
 	// IO is the path that served: IOBatch or IOPlain.
 	IO string `json:"io"`

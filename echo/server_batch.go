@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"syscall"
 	"time"
@@ -18,13 +19,18 @@ import (
 // (0.97x a C recvmmsg server), ahead of x/net's ReadBatch/WriteBatch (0.89x,
 // and "invalid connection" on unix sockets) and of ReadFrom/WriteTo (0.73x).
 
-// stallTimeout is how long a batch's replies may wait for room in a peer's
-// receive queue (a unix sender that does not read; UDP drops at the
-// receiver instead) before the reply is dropped and counted as a send
-// error. The peer is then marked stuck: later replies to it are tried once
-// and dropped at once while its queue stays full, so one peer that stopped
-// reading costs the others one wait, not one per batch.
-const stallTimeout = time.Second
+// sendBudget is how long one batch's replies may wait in all for room: in a
+// unix peer's receive queue (a sender that does not read; UDP drops at the
+// receiver instead), or in the server's own send buffer. A reply that finds
+// no room within it is dropped and counted (QueueFull), and its peer marked
+// stuck: later replies to it are tried once, without a wait, until one goes
+// out. So a peer that stopped reading costs the others one wait, not one
+// per batch, and never more than sendBudget per batch.
+const sendBudget = 50 * time.Millisecond
+
+// maxStuck bounds the set of stuck peers; past it, more stuck peers are
+// only not remembered (each costs its batch a wait within sendBudget).
+const maxStuck = 4096
 
 // batchServer is one Conn's batch path and all its preallocated state.
 type batchServer struct {
@@ -37,6 +43,10 @@ type batchServer struct {
 	tx   *families.SendBatch
 	txOf []int // tx message k answers rx slot txOf[k]
 
+	guard   *guard
+	note    notices
+	now     int64 // when the batch was read, Unix nanoseconds
+	bare    bool  // seed replies to short requests go bare (see amplifies)
 	ct      ctimeCache
 	peers   *peerSet
 	silent  map[int]bool // senders with no address, told once each, by PID
@@ -44,14 +54,17 @@ type batchServer struct {
 	seen    time.Time    // when pending was
 	stuck   map[peerKey]struct{}
 	stalled bool // a write deadline is set for a full peer
+	spent   bool // the batch spent its sendBudget
 	st      Stats
 	drops0  uint32 // the socket's drop counter when serving started
 }
 
 func newBatchServer(c families.BatchConn, cfg ServerConfig) *batchServer {
 	n := BatchSize(cfg)
+	local := c.LocalAddr()
 	return &batchServer{c: c, cfg: cfg, emit: cfg.emitter(),
 		rx: families.NewRecvBatch(n, cfg.Bufsize, families.BatchControlSpace), tx: families.NewSendBatch(n), txOf: make([]int, n),
+		guard: newGuard(local, cfg.Policy), bare: exposed(local),
 		peers: newPeerSet(), silent: map[int]bool{}, stuck: map[peerKey]struct{}{},
 		st: Stats{IO: IOBatch}}
 }
@@ -64,8 +77,8 @@ func (s *batchServer) serve(ctx context.Context) (Stats, error) {
 	// read from SO_MEMINFO at the start and the end.
 	s.drops0 = kernelDrops(s.c)
 	// SO_PASSCRED costs every datagram both ways: off until a sender
-	// without an address needs naming.
-	families.PassCred(s.c, false)
+	// without an address needs naming, unless the policy filters by uid.
+	families.PassCred(s.c, s.guard.wantsCred())
 	defer stopOnDone(ctx, s.c)()
 	err := serveUntil(ctx, s.once)
 	s.tellPending(time.Time{})
@@ -82,6 +95,7 @@ func (s *batchServer) once() error {
 	if err != nil {
 		return err
 	}
+	s.now = time.Now().UnixNano()
 	s.st.Batches++
 	var prefix []byte
 	if s.cfg.Reply == ReplySeed {
@@ -109,6 +123,11 @@ func (s *batchServer) take(i int, prefix []byte) {
 		return
 	}
 	s.peers.add(s.rx.Name(i))
+	src := s.source(i)
+	if v := s.guard.check(&src, data, size, s.now); v != answer {
+		s.dropped(v, s.rx.Addr, i, data, size)
+		return
+	}
 	if s.cfg.Reply == ReplySockperf {
 		pong, ok := SockperfPong(data)
 		if !ok {
@@ -116,14 +135,39 @@ func (s *batchServer) take(i int, prefix []byte) {
 		}
 		data = pong
 	}
+	if s.bare && amplifies(src.ap, prefix, data) {
+		prefix = nil
+	}
 	s.txOf[s.tx.Len()] = i
 	s.tx.AddReply(s.rx, i, prefix, data)
+	s.guard.sent(src.key, prefix, data, s.now)
+}
+
+// source describes datagram i's sender for the guard.
+func (s *batchServer) source(i int) source {
+	src := source{key: hashBytes(s.rx.Name(i))}
+	if ap, ok := s.rx.AddrPort(i); ok {
+		src.ap = ap
+	} else if cred, ok := families.ParseCred(s.rx.Control(i)); ok && cred.PID != 0 {
+		src.hasCred, src.uid, src.gid = true, cred.UID, cred.GID
+	}
+	return src
+}
+
+// dropped counts a datagram the guard refused, and tells it now and then.
+func (s *batchServer) dropped(v verdict, addr func(int) net.Addr, i int, data []byte, size int) {
+	s.st.Dropped.count(v)
+	if ok, held := s.note.allow(int(v), s.now); ok {
+		s.emit(Event{Kind: EventDropped, From: addr(i), Data: data, Size: size, Reason: reasonOf(v), Suppressed: held})
+	}
 }
 
 // flush sends the batch's replies. A reply the kernel refuses (the unix
 // peer is gone, say) is counted and reported, and the rest still go out; a
-// reply that finds no room for stallTimeout is dropped the same way.
+// reply that finds no room within the batch's sendBudget is dropped the
+// same way.
 func (s *batchServer) flush() error {
+	s.spent = false
 	defer s.unstall()
 	for s.tx.Sent() < s.tx.Len() {
 		k := s.tx.Sent()
@@ -142,25 +186,45 @@ func (s *batchServer) sendFailure(err error) error {
 	errno, isErrno := err.(syscall.Errno)
 	switch {
 	case err == nil:
-	case errno == syscall.EAGAIN && s.isStuck(s.tx.Sent()):
-		s.sendFailed(errors.New("reply dropped: the peer's receive queue is still full"))
-	case errno == syscall.EAGAIN:
-		// Wait for room, but not forever: a peer that stopped reading
-		// must not stop the server.
+	case errno == syscall.EAGAIN && (s.spent || s.isStuck(s.tx.Sent())):
+		s.full("the peer's receive queue is full")
+	case errno == syscall.EAGAIN && !s.stalled:
+		// Wait for room, but not for long: a peer that stopped reading
+		// must not stop the server. The deadline holds for the batch.
 		s.stalled = true
-		s.c.SetWriteDeadline(time.Now().Add(stallTimeout))
+		s.c.SetWriteDeadline(time.Now().Add(sendBudget))
+	case errno == syscall.EAGAIN:
+		// Some went out before the socket filled again: wait once more.
 	case isErrno:
 		s.sendFailed(os.NewSyscallError("sendmmsg", errno))
 	case errors.Is(err, os.ErrDeadlineExceeded) && s.ctx.Err() == nil && s.stalled:
-		s.stuck[s.keyOf(s.tx.Sent())] = struct{}{}
-		s.sendFailed(fmt.Errorf("reply dropped: the peer's receive queue stayed full for %v (is it reading?)", stallTimeout))
+		s.full(fmt.Sprintf("the peer's receive queue stayed full for %v (is it reading?)", sendBudget))
 		// The expired deadline would fail the next reply before it is
-		// tried: clear it, and give another full peer its own wait.
+		// tried: clear it. The batch waits no more.
+		s.spent = true
 		s.unstall()
 	default:
 		return err
 	}
 	return nil
+}
+
+// full drops the reply at tx.Sent() for want of room and marks its peer
+// stuck; the first reply so dropped for a peer is told, now and then.
+func (s *batchServer) full(why string) {
+	k := s.tx.Sent()
+	s.st.QueueFull++
+	key := s.keyOf(k)
+	_, known := s.stuck[key]
+	if !known && len(s.stuck) < maxStuck {
+		s.stuck[key] = struct{}{}
+	}
+	if known || s.ctx.Err() != nil {
+		s.st.SendErrors++
+		s.tx.Skip()
+		return
+	}
+	s.sendFailed(errors.New("reply dropped: " + why))
 }
 
 // unstall clears the write deadline of a wait for room.
@@ -194,12 +258,14 @@ func (s *batchServer) isStuck(k int) bool {
 	return ok
 }
 
-// sendFailed counts and reports the failure of the reply at tx.Sent() and
-// skips it.
+// sendFailed counts the failure of the reply at tx.Sent(), tells it now
+// and then, and skips it.
 func (s *batchServer) sendFailed(err error) {
 	if s.ctx.Err() == nil {
 		s.st.SendErrors++
-		s.emit(Event{Kind: EventSendError, From: s.rx.Addr(s.txOf[s.tx.Sent()]), Err: err})
+		if ok, held := s.note.allow(noticeSend, s.now); ok {
+			s.emit(Event{Kind: EventSendError, From: s.rx.Addr(s.txOf[s.tx.Sent()]), Err: err, Suppressed: held})
+		}
 	}
 	s.tx.Skip()
 }

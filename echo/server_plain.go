@@ -2,8 +2,11 @@ package echo
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/socklab/socklab/families"
@@ -19,20 +22,26 @@ type plainServer struct {
 
 	buf, out []byte
 	ct       ctimeCache
+	guard    *guard
+	note     notices
+	bare     bool // seed replies to short requests go bare (see amplifies)
 	// Peers by address: UDP ones by netip.AddrPort, which costs no
-	// allocation, others by their string.
+	// allocation, others by their string; at most maxPeers in all.
 	udpPeers map[netip.AddrPort]struct{}
 	peers    map[string]struct{}
-	silent   map[int]bool // senders without an address, told once each, by PID
+	silent   map[int]bool         // senders without an address, told once each, by PID
+	stuck    map[uint64]time.Time // peers whose queue stayed full, and since when
 	st       Stats
 	drops0   uint32
 }
 
 func newPlainServer(c families.Conn, cfg ServerConfig) *plainServer {
+	local := c.LocalAddr()
 	return &plainServer{c: c, cfg: cfg, emit: cfg.emitter(),
 		buf: make([]byte, cfg.Bufsize), out: make([]byte, 0, cfg.Bufsize+64),
+		guard: newGuard(local, cfg.Policy), bare: exposed(local),
 		udpPeers: map[netip.AddrPort]struct{}{}, peers: map[string]struct{}{}, silent: map[int]bool{},
-		st: Stats{IO: IOPlain}}
+		stuck: map[uint64]time.Time{}, st: Stats{IO: IOPlain}}
 }
 
 // serve runs the loop until ctx is done, like Serve.
@@ -49,7 +58,7 @@ func (s *plainServer) serve(ctx context.Context) (Stats, error) {
 
 // once reads one datagram, counts and reports it, and answers it.
 func (s *plainServer) once() error {
-	n, size, from, pid, err := s.read()
+	n, size, from, cred, err := s.read()
 	if err != nil {
 		return err
 	}
@@ -58,27 +67,46 @@ func (s *plainServer) once() error {
 	data := s.buf[:n]
 	if size > n {
 		s.st.Truncated++
-		s.emit(Event{Kind: EventTruncated, From: from, PID: pid, Data: data, Size: size})
+		s.emit(Event{Kind: EventTruncated, From: from, PID: cred.PID, Data: data, Size: size})
 	}
 	if from == nil || isUnnamed(from) {
-		s.unanswerable(pid, data, size)
+		s.unanswerable(cred.PID, data, size)
 		return nil
 	}
 	s.addPeer(from)
-	if !s.cfg.Quiet {
-		s.emit(Event{Kind: EventDatagram, From: from, PID: pid, Data: data, Size: size})
+	src := sourceOf(from, cred)
+	now := time.Now().UnixNano()
+	if v := s.guard.check(&src, data, size, now); v != answer {
+		s.st.Dropped.count(v)
+		if ok, held := s.note.allow(int(v), now); ok {
+			s.emit(Event{Kind: EventDropped, From: from, PID: cred.PID, Data: data, Size: size, Reason: reasonOf(v), Suppressed: held})
+		}
+		return nil
 	}
-	s.answer(from, pid, data)
+	if !s.cfg.Quiet {
+		s.emit(Event{Kind: EventDatagram, From: from, PID: cred.PID, Data: data, Size: size})
+	}
+	s.answer(from, &src, cred.PID, data, now)
 	return nil
 }
 
-// read reads one datagram, with its sender's PID where the Conn has it.
-func (s *plainServer) read() (n, size int, from net.Addr, pid int, err error) {
+// read reads one datagram, with its sender's credentials where the Conn
+// has them.
+func (s *plainServer) read() (n, size int, from net.Addr, cred families.Cred, err error) {
 	if cr, ok := s.c.(families.CredReader); ok {
 		return cr.ReadMsgCred(s.buf)
 	}
 	n, size, from, err = s.c.ReadMsg(s.buf)
-	return n, size, from, 0, err
+	return n, size, from, cred, err
+}
+
+// sourceOf describes a sender for the guard.
+func sourceOf(from net.Addr, cred families.Cred) source {
+	if ua, ok := from.(*net.UDPAddr); ok {
+		ap := ua.AddrPort()
+		return source{ap: ap, key: apKey(ap)}
+	}
+	return source{key: hashString(from.String()), hasCred: cred.PID != 0, uid: cred.UID, gid: cred.GID}
 }
 
 // unanswerable counts a datagram whose sender has no address, and says so
@@ -91,7 +119,12 @@ func (s *plainServer) unanswerable(pid int, data []byte, size int) {
 	}
 }
 
+// addPeer counts from among the peers, up to maxPeers.
 func (s *plainServer) addPeer(from net.Addr) {
+	if s.st.Peers >= maxPeers {
+		s.st.PeersCapped = true
+		return
+	}
 	if ua, ok := from.(*net.UDPAddr); ok {
 		s.udpPeers[ua.AddrPort()] = struct{}{}
 	} else {
@@ -101,19 +134,48 @@ func (s *plainServer) addPeer(from net.Addr) {
 }
 
 // answer sends the reply to data, if it gets one.
-func (s *plainServer) answer(to net.Addr, pid int, data []byte) {
+func (s *plainServer) answer(to net.Addr, src *source, pid int, data []byte, now int64) {
 	var ok bool
 	if s.cfg.Reply == ReplySeed {
-		s.out, ok = append(append(s.out[:0], s.ct.prefix(s.cfg.Now())...), data...), true
+		prefix := s.ct.prefix(s.cfg.Now())
+		if s.bare && amplifies(src.ap, prefix, data) {
+			prefix = nil
+		}
+		s.out, ok = append(append(s.out[:0], prefix...), data...), true
 	} else {
 		s.out, ok = s.cfg.Reply.Answer(s.out[:0], data, time.Time{})
 	}
 	if !ok {
 		return
 	}
-	if _, err := s.c.WriteTo(s.out, to); err != nil && s.ctx.Err() == nil {
+	s.guard.sent(src.key, nil, s.out, now)
+	s.send(to, src.key, pid, now)
+}
+
+// send sends s.out to a peer, waiting for room at most sendBudget, and not
+// at all for a peer whose queue stayed full in the last second.
+func (s *plainServer) send(to net.Addr, key uint64, pid int, now int64) {
+	if since, ok := s.stuck[key]; ok && time.Duration(now-since.UnixNano()) < noticeEvery {
 		s.st.SendErrors++
-		s.emit(Event{Kind: EventSendError, From: to, PID: pid, Err: err})
+		s.st.QueueFull++
+		return
+	}
+	s.c.SetWriteDeadline(time.Unix(0, now).Add(sendBudget))
+	_, err := s.c.WriteTo(s.out, to)
+	if err == nil || s.ctx.Err() != nil {
+		delete(s.stuck, key)
+		return
+	}
+	s.st.SendErrors++
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		s.st.QueueFull++
+		if len(s.stuck) < maxStuck {
+			s.stuck[key] = time.Unix(0, now)
+		}
+		err = fmt.Errorf("reply dropped: the peer's receive queue stayed full for %v (is it reading?)", sendBudget)
+	}
+	if ok, held := s.note.allow(noticeSend, now); ok {
+		s.emit(Event{Kind: EventSendError, From: to, PID: pid, Err: err, Suppressed: held})
 	}
 }
 

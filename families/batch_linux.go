@@ -2,6 +2,7 @@ package families
 
 import (
 	"net"
+	"net/netip"
 	"os"
 	"sync/atomic"
 	"syscall"
@@ -79,6 +80,12 @@ func (b *RecvBatch) Named(i int) bool { return b.names[i].named() }
 // Name is datagram i's sender address as the kernel wrote it: a map key
 // that costs no allocation.
 func (b *RecvBatch) Name(i int) []byte { return b.names[i].bytes() }
+
+// AddrPort is datagram i's sender as an IP address and port, with no
+// allocation (an IPv6 zone is left out); false for other families.
+func (b *RecvBatch) AddrPort(i int) (netip.AddrPort, bool) {
+	return b.names[i].addrPort()
+}
 
 // Addr builds the Go address of datagram i's sender, nil when it has none.
 // It allocates: for reports, not for every datagram.

@@ -2,7 +2,10 @@
 
 package families
 
-import "net"
+import (
+	"net"
+	"net/netip"
+)
 
 // RecvBatch is the arena of one recvmmsg, which this system lacks: no Conn
 // here is a BatchConn, so its methods are never reached.
@@ -31,6 +34,9 @@ func (b *RecvBatch) Named(i int) bool { return false }
 
 // Name is nil on this system.
 func (b *RecvBatch) Name(i int) []byte { return nil }
+
+// AddrPort is not known on this system.
+func (b *RecvBatch) AddrPort(i int) (netip.AddrPort, bool) { return netip.AddrPort{}, false }
 
 // Addr is nil on this system.
 func (b *RecvBatch) Addr(i int) net.Addr { return nil }

@@ -45,11 +45,12 @@ type MsgConn interface {
 	RecvMsg(b, oob []byte, flags int) (Msg, error)
 }
 
-// CredReader is implemented by unix Conns: ReadMsgCred is ReadMsg that also
-// returns the sender's process ID (0 when unknown), which tells apart senders
-// that have no address.
+// CredReader is implemented by the Conns of this package: ReadMsgCred is
+// ReadMsg that also returns a unix sender's credentials while SO_PASSCRED
+// is on (see PassCred), zero otherwise. The PID tells apart senders that
+// have no address.
 type CredReader interface {
-	ReadMsgCred(b []byte) (n, size int, addr net.Addr, pid int, err error)
+	ReadMsgCred(b []byte) (n, size int, addr net.Addr, cred Cred, err error)
 }
 
 // Options says how to open a Conn.

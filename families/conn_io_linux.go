@@ -22,20 +22,19 @@ func (c *conn) ReadMsg(b []byte) (n, size int, addr net.Addr, err error) {
 	return m.N, m.Size, m.Addr, err
 }
 
-// ReadMsgCred is ReadMsg that also returns the sender's process ID on a unix
-// socket (from SCM_CREDENTIALS), or 0 when it is not known. It tells apart
-// senders that have no address.
-func (c *conn) ReadMsgCred(b []byte) (n, size int, addr net.Addr, pid int, err error) {
+// ReadMsgCred is ReadMsg that also returns a unix sender's credentials
+// (SCM_CREDENTIALS), zero when they are not known: see CredReader.
+func (c *conn) ReadMsgCred(b []byte) (n, size int, addr net.Addr, cred Cred, err error) {
 	var oob []byte
 	if c.creds.Load() {
 		oob = make([]byte, credSpace)
 	}
 	m, err := c.RecvMsg(b, oob, 0)
 	if err != nil {
-		return 0, 0, nil, 0, err
+		return 0, 0, nil, Cred{}, err
 	}
-	cred, _ := ParseCred(oob[:m.OOBN])
-	return m.N, m.Size, m.Addr, cred.PID, nil
+	cred, _ = ParseCred(oob[:m.OOBN])
+	return m.N, m.Size, m.Addr, cred, nil
 }
 
 // RecvMsg reads one datagram and its control messages: see MsgConn.

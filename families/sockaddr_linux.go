@@ -3,6 +3,7 @@ package families
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"unsafe"
 
@@ -128,6 +129,20 @@ func (a *rawAddr) addr(network string) net.Addr {
 		return &net.UnixAddr{Name: a.unixName(), Net: network}
 	}
 	return nil
+}
+
+// addrPort decodes an IP sockaddr without allocating (an IPv6 zone is
+// left out).
+func (a *rawAddr) addrPort() (netip.AddrPort, bool) {
+	switch a.sa.Addr.Family {
+	case unix.AF_INET:
+		sa := (*unix.RawSockaddrInet4)(a.ptr())
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(ntohs(sa.Port))), true
+	case unix.AF_INET6:
+		sa := (*unix.RawSockaddrInet6)(a.ptr())
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(ntohs(sa.Port))), true
+	}
+	return netip.AddrPort{}, false
 }
 
 func ipAddr(network string, ip net.IP, port int, zone string) net.Addr {

@@ -1,0 +1,453 @@
+package echo
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+)
+
+// An echo server is the classic reflection tool (inetd's echo and chargen,
+// CVE-1999-0103): a forged source makes it send to a victim, and a source
+// that is another echo server, or itself, makes two servers answer each
+// other for ever. The guard decides, per datagram and before any reply,
+// whether the server answers. By default it drops datagrams
+//
+//   - from the server's own address, port 0, or a port below 1024 (the
+//     well-known services: echo, chargen, daytime, DNS, NTP ...), as
+//     inetd's loop check does;
+//   - from a broadcast, multicast or unspecified address, which no sender
+//     really has;
+//   - from its own port on another host: the same service elsewhere, the
+//     other end of a loop, since clients send from ephemeral ports;
+//   - that end with the reply the server last sent their sender, within
+//     loopWindow: the server's own reply reflected back by another echo
+//     server, with its prefix added or not, the start of a loop. A reply
+//     without a prefix (--reply echo) repeated by a sender on an ephemeral
+//     port is answered: a client may well send the same datagram twice.
+//     Unix senders are left out: their addresses cannot be forged.
+//
+// and, as Policy asks, those from sources not allowed, and those over a
+// per-source rate.
+
+// Policy is who a server answers beyond the default checks.
+type Policy struct {
+	// Allow, when not empty, answers only IP sources inside one of the
+	// prefixes; Deny drops IP sources inside one. Dropped datagrams are
+	// counted, never answered.
+	Allow, Deny []netip.Prefix
+	// AllowUID and AllowGID, when not empty, answer only unix senders
+	// whose credentials (SO_PASSCRED) carry one of the IDs.
+	AllowUID, AllowGID []int
+	// Rate, when positive, answers each source (an IP address, or a unix
+	// sender's name) at most Rate datagrams per second on average, with
+	// bursts of Burst (Rate when 0): a token bucket per source. At most
+	// maxTracked sources are tracked; past that, sources share buckets.
+	Rate  float64
+	Burst float64
+}
+
+// Dropped counts the datagrams a server read and did not answer, by why.
+type Dropped struct {
+	Self        uint64 `json:"self"`         // from the server's own address
+	Service     uint64 `json:"service"`      // from port 0 or a port below 1024
+	Broadcast   uint64 `json:"broadcast"`    // from a broadcast, multicast or unspecified address
+	Loop        uint64 `json:"loop"`         // the server's own reply reflected back
+	Denied      uint64 `json:"denied"`       // outside Policy's allow lists, or in Deny
+	RateLimited uint64 `json:"rate_limited"` // over Policy.Rate
+}
+
+// Total is the sum of the counts.
+func (d Dropped) Total() uint64 {
+	return d.Self + d.Service + d.Broadcast + d.Loop + d.Denied + d.RateLimited
+}
+
+func (d *Dropped) add(o Dropped) {
+	d.Self += o.Self
+	d.Service += o.Service
+	d.Broadcast += o.Broadcast
+	d.Loop += o.Loop
+	d.Denied += o.Denied
+	d.RateLimited += o.RateLimited
+}
+
+// verdict is the guard's answer for one datagram.
+type verdict uint8
+
+const (
+	answer verdict = iota
+	dropSelf
+	dropService
+	dropBroadcast
+	dropLoop
+	dropDenied
+	dropRateLimited
+)
+
+func (d *Dropped) count(v verdict) {
+	switch v {
+	case dropSelf:
+		d.Self++
+	case dropService:
+		d.Service++
+	case dropBroadcast:
+		d.Broadcast++
+	case dropLoop:
+		d.Loop++
+	case dropDenied:
+		d.Denied++
+	case dropRateLimited:
+		d.RateLimited++
+	}
+}
+
+// source is one datagram's sender as the guard sees it.
+type source struct {
+	ap       netip.AddrPort // an IP sender; invalid for unix
+	key      uint64         // the sender's identity: a hash of its address
+	hasCred  bool           // a unix sender's credentials are known
+	uid, gid int
+}
+
+// guard holds the server's addresses, its policy and the state of the
+// loop check and the rate limiter, in tables of fixed size.
+type guard struct {
+	policy Policy
+	eph    [2]uint16      // the ephemeral port range clients send from
+	port   uint16         // the server's own port
+	own    []netip.Addr   // addresses of this host, for the self check
+	bcast  []netip.Addr   // broadcast addresses of this host's interfaces
+	loops  []loopSlot     // direct-mapped by the sender's key
+	rates  []bucketSlot   // direct-mapped; nil without Policy.Rate
+	local  netip.AddrPort // the bound address, for Self on a single address
+}
+
+const (
+	loopSlots  = 4096
+	maxTracked = 1 << 16
+	// loopWindow is how recent a reply must be for its echo to count as
+	// a loop: echo servers bounce within a round trip, while a person
+	// who sends the same message again, or a client that retries, waits
+	// longer than this.
+	loopWindow = 250 * time.Millisecond
+)
+
+// newGuard prepares the checks for a server bound to local (the zero
+// AddrPort for a unix socket).
+func newGuard(local net.Addr, p Policy) *guard {
+	g := &guard{policy: p, loops: make([]loopSlot, loopSlots), eph: ephemeralPorts()}
+	if ua, ok := local.(*net.UDPAddr); ok {
+		g.local = ua.AddrPort()
+		g.port = g.local.Port()
+		g.own, g.bcast = hostAddrs()
+	}
+	if p.Rate > 0 {
+		g.rates = make([]bucketSlot, maxTracked)
+		if g.policy.Burst <= 0 {
+			g.policy.Burst = max(p.Rate, 1)
+		}
+	}
+	return g
+}
+
+// ephemeralPorts is net.ipv4.ip_local_port_range, the ports the kernel
+// gives sockets that do not bind one (Linux's default when unreadable).
+func ephemeralPorts() [2]uint16 {
+	r := [2]uint16{32768, 60999}
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return r
+	}
+	var lo, hi uint16
+	if _, err := fmt.Sscan(string(b), &lo, &hi); err == nil && lo <= hi {
+		r = [2]uint16{lo, hi}
+	}
+	return r
+}
+
+// ephemeral reports whether port is one the kernel hands out to clients.
+func (g *guard) ephemeral(port uint16) bool { return port >= g.eph[0] && port <= g.eph[1] }
+
+// hostAddrs lists this host's addresses and its interfaces' IPv4
+// broadcast addresses.
+func hostAddrs() (own, bcast []netip.Addr) {
+	bcast = []netip.Addr{netip.AddrFrom4([4]byte{255, 255, 255, 255})}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		ipn, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, _ := netip.AddrFromSlice(ipn.IP)
+		ip = ip.Unmap()
+		own = append(own, ip)
+		if ip.Is4() && len(ipn.Mask) >= 4 {
+			var b [4]byte
+			m := ipn.Mask[len(ipn.Mask)-4:]
+			for i, x := range ip.As4() {
+				b[i] = x | ^m[i]
+			}
+			if bc := netip.AddrFrom4(b); bc != ip {
+				bcast = append(bcast, bc)
+			}
+		}
+	}
+	return own, bcast
+}
+
+// check is the verdict on a datagram from src of size bytes, data its
+// start as read, at now.
+func (g *guard) check(src *source, data []byte, size int, now int64) verdict {
+	if src.ap.IsValid() {
+		if v := g.checkIP(src.ap); v != answer {
+			return v
+		}
+	} else if !g.unixAllowed(src) {
+		return dropDenied
+	}
+	if src.ap.IsValid() && g.isLoop(src.key, data, size, now) && (g.loops[src.key%loopSlots].prefixed || !g.ephemeral(src.ap.Port())) {
+		return dropLoop
+	}
+	if g.rates != nil && !g.take(src, now) {
+		return dropRateLimited
+	}
+	return answer
+}
+
+// checkIP applies the checks on an IP sender's address.
+func (g *guard) checkIP(ap netip.AddrPort) verdict {
+	ip := ap.Addr().Unmap()
+	switch {
+	case ap.Port() < 1024:
+		return dropService
+	case ip.IsMulticast() || ip.IsUnspecified() || g.isBroadcast(ip):
+		return dropBroadcast
+	case ap.Port() == g.port && g.isOwn(ip):
+		return dropSelf
+	case ap.Port() == g.port:
+		return dropLoop
+	case !g.allowed(ip):
+		return dropDenied
+	}
+	return answer
+}
+
+func (g *guard) isBroadcast(ip netip.Addr) bool {
+	if !ip.Is4() {
+		return false
+	}
+	for _, b := range g.bcast {
+		if b == ip {
+			return true
+		}
+	}
+	return false
+}
+
+// isOwn reports whether ip is the server's address: the one it is bound
+// to, or any of this host's when it is bound to a wildcard.
+func (g *guard) isOwn(ip netip.Addr) bool {
+	if b := g.local.Addr().Unmap(); !b.IsUnspecified() {
+		return b == ip
+	}
+	for _, a := range g.own {
+		if a == ip {
+			return true
+		}
+	}
+	return ip.IsLoopback()
+}
+
+func (g *guard) allowed(ip netip.Addr) bool {
+	for _, p := range g.policy.Deny {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	if len(g.policy.Allow) == 0 {
+		return true
+	}
+	for _, p := range g.policy.Allow {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// unixAllowed applies AllowUID and AllowGID to a unix sender; a sender
+// whose credentials are unknown is allowed only when neither is set.
+func (g *guard) unixAllowed(src *source) bool {
+	if len(g.policy.AllowUID) == 0 && len(g.policy.AllowGID) == 0 {
+		return true
+	}
+	if !src.hasCred {
+		return false
+	}
+	return (len(g.policy.AllowUID) == 0 || contains(g.policy.AllowUID, src.uid)) &&
+		(len(g.policy.AllowGID) == 0 || contains(g.policy.AllowGID, src.gid))
+}
+
+func contains(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// loopSlot remembers the last reply sent to one sender: its length, its
+// first 32 and last 16 bytes (where a bench's or sockperf's sequence and
+// time stamp are), and when.
+type loopSlot struct {
+	key      uint64
+	at       int64
+	n        int
+	prefixed bool // the reply added a prefix to the request
+	head     [32]byte
+	tail     [16]byte
+}
+
+// sent records that the server replied reply (prefix, then data) to the
+// sender of key at now.
+func (g *guard) sent(key uint64, prefix, data []byte, now int64) {
+	s := &g.loops[key%loopSlots]
+	s.key, s.at, s.n, s.prefixed = key, now, len(prefix)+len(data), len(prefix) > 0
+	s.head, s.tail = [32]byte{}, [16]byte{}
+	fillHead(s.head[:], prefix, data)
+	fillTail(s.tail[:], prefix, data)
+}
+
+// isLoop reports whether data (of full length size) ends with the reply
+// the server last sent to key, within loopWindow. An empty reply is never
+// matched: a client may well send two empty datagrams.
+func (g *guard) isLoop(key uint64, data []byte, size int, now int64) bool {
+	s := &g.loops[key%loopSlots]
+	if s.key != key || s.n == 0 || size < s.n || size != len(data) || now-s.at > int64(loopWindow) {
+		return false
+	}
+	var head [32]byte
+	var tail [16]byte
+	region := data[size-s.n:]
+	fillHead(head[:], nil, region)
+	fillTail(tail[:], nil, region)
+	return head == s.head && tail == s.tail
+}
+
+// fillHead copies the first bytes of prefix+data into dst.
+func fillHead(dst, prefix, data []byte) {
+	n := copy(dst, prefix)
+	copy(dst[n:], data)
+}
+
+// fillTail copies the last bytes of prefix+data into the end of dst.
+func fillTail(dst, prefix, data []byte) {
+	n := len(prefix) + len(data)
+	k := min(len(dst), n)
+	// The last k bytes: some of prefix's end, then data.
+	fromData := min(k, len(data))
+	copy(dst[len(dst)-fromData:], data[len(data)-fromData:])
+	if rest := k - fromData; rest > 0 {
+		copy(dst[len(dst)-k:], prefix[len(prefix)-rest:])
+	}
+}
+
+// bucketSlot is one token bucket of the rate limiter.
+type bucketSlot struct {
+	key    uint64
+	tokens float64
+	at     int64
+}
+
+// take spends one token of src's bucket at now, and reports whether there
+// was one. Sources whose keys meet in one slot share it, so the table
+// never grows.
+func (g *guard) take(src *source, now int64) bool {
+	key := src.key
+	if src.ap.IsValid() {
+		key = addrKey(src.ap.Addr()) // per address, whatever the port
+	}
+	b := &g.rates[key%maxTracked]
+	if b.key != key || b.at == 0 {
+		*b = bucketSlot{key: key, tokens: g.policy.Burst, at: now}
+	}
+	elapsed := float64(now-b.at) / 1e9
+	b.tokens = math.Min(g.policy.Burst, b.tokens+elapsed*g.policy.Rate)
+	b.at = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// hashBytes is FNV-1a over b: the identity of a sender's address.
+func hashBytes(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h | 1 // never 0, the key of an empty slot
+}
+
+// hashString is hashBytes of a string, without converting it.
+func hashString(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h | 1
+}
+
+// addrKey is the identity of an IP address.
+func addrKey(a netip.Addr) uint64 {
+	b := a.As16()
+	return hashBytes(b[:])
+}
+
+// apKey is the identity of an IP sender: address and port.
+func apKey(ap netip.AddrPort) uint64 {
+	var b [18]byte
+	a := ap.Addr().As16()
+	copy(b[:], a[:])
+	binary.BigEndian.PutUint16(b[16:], ap.Port())
+	return hashBytes(b[:])
+}
+
+// wantsCred reports whether the policy filters unix senders by
+// credentials, which SO_PASSCRED must then carry on every datagram.
+func (g *guard) wantsCred() bool { return len(g.policy.AllowUID) > 0 || len(g.policy.AllowGID) > 0 }
+
+// exposed reports whether a server bound to local can be reached from
+// other hosts, where a forged source can aim its replies at a victim: an
+// IP address that is not loopback, wildcards included.
+func exposed(local net.Addr) bool {
+	ua, ok := local.(*net.UDPAddr)
+	return ok && !ua.IP.IsLoopback()
+}
+
+// maxAmplification bounds a reply on the wire, IP and UDP headers
+// included, to 1.5 times its request on a server others can reach.
+const maxAmplification = 1.5
+
+// amplifies reports whether the seed reply, prefix then data, to an IP
+// sender at ap would be more than maxAmplification times the request on
+// the wire: then the bare echo goes back. The seed's prefix is 27 bytes, so
+// over IPv4 requests of fewer than 26 bytes get the bare echo, over IPv6
+// fewer than 6.
+func amplifies(ap netip.AddrPort, prefix, data []byte) bool {
+	if len(prefix) == 0 || !ap.IsValid() {
+		return false
+	}
+	hdr := 20 + 8
+	if !ap.Addr().Unmap().Is4() {
+		hdr = 40 + 8
+	}
+	return float64(len(prefix)+len(data)+hdr) > maxAmplification*float64(len(data)+hdr)
+}
