@@ -26,11 +26,10 @@ func icmpDefinition(v int) *families.Definition {
 		Network:     "ip4:icmp",
 		Privileged:  true,
 		DefaultAddr: "127.0.0.1",
-		MaxDatagram: 65535 - 20,
 	}
 	network := "ip4"
 	if v == 6 {
-		d.Name, d.Summary, d.Network, d.DefaultAddr, d.MaxDatagram, network = "icmp6", "ICMPv6 echo (dgram: ping_group_range; raw: CAP_NET_RAW)", "ip6:ipv6-icmp", "::1", 65535, "ip6"
+		d.Name, d.Summary, d.Network, d.DefaultAddr, network = "icmp6", "ICMPv6 echo (dgram: ping_group_range; raw: CAP_NET_RAW)", "ip6:ipv6-icmp", "::1", "ip6"
 	}
 	d.Open = func(o families.Options) (families.Conn, error) {
 		if o.File != nil {
@@ -54,15 +53,11 @@ func icmpDefinition(v int) *families.Definition {
 	}
 	d.ResolveAddr = func(s string) (net.Addr, error) { return net.ResolveIPAddr(network, s) }
 	d.Probe = func() error {
-		derr := families.ProbeSpec(ICMPSpec(v, ModeDgram))
+		derr := probe(ICMPSpec(v, ModeDgram))
 		if derr == nil {
 			return nil
 		}
-		var fe *families.Error
-		if errors.As(derr, &fe) && errors.Is(derr, syscall.EACCES) {
-			fe.Hint = PingGroupHint()
-		}
-		rerr := families.ProbeSpec(ICMPSpec(v, ModeRaw))
+		rerr := probe(ICMPSpec(v, ModeRaw))
 		if rerr == nil {
 			return nil
 		}
@@ -103,7 +98,6 @@ func IP4() *families.Definition {
 		Network:     "ip4",
 		Privileged:  true,
 		DefaultAddr: "127.0.0.1",
-		MaxDatagram: MaxIPv4Packet,
 	}
 	d.Open = func(o families.Options) (families.Conn, error) {
 		if o.File != nil {

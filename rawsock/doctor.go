@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/socklab/socklab/families"
@@ -65,17 +64,14 @@ func Doctor(defs []*families.Definition) *DoctorReport {
 	for _, d := range defs {
 		for _, s := range d.Specs() {
 			c := SocketCheck{Family: d.Name, Socket: s.String(), OK: true}
-			if err := families.ProbeSpec(s); err != nil {
+			if err := probe(s); err != nil {
 				c.OK = false
 				var fe *families.Error
 				if errors.As(err, &fe) {
-					c.Error = causeText(fe.Err)
+					c.Error = families.Cause(fe.Err).Error()
 					c.Fix = fe.Hint
 				} else {
 					c.Error = err.Error()
-				}
-				if s.Type == families.SOCK_DGRAM && (s.Proto == families.IPPROTO_ICMP || s.Proto == families.IPPROTO_ICMPV6) && errors.Is(err, os.ErrPermission) {
-					c.Fix = PingGroupHint()
 				}
 				if c.Fix != "" && !contains(r.Fixes, c.Fix) {
 					r.Fixes = append(r.Fixes, c.Fix)
@@ -86,14 +82,6 @@ func Doctor(defs []*families.Definition) *DoctorReport {
 	}
 	probeSystem(r)
 	return r
-}
-
-func causeText(err error) string {
-	var se *os.SyscallError
-	if errors.As(err, &se) {
-		return se.Err.Error()
-	}
-	return err.Error()
 }
 
 func contains(list []string, s string) bool {

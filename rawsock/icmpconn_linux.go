@@ -69,11 +69,7 @@ func listenICMP(cfg ICMPConfig, mode Mode) (*ICMPConn, error) {
 	}
 	fd, err := families.Socket(spec)
 	if err != nil {
-		var fe *families.Error
-		if mode == ModeDgram && errors.Is(err, os.ErrPermission) && errors.As(err, &fe) {
-			fe.Hint = PingGroupHint()
-		}
-		return nil, err
+		return nil, withOpenHint(err)
 	}
 	fail := func(op string, err error, hint string) (*ICMPConn, error) {
 		unix.Close(fd)
@@ -245,38 +241,9 @@ func (c *ICMPConn) WriteTo(msg []byte, dst *net.IPAddr) error {
 		to = c.ipa
 	}
 	if _, err := c.conn.WriteTo(msg, to); err != nil {
-		var errno syscall.Errno
-		hint := ""
-		if errors.As(err, &errno) {
-			hint = sendHint(errno)
-		}
-		return &families.Error{Op: "send", Spec: c.spec, Addr: dst.String(), Err: unwrapOp(err), Hint: hint}
+		return sendError(c.spec, dst.String(), err)
 	}
 	return nil
-}
-
-func unwrapOp(err error) error {
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return oe.Err
-	}
-	return err
-}
-
-func sendHint(errno syscall.Errno) string {
-	switch errno {
-	case unix.EPERM, unix.EACCES:
-		return "the send was refused: a firewall rule (nft list ruleset) or a broadcast address without permission"
-	case unix.ENETUNREACH:
-		return "no route to that network: check ip route"
-	case unix.EHOSTUNREACH:
-		return "the host is unreachable (no neighbour answered ARP/ND, or a reject route)"
-	case unix.EMSGSIZE:
-		return "the message is larger than the path MTU: send a smaller -s"
-	case unix.EINVAL:
-		return "the kernel rejected the destination for this socket (IPv4 vs IPv6, or a zone is needed for a link-local address)"
-	}
-	return ""
 }
 
 // Read waits for the next message. Its Data is valid until the next Read.
@@ -320,7 +287,7 @@ func (c *ICMPConn) Read() (Incoming, error) {
 		err = os.NewSyscallError("recvmsg", serr)
 	}
 	if err != nil {
-		return in, &families.Error{Op: "read", Spec: c.spec, Err: unwrapOp(err)}
+		return in, &families.Error{Op: "read", Spec: c.spec, Err: families.Cause(err)}
 	}
 	if queued {
 		return c.parseQueued(c.ebuf[:en], c.eoob[:eoobn], in)

@@ -66,5 +66,3 @@ func ServeIP4(ctx context.Context, o IP4ServeOptions) error { return notSupporte
 
 // RouteSource is not supported on this system.
 func RouteSource(dst netip.Addr) (netip.Addr, error) { return netip.Addr{}, notSupported(IP4Spec) }
-
-func unwrapOp(err error) error { return err }

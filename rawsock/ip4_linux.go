@@ -8,12 +8,10 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/socklab/socklab/families"
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 )
 
 // OpenIP4 opens the IP_HDRINCL socket, socket(AF_INET, SOCK_RAW,
@@ -46,25 +44,6 @@ func RouteSource(dst netip.Addr) (netip.Addr, error) {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
-}
-
-func sendErr(spec families.Spec, dst string, n int, err error) error {
-	err = unwrapOp(err)
-	var errno syscall.Errno
-	hint := ""
-	if errors.As(err, &errno) {
-		switch errno {
-		case unix.EMSGSIZE:
-			hint = fmt.Sprintf("the %d-byte packet is larger than the MTU of the route's device, and the kernel never fragments an IP_HDRINCL packet: send less, or build fragments with --mf and --frag-offset", n)
-		case unix.EPERM, unix.EACCES:
-			hint = "refused: a firewall rule (nft list ruleset), or a broadcast destination"
-		case unix.EINVAL:
-			hint = "the kernel rejected the header: check the length and that the destination is a unicast IPv4 address"
-		default:
-			hint = sendHint(errno)
-		}
-	}
-	return &families.Error{Op: "send", Spec: spec, Addr: dst, Err: err, Hint: hint}
 }
 
 // SendIP4 builds p and sends it on the IP_HDRINCL socket. With
@@ -135,7 +114,7 @@ func SendIP4(ctx context.Context, p IPv4Packet, o IP4SendOptions) (sent []byte, 
 	}
 	t0 := time.Now()
 	if _, err := out.WriteTo(b, &net.IPAddr{IP: net.IP(p.Dst.AsSlice())}); err != nil {
-		return b, nil, sendErr(IP4Spec, dst, len(b), err)
+		return b, nil, sendIP4Error(IP4Spec, dst, len(b), err)
 	}
 	if !o.ExpectReply {
 		return b, nil, nil
@@ -291,7 +270,7 @@ func ServeIP4(ctx context.Context, o IP4ServeOptions) error {
 				next = (next + 1) % len(mine)
 				to.IP = h.Src
 				if _, err := out.WriteTo(b, to); err != nil {
-					ev.Err = sendErr(IP4Spec, h.Src.String(), len(b), err).Error()
+					ev.Err = sendIP4Error(IP4Spec, h.Src.String(), len(b), err).Error()
 				} else {
 					ev.Echoed, ev.ReplyID = true, id
 				}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/socklab/socklab/families"
@@ -187,11 +186,15 @@ func Ping(ctx context.Context, dst *net.IPAddr, o PingOptions) (*PingStats, erro
 		// As ping: only a privileged user floods or goes below 0.2 s. The
 		// privilege is CAP_NET_RAW, found by opening a raw socket.
 		if err := families.ProbeSpec(spec); err != nil {
+			var fe *families.Error
+			if errors.As(err, &fe) {
+				err = families.Cause(fe.Err) // the errno: the hint below replaces fe's
+			}
 			what := fmt.Sprintf("an interval of %v (below %v)", o.Interval, MinUserInterval)
 			if o.Flood {
 				what = "flooding (-f)"
 			}
-			return nil, &families.Error{Op: "ping", Spec: spec, Addr: dst.String(), Err: fmt.Errorf("%s needs CAP_NET_RAW, as with ping: %w", what, unwrapCause(err)),
+			return nil, &families.Error{Op: "ping", Spec: spec, Addr: dst.String(), Err: fmt.Errorf("%s needs CAP_NET_RAW, as with ping: %w", what, err),
 				Hint: "run as root, or sudo setcap cap_net_raw+ep \"$(command -v socklab)\"; or use -i 0.2 or more"}
 		}
 	}
@@ -232,16 +235,6 @@ func Ping(ctx context.Context, dst *net.IPAddr, o PingOptions) (*PingStats, erro
 		return st, ErrNoReply
 	}
 	return st, nil
-}
-
-// unwrapCause returns the errno under err, so a new error can wrap it
-// (errors.Is(err, os.ErrPermission) still holds) without repeating it.
-func unwrapCause(err error) error {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errno
-	}
-	return err
 }
 
 func (p *pinger) emit(e PingEvent) {
