@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	"net/netip"
 	"time"
 
@@ -46,90 +45,27 @@ func ipVersion(app *App) int {
 }
 
 func (c *pingCmd) Run(app *App) error {
-	v := ipVersion(app)
-	mode, err := rawsock.ParseMode(c.Mode)
+	o, err := c.options(ipVersion(app))
 	if err != nil {
 		return err
 	}
-	if c.Interval < 0 || c.Timeout < 0 || c.Deadline < 0 || c.Count < 0 {
-		return fmt.Errorf("-c, -i, -W and -w take positive numbers")
-	}
-	dst, err := rawsock.ResolveHost(app.Ctx, v, c.Host)
+	dst, err := rawsock.ResolveHost(app.Ctx, o.IPVersion, c.Host)
 	if err != nil {
 		return err
 	}
-	o := rawsock.PingOptions{IPVersion: v, Mode: mode, Count: c.Count, Interval: seconds(c.Interval), Size: c.Size, TTL: c.TTL,
-		Timeout: seconds(c.Timeout), Deadline: seconds(c.Deadline), Flood: c.Flood, ID: c.ID, Source: c.Source}
-	if c.Interval == 0 && !c.Flood {
-		o.Interval = time.Nanosecond // -i 0: as fast as possible (privileged)
-	}
-	w := app.Stdout
-	o.OnEvent = func(e rawsock.PingEvent) {
-		if c.JSON {
-			writeJSON(w, e)
-			return
-		}
-		switch e.Event {
-		case rawsock.EventStart:
-			name := c.Host
-			if v == 4 {
-				fmt.Fprintf(w, "PING %s (%s) %d(%d) bytes of data.\n", name, e.Target, c.Size, c.Size+28)
-			} else {
-				fmt.Fprintf(w, "PING %s (%s) %d data bytes\n", name, e.Target, c.Size)
-			}
-			if !c.Quiet {
-				fmt.Fprintf(app.Stderr, "socklab: %s (%s mode), echo id %d (%#04x) on the wire\n", e.Socket, e.Mode, e.ID, e.ID)
-			}
-		case rawsock.EventSent:
-			if c.Flood && !c.Quiet {
-				fmt.Fprint(w, ".")
-			}
-		case rawsock.EventReply:
-			if c.Quiet {
-				return
-			}
-			if c.Flood {
-				fmt.Fprint(w, "\b \b")
-				return
-			}
-			fmt.Fprintf(w, "%d bytes from %s: icmp_seq=%d", e.Bytes, e.From, e.Seq)
-			if e.TTL >= 0 {
-				fmt.Fprintf(w, " ttl=%d", e.TTL)
-			}
-			fmt.Fprintf(w, " time=%s ms", pingTime(e.RTT))
-			if e.Dup {
-				fmt.Fprint(w, " (DUP!)")
-			}
-			if e.Late {
-				fmt.Fprint(w, " (late)")
-			}
-			fmt.Fprintln(w)
-		case rawsock.EventError:
-			if c.Quiet {
-				return
-			}
-			if c.Flood {
-				fmt.Fprint(w, "\bE")
-				return
-			}
-			if e.From == "" {
-				fmt.Fprintf(w, "%s\n", e.Text)
-				return
-			}
-			fmt.Fprintf(w, "From %s icmp_seq=%d %s\n", e.From, e.Seq, e.Text)
-		}
+	pr := &rawsock.PingPrinter{W: app.Stdout, Notes: app.Stderr, Host: c.Host, IPVersion: o.IPVersion, Size: c.Size, Quiet: c.Quiet, Flood: c.Flood}
+	o.OnEvent = pr.Event
+	if c.JSON {
+		o.OnEvent = func(e rawsock.PingEvent) { writeJSON(app.Stdout, e) }
 	}
 	st, err := rawsock.Ping(app.Ctx, dst, o)
 	if st == nil {
 		return err
 	}
 	if c.JSON {
-		writeJSON(w, st)
+		writeJSON(app.Stdout, st)
 	} else {
-		if c.Flood && !c.Quiet {
-			fmt.Fprintln(w)
-		}
-		fmt.Fprintf(w, "\n%s", st.Summary())
+		pr.Summary(st)
 	}
 	if errors.Is(err, rawsock.ErrNoReply) {
 		return fmt.Errorf("no reply from %s (%d sent)", st.Target, st.Transmitted)
@@ -137,19 +73,21 @@ func (c *pingCmd) Run(app *App) error {
 	return err
 }
 
-// pingTime formats a round trip in milliseconds as iputils does: three
-// significant decimals below 1 ms, fewer above.
-func pingTime(ms float64) string {
-	us := int64(math.Round(ms * 1000))
-	switch {
-	case us >= 100000:
-		return fmt.Sprintf("%d", us/1000)
-	case us >= 10000:
-		return fmt.Sprintf("%d.%01d", us/1000, (us%1000)/100)
-	case us >= 1000:
-		return fmt.Sprintf("%d.%02d", us/1000, (us%1000)/10)
+// options converts ping's flags.
+func (c *pingCmd) options(v int) (rawsock.PingOptions, error) {
+	mode, err := rawsock.ParseMode(c.Mode)
+	if err != nil {
+		return rawsock.PingOptions{}, err
 	}
-	return fmt.Sprintf("%d.%03d", us/1000, us%1000)
+	if c.Interval < 0 || c.Timeout < 0 || c.Deadline < 0 || c.Count < 0 {
+		return rawsock.PingOptions{}, fmt.Errorf("-c, -i, -W and -w take positive numbers")
+	}
+	o := rawsock.PingOptions{IPVersion: v, Mode: mode, Count: c.Count, Interval: seconds(c.Interval), Size: c.Size, TTL: c.TTL,
+		Timeout: seconds(c.Timeout), Deadline: seconds(c.Deadline), Flood: c.Flood, ID: c.ID, Source: c.Source}
+	if c.Interval == 0 && !c.Flood {
+		o.Interval = time.Nanosecond // -i 0: as fast as possible (privileged)
+	}
+	return o, nil
 }
 
 // icmpServeCmd is socklab icmp4|icmp6 serve.
