@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"time"
 
@@ -162,82 +163,88 @@ type ip4SendCmd struct {
 }
 
 func (c *ip4SendCmd) Run(app *App) error {
-	dst, err := netip.ParseAddr(c.Dst)
-	if err != nil || !dst.Is4() {
-		return &families.Error{Op: "send", Spec: rawsock.IP4Spec, Addr: c.Dst, Err: fmt.Errorf("not an IPv4 address"),
-			Hint: "ip4 send takes a numeric IPv4 destination such as 127.0.0.1 (IPv6: use icmp6)"}
-	}
-	proto, err := rawsock.ParseIPProto(c.Proto)
+	p, err := c.packet()
 	if err != nil {
 		return err
 	}
-	p := rawsock.IPv4Packet{Dst: dst, TTL: c.TTL, TOS: c.TOS, ID: c.ID, DF: c.DF, MF: c.MF, FragOffset: c.FragOffset, Proto: proto,
-		SrcPort: c.Sport, DstPort: c.Dport, EchoID: c.EchoID, EchoSeq: c.EchoSeq, Payload: []byte(c.Payload)}
-	if c.Src != "" {
-		if p.Src, err = netip.ParseAddr(c.Src); err != nil || !p.Src.Is4() {
-			return &families.Error{Op: "send", Spec: rawsock.IP4Spec, Addr: c.Src, Err: fmt.Errorf("--src is not an IPv4 address"), Hint: "give a numeric IPv4 address"}
-		}
-	}
-	if c.ID == -1 {
-		p.ID = rawsock.RandomID()
-	}
-	if c.EchoID == -1 {
-		p.EchoID = rawsock.RandomID()
-	}
-	if c.Payload == "" && c.Size > 0 {
-		if c.Size > rawsock.MaxIPv4Packet {
-			c.Size = rawsock.MaxIPv4Packet // Validate reports the limit
-		}
-		p.Payload = make([]byte, c.Size)
-		for i := range p.Payload {
-			p.Payload[i] = byte(i)
-		}
-	}
 	o := rawsock.IP4SendOptions{ExpectReply: c.ExpectReply, Timeout: c.Timeout}
 	if c.Dump {
-		o.BeforeSend = func(b []byte) {
-			if c.JSON {
-				writeJSON(app.Stdout, map[string]any{"event": "dump", "bytes": hex.EncodeToString(b), "fields": rawsock.Fields(b)})
-				return
-			}
-			fmt.Fprint(app.Stdout, rawsock.Dump(b))
-		}
+		o.BeforeSend = func(b []byte) { c.printDump(app.Stdout, b) }
 	}
 	sent, reply, err := rawsock.SendIP4(app.Ctx, p, o)
-	if sent != nil && err == nil || sent != nil && reply == nil && c.ExpectReply {
-		if c.JSON {
-			writeJSON(app.Stdout, map[string]any{"event": "sent", "dst": dst.String(), "bytes": len(sent), "proto": proto, "id": p.ID})
-		} else {
-			fmt.Fprintf(app.Stdout, "sent %d bytes to %s: %s\n", len(sent), dst, describe(sent))
-		}
+	if sent != nil && (err == nil || reply == nil && c.ExpectReply) {
+		c.printSent(app.Stdout, p, sent)
 	}
 	if err != nil {
 		return err
 	}
 	if reply != nil {
-		rtt := float64(reply.RTT) / float64(time.Millisecond)
-		if c.JSON {
-			ev := map[string]any{"event": "reply", "from": reply.From.String(), "bytes": len(reply.Payload), "time_ms": rtt}
-			if reply.Port != 0 {
-				ev["port"] = reply.Port
-			}
-			if reply.Header != nil {
-				ev["summary"] = reply.Header.String()
-			}
-			jsonData(ev, reply.Payload)
-			writeJSON(app.Stdout, ev)
-			return nil
-		}
-		from := reply.From.String()
-		if reply.Port != 0 {
-			from = netip.AddrPortFrom(reply.From, uint16(reply.Port)).String()
-		}
-		fmt.Fprintf(app.Stdout, "reply from %s: %d bytes in %.3f ms: %s\n", from, len(reply.Payload), rtt, showData(reply.Payload, false))
-		if reply.Header != nil {
-			fmt.Fprintf(app.Stdout, "  %s\n", reply.Header)
-		}
+		c.printReply(app.Stdout, reply)
 	}
 	return nil
+}
+
+// packet builds the packet the flags describe; rawsock fills in the
+// random IDs and the pattern payload.
+func (c *ip4SendCmd) packet() (rawsock.IPv4Packet, error) {
+	dst, err := netip.ParseAddr(c.Dst)
+	if err != nil || !dst.Is4() {
+		return rawsock.IPv4Packet{}, &families.Error{Op: "send", Spec: rawsock.IP4Spec, Addr: c.Dst, Err: fmt.Errorf("not an IPv4 address"),
+			Hint: "ip4 send takes a numeric IPv4 destination such as 127.0.0.1 (IPv6: use icmp6)"}
+	}
+	proto, err := rawsock.ParseIPProto(c.Proto)
+	if err != nil {
+		return rawsock.IPv4Packet{}, err
+	}
+	p := rawsock.IPv4Packet{Dst: dst, TTL: c.TTL, TOS: c.TOS, ID: c.ID, DF: c.DF, MF: c.MF, FragOffset: c.FragOffset, Proto: proto,
+		SrcPort: c.Sport, DstPort: c.Dport, EchoID: c.EchoID, EchoSeq: c.EchoSeq, Payload: []byte(c.Payload)}
+	if c.Src != "" {
+		if p.Src, err = netip.ParseAddr(c.Src); err != nil || !p.Src.Is4() {
+			return rawsock.IPv4Packet{}, &families.Error{Op: "send", Spec: rawsock.IP4Spec, Addr: c.Src, Err: fmt.Errorf("--src is not an IPv4 address"), Hint: "give a numeric IPv4 address"}
+		}
+	}
+	p.FillDefaults(c.Size)
+	return p, nil
+}
+
+func (c *ip4SendCmd) printDump(w io.Writer, b []byte) {
+	if c.JSON {
+		writeJSON(w, map[string]any{"event": rawsock.EventDump, "bytes": hex.EncodeToString(b), "fields": rawsock.Fields(b)})
+		return
+	}
+	fmt.Fprint(w, rawsock.Dump(b))
+}
+
+func (c *ip4SendCmd) printSent(w io.Writer, p rawsock.IPv4Packet, sent []byte) {
+	if c.JSON {
+		writeJSON(w, map[string]any{"event": rawsock.EventSent, "dst": p.Dst.String(), "bytes": len(sent), "proto": p.Proto, "id": p.ID})
+		return
+	}
+	fmt.Fprintf(w, "sent %d bytes to %s: %s\n", len(sent), p.Dst, describe(sent))
+}
+
+func (c *ip4SendCmd) printReply(w io.Writer, reply *rawsock.IP4Reply) {
+	rtt := float64(reply.RTT) / float64(time.Millisecond)
+	if c.JSON {
+		ev := map[string]any{"event": rawsock.EventReply, "from": reply.From.String(), "bytes": len(reply.Payload), "time_ms": rtt}
+		if reply.Port != 0 {
+			ev["port"] = reply.Port
+		}
+		if reply.Header != nil {
+			ev["summary"] = reply.Header.String()
+		}
+		jsonData(ev, reply.Payload)
+		writeJSON(w, ev)
+		return
+	}
+	from := reply.From.String()
+	if reply.Port != 0 {
+		from = netip.AddrPortFrom(reply.From, uint16(reply.Port)).String()
+	}
+	fmt.Fprintf(w, "reply from %s: %d bytes in %.3f ms: %s\n", from, len(reply.Payload), rtt, showData(reply.Payload, false))
+	if reply.Header != nil {
+		fmt.Fprintf(w, "  %s\n", reply.Header)
+	}
 }
 
 func describe(b []byte) string {
