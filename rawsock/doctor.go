@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/socklab/socklab/families"
 )
@@ -153,18 +152,4 @@ func (r *DoctorReport) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "  %s %s: %s\n", c.Family, c.Socket, c.Fix)
 		}
 	}
-}
-
-// pingGroupAdvice formats the fix for an ICMP datagram socket refused by
-// ping_group_range.
-func pingGroupAdvice(rangeText string, egid int, groups []int) string {
-	gids := []string{fmt.Sprint(egid)}
-	for _, g := range groups {
-		if g != egid {
-			gids = append(gids, fmt.Sprint(g))
-		}
-	}
-	return fmt.Sprintf("unprivileged ICMP sockets need a gid in net.ipv4.ping_group_range, which is %q here while your gids are %s: "+
-		"sudo sysctl -w net.ipv4.ping_group_range='%d %d' (or '0 2147483647' for all), or use --mode raw with CAP_NET_RAW",
-		rangeText, strings.Join(gids, ","), egid, egid)
 }

@@ -71,6 +71,11 @@ func (c *ICMPConn) IPVersion() int { return c.ver }
 // ListenICMP was given.
 func (c *ICMPConn) ID() int { return c.id }
 
+// QueuesErrors reports whether ReadICMP also reads the socket's error
+// queue: a datagram socket with IP_RECVERR, which ListenICMP sets, hears
+// of the ICMP errors for its echoes only there.
+func (c *ICMPConn) QueuesErrors() bool { return c.errq }
+
 // SyscallConn exposes the descriptor, as every families Conn does.
 func (c *ICMPConn) SyscallConn() (syscall.RawConn, error) { return families.RawConn(c.Conn) }
 
@@ -112,12 +117,4 @@ func ipString(ip net.IP) string {
 		return ""
 	}
 	return ip.String()
-}
-
-// addrText is a as text, "" for nil.
-func addrText(a net.Addr) string {
-	if a == nil {
-		return ""
-	}
-	return a.String()
 }

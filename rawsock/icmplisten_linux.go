@@ -222,3 +222,11 @@ func (c *ICMPConn) control(name string, fn func(fd int) error) error {
 	}
 	return &families.Error{Op: "setsockopt " + name, Spec: c.Spec(), Addr: addrText(c.LocalAddr()), Err: err, Hint: families.Hint(c.Spec(), err)}
 }
+
+// addrText is a as text, "" for nil.
+func addrText(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}

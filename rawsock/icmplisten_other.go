@@ -13,7 +13,11 @@ func notSupported(spec families.Spec) error {
 }
 
 func listenICMP(cfg ICMPConfig, mode Mode) (*ICMPConn, error) {
-	return nil, notSupported(ICMPSpec(cfg.IPVersion, mode))
+	spec := ICMPSpec(cfg.IPVersion, mode)
+	if _, err := cfg.check(spec); err != nil {
+		return nil, err
+	}
+	return nil, notSupported(spec)
 }
 
 func wrapICMP(conn families.Conn) *ICMPConn { return newICMPConn(conn) }

@@ -1,0 +1,5 @@
+package rawsock
+
+import "syscall"
+
+var errEMSGSIZE = syscall.EMSGSIZE
