@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/socklab/socklab/families"
-	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,80 +16,12 @@ import (
 // socket delivers each message behind its IPv4 header; ReadMsg reads the
 // header apart and drops it, so n and size count the ICMP message alone, as
 // on every other ICMP socket. (When the header has options, they take room
-// in b: a message that fills b is cut that much shorter.)
+// in b: a message that fills b is cut that much shorter.) A datagram
+// socket's recvmsg does not tell a message's full length: ReadMsg reads
+// what does not fit b into a buffer of its own to count it.
 func (c *ICMPConn) ReadMsg(b []byte) (n, size int, addr net.Addr, err error) {
 	m, _, err := c.recv(b, nil, 0)
 	return m.N, m.Size, m.Addr, err
-}
-
-// recv reads one message with its control messages; ttl is the TTL of a
-// raw IPv4 socket's header, -1 for the others (see cmsgTTL).
-func (c *ICMPConn) recv(b, oob []byte, flags int) (m families.Msg, ttl int, err error) {
-	if c.ver == 4 && c.mode == ModeRaw && flags == 0 {
-		return c.recvIPv4(b, oob)
-	}
-	if mc, ok := c.Conn.(families.MsgConn); ok {
-		m, err = mc.RecvMsg(b, oob, flags)
-		return m, -1, err
-	}
-	if flags != 0 {
-		return m, -1, &net.OpError{Op: "read", Err: families.ErrUnsupported}
-	}
-	m.N, m.Size, m.Addr, err = c.Conn.ReadMsg(b)
-	return m, -1, err
-}
-
-// recvIPv4 reads one packet of a raw IPv4 socket with recvmsg into two
-// buffers: the fixed 20 bytes of its header, then b.
-func (c *ICMPConn) recvIPv4(b, oob []byte) (families.Msg, int, error) {
-	rc, err := families.RawConn(c.Conn)
-	if err != nil {
-		return families.Msg{}, -1, err
-	}
-	var m families.Msg
-	var from unix.Sockaddr
-	var serr error
-	hdr := make([]byte, ipv4.HeaderLen)
-	bufs := [][]byte{hdr, b}
-	err = rc.Read(func(fd uintptr) bool {
-		for {
-			// MSG_TRUNC makes recvmsg return the packet's real length.
-			m.Size, m.OOBN, m.Flags, from, serr = unix.RecvmsgBuffers(int(fd), bufs, oob, unix.MSG_TRUNC)
-			if serr != unix.EINTR {
-				return serr != unix.EAGAIN
-			}
-		}
-	})
-	if err == nil && serr != nil {
-		err = os.NewSyscallError("recvmsg", serr)
-	}
-	if err == nil {
-		m.Addr = families.SockaddrToAddr(from, "ip4:icmp")
-		err = stripIPv4Header(&m, hdr, b)
-	}
-	if err != nil {
-		return families.Msg{}, -1, &net.OpError{Op: "read", Net: "ip4:icmp", Source: c.LocalAddr(), Err: err}
-	}
-	return m, int(hdr[8]), nil
-}
-
-var errBadHeader = errors.New("bad IPv4 header from the raw socket")
-
-// stripIPv4Header sets m's N and Size to the ICMP message's after a read
-// that put the first 20 bytes of the packet in hdr and the rest in b. A
-// header with options left them at the start of b: the message moves down
-// over them.
-func stripIPv4Header(m *families.Msg, hdr, b []byte) error {
-	ihl := int(hdr[0]&0x0f) * 4
-	got := min(m.Size, len(hdr)+len(b)) - len(hdr) // bytes in b
-	opts := ihl - len(hdr)
-	if m.Size < len(hdr) || hdr[0]>>4 != 4 || opts < 0 || opts > got {
-		return errBadHeader
-	}
-	copy(b, b[opts:got])
-	m.N = got - opts
-	m.Size -= ihl
-	return nil
 }
 
 // ReadICMP waits for the next ICMP message, reads it into b and decodes it,
