@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -354,7 +355,7 @@ func TestPingLocalError(t *testing.T) {
 	f := newFakeNet(4, ModeDgram, 1, nil)
 	f.answer = func(req sent) []fakeRead {
 		if req.echo.Seq == 1 {
-			return []fakeRead{{err: sendError(f.Spec(), "127.0.0.1", &net.OpError{Op: "write", Err: os.NewSyscallError("sendto", errEMSGSIZE)})}}
+			return []fakeRead{{err: sendError(f.Spec(), "127.0.0.1", &net.OpError{Op: "write", Err: os.NewSyscallError("sendto", syscall.EMSGSIZE)})}}
 		}
 		return []fakeRead{replyTo(t, 4, req)}
 	}

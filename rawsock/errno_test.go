@@ -1,5 +1,0 @@
-package rawsock
-
-import "syscall"
-
-var errEMSGSIZE = syscall.EMSGSIZE
