@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/socklab/socklab/families"
 )
@@ -62,19 +63,9 @@ func Doctor(defs []*families.Definition) *DoctorReport {
 	r := &DoctorReport{PingGroupMatch: -1}
 	for _, d := range defs {
 		for _, s := range d.Specs() {
-			c := SocketCheck{Family: d.Name, Socket: s.String(), OK: true}
-			if err := probe(s); err != nil {
-				c.OK = false
-				var fe *families.Error
-				if errors.As(err, &fe) {
-					c.Error = families.Cause(fe.Err).Error()
-					c.Fix = fe.Hint
-				} else {
-					c.Error = err.Error()
-				}
-				if c.Fix != "" && !contains(r.Fixes, c.Fix) {
-					r.Fixes = append(r.Fixes, c.Fix)
-				}
+			c := checkSocket(d.Name, s)
+			if c.Fix != "" && !slices.Contains(r.Fixes, c.Fix) {
+				r.Fixes = append(r.Fixes, c.Fix)
 			}
 			r.Sockets = append(r.Sockets, c)
 		}
@@ -83,13 +74,19 @@ func Doctor(defs []*families.Definition) *DoctorReport {
 	return r
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+// checkSocket opens and closes a socket of s, of family.
+func checkSocket(family string, s families.Spec) SocketCheck {
+	c := SocketCheck{Family: family, Socket: s.String(), OK: true}
+	err := probe(s)
+	if err == nil {
+		return c
 	}
-	return false
+	c.OK, c.Error = false, err.Error()
+	var fe *families.Error
+	if errors.As(err, &fe) {
+		c.Error, c.Fix = families.Cause(fe.Err).Error(), fe.Hint
+	}
+	return c
 }
 
 // OK reports whether every socket opened.
@@ -106,23 +103,38 @@ func (r *DoctorReport) OK() bool {
 func (r *DoctorReport) WriteText(w io.Writer) {
 	fmt.Fprintln(w, "sockets (each opened and closed now):")
 	for _, c := range r.Sockets {
-		mark := "ok  "
-		if !c.OK {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(w, "  %s %-6s %s", mark, c.Family, c.Socket)
-		if !c.OK {
-			fmt.Fprintf(w, ": %s", c.Error)
-		}
-		fmt.Fprintln(w)
-	}
-	yes := func(b bool) string {
-		if b {
-			return "yes"
-		}
-		return "no"
+		c.writeText(w)
 	}
 	fmt.Fprintf(w, "CAP_NET_RAW: effective %s, permitted %s, bounding set %s\n", yes(r.CapNetRaw.Effective), yes(r.CapNetRaw.Permitted), yes(r.CapNetRaw.Bounding))
+	r.writeFileCaps(w)
+	r.writePingGroup(w)
+	fmt.Fprintf(w, "user namespace: %s\n", map[bool]string{true: "not the initial one (capabilities count in it only)", false: "initial"}[r.UserNamespace])
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	r.writeFixes(w)
+}
+
+func (c SocketCheck) writeText(w io.Writer) {
+	mark := "ok  "
+	if !c.OK {
+		mark = "FAIL"
+	}
+	fmt.Fprintf(w, "  %s %-6s %s", mark, c.Family, c.Socket)
+	if !c.OK {
+		fmt.Fprintf(w, ": %s", c.Error)
+	}
+	fmt.Fprintln(w)
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func (r *DoctorReport) writeFileCaps(w io.Writer) {
 	fc := r.FileCaps
 	if fc == "" {
 		fc = "none"
@@ -131,6 +143,9 @@ func (r *DoctorReport) WriteText(w io.Writer) {
 	if r.FileCapsNote != "" {
 		fmt.Fprintf(w, "  note: %s\n", r.FileCapsNote)
 	}
+}
+
+func (r *DoctorReport) writePingGroup(w io.Writer) {
 	fmt.Fprintf(w, "net.ipv4.ping_group_range: %s (this network namespace)\n", r.PingGroupRange)
 	fmt.Fprintf(w, "  gids: real %d, effective %d, supplementary %v: ", r.RealGID, r.EffectiveGID, r.Groups)
 	if r.PingGroupMatch >= 0 {
@@ -138,10 +153,9 @@ func (r *DoctorReport) WriteText(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "none in the range (the kernel checks the effective and supplementary gids)")
 	}
-	fmt.Fprintf(w, "user namespace: %s\n", map[bool]string{true: "not the initial one (capabilities count in it only)", false: "initial"}[r.UserNamespace])
-	for _, n := range r.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
+}
+
+func (r *DoctorReport) writeFixes(w io.Writer) {
 	if len(r.Fixes) == 0 {
 		fmt.Fprintln(w, "every socket opens: nothing to fix")
 		return
