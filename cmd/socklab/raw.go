@@ -101,28 +101,7 @@ type icmpServeCmd struct {
 
 func (c *icmpServeCmd) Run(app *App) error {
 	v := ipVersion(app)
-	w := app.Stdout
-	o := rawsock.ICMPServeOptions{IPVersion: v, Bind: c.Bind, Reply: c.Reply, OnMessage: func(e rawsock.ICMPEvent) {
-		switch {
-		case c.Quiet:
-		case c.JSON:
-			writeJSON(w, e)
-		case e.Err != "" && e.TypeName == "":
-			fmt.Fprintf(w, "from %s: %d bytes, not ICMP: %s\n", e.From, e.Size, e.Err)
-		default:
-			fmt.Fprintf(w, "from %s ttl %d: %s (type %d code %d) id %d seq %d size %d", e.From, e.TTL, e.TypeName, e.Type, e.Code, e.ID, e.Seq, e.Size)
-			if e.Text != "" {
-				fmt.Fprintf(w, ": %s", e.Text)
-			}
-			if e.Replied {
-				fmt.Fprint(w, ", replied")
-			}
-			if e.Err != "" {
-				fmt.Fprintf(w, ", reply failed: %s", e.Err)
-			}
-			fmt.Fprintln(w)
-		}
-	}}
+	o := rawsock.ICMPServeOptions{IPVersion: v, Bind: c.Bind, Reply: c.Reply, OnMessage: func(e rawsock.ICMPEvent) { c.print(app.Stdout, e) }}
 	if !c.Quiet && !c.JSON {
 		what := "listening"
 		if c.Reply {
@@ -131,6 +110,31 @@ func (c *icmpServeCmd) Run(app *App) error {
 		fmt.Fprintf(app.Stderr, "socklab: %s on %s\n", what, rawsock.ICMPSpec(v, rawsock.ModeRaw))
 	}
 	return rawsock.ServeICMP(app.Ctx, o)
+}
+
+// print writes one line (or JSON object) per message.
+func (c *icmpServeCmd) print(w io.Writer, e rawsock.ICMPEvent) {
+	switch {
+	case c.Quiet:
+		return
+	case c.JSON:
+		writeJSON(w, e)
+		return
+	case e.Err != "" && e.TypeName == "":
+		fmt.Fprintf(w, "from %s: %d bytes, not ICMP: %s\n", e.From, e.Size, e.Err)
+		return
+	}
+	fmt.Fprintf(w, "from %s ttl %d: %s (type %d code %d) id %d seq %d size %d", e.From, e.TTL, e.TypeName, e.Type, e.Code, e.ID, e.Seq, e.Size)
+	if e.Text != "" {
+		fmt.Fprintf(w, ": %s", e.Text)
+	}
+	if e.Replied {
+		fmt.Fprint(w, ", replied")
+	}
+	if e.Err != "" {
+		fmt.Fprintf(w, ", reply failed: %s", e.Err)
+	}
+	fmt.Fprintln(w)
 }
 
 // ip4Cmd is socklab ip4 (IP_HDRINCL).
@@ -269,29 +273,33 @@ func (c *ip4ServeCmd) Run(app *App) error {
 	if err != nil {
 		return err
 	}
-	w := app.Stdout
-	o := rawsock.IP4ServeOptions{Proto: proto, TTL: c.TTL, NoEcho: c.NoEcho, OnPacket: func(e rawsock.IP4Event) {
-		switch {
-		case c.Quiet:
-		case c.JSON:
-			writeJSON(w, e)
-		case e.Packet == nil:
-			fmt.Fprintf(w, "%d bytes, not a valid IPv4 packet: %s\n", e.Len, e.Err)
-		default:
-			fmt.Fprint(w, e.Summary)
-			if e.Echoed {
-				fmt.Fprintf(w, ", echoed with id %d", e.ReplyID)
-			}
-			if e.Err != "" {
-				fmt.Fprintf(w, ", echo failed: %s", e.Err)
-			}
-			fmt.Fprintln(w)
-		}
-	}}
+	o := rawsock.IP4ServeOptions{Proto: proto, TTL: c.TTL, NoEcho: c.NoEcho, OnPacket: func(e rawsock.IP4Event) { c.print(app.Stdout, e) }}
 	if !c.Quiet && !c.JSON {
 		fmt.Fprintf(app.Stderr, "socklab: receiving protocol %d (%s) on socket(AF_INET, SOCK_RAW, %d)\n", proto, rawsock.IPProtoName(proto), proto)
 	}
 	return rawsock.ServeIP4(app.Ctx, o)
+}
+
+// print writes one line (or JSON object) per packet.
+func (c *ip4ServeCmd) print(w io.Writer, e rawsock.IP4Event) {
+	switch {
+	case c.Quiet:
+		return
+	case c.JSON:
+		writeJSON(w, e)
+		return
+	case e.Packet == nil:
+		fmt.Fprintf(w, "%d bytes, not a valid IPv4 packet: %s\n", e.Len, e.Err)
+		return
+	}
+	fmt.Fprint(w, e.Summary)
+	if e.Echoed {
+		fmt.Fprintf(w, ", echoed with id %d", e.ReplyID)
+	}
+	if e.Err != "" {
+		fmt.Fprintf(w, ", echo failed: %s", e.Err)
+	}
+	fmt.Fprintln(w)
 }
 
 // doctorCmd is socklab doctor.

@@ -336,61 +336,88 @@ func testCloseUnblocks(t *testing.T, p Pair) {
 	}
 }
 
+// testConcurrent reads with two goroutines and writes with four on the
+// same sockets at once, until every payload arrived.
 func testConcurrent(t *testing.T, p Pair) {
 	const writers, each = 4, 50
 	r := p.receiver()
 	r.SetReadDeadline(time.Now().Add(10 * time.Second))
-	got := make(map[string]bool)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	// Two readers and four writers on the same sockets at once.
+	got := newPayloads(writers * each)
 	readErr := make(chan error, 2)
-	var received sync.WaitGroup
-	received.Add(writers * each)
 	for range 2 {
-		go func() {
-			buf := make([]byte, 64)
-			for {
-				m, err := p.read(r, buf)
-				if err != nil {
-					readErr <- err
-					return
-				}
-				mu.Lock()
-				if !got[string(m.payload)] {
-					got[string(m.payload)] = true
-					received.Done()
-				}
-				mu.Unlock()
-			}
-		}()
+		go func() { readErr <- readAll(p, r, got) }()
 	}
+	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range each {
-				if _, err := p.Client.WriteTo(p.request(fmt.Appendf(nil, "w%d-%d", w, i)), p.ServerAddr); err != nil {
-					t.Errorf("WriteTo: %v", err)
-					return
-				}
-				if i%10 == 9 {
-					time.Sleep(time.Millisecond) // stay well inside the receive queue
-				}
-			}
+			write(t, p, w, each)
 		}()
 	}
 	wg.Wait()
-	waited := make(chan struct{})
-	go func() { received.Wait(); close(waited) }()
 	select {
-	case <-waited:
+	case <-got.all:
 	case err := <-readErr:
-		mu.Lock()
-		defer mu.Unlock()
-		t.Fatalf("concurrent ReadMsg: %v (got %d of %d)", err, len(got), writers*each)
+		t.Fatalf("concurrent ReadMsg: %v (got %d of %d)", err, got.count(), writers*each)
 	}
 	r.Close()
+}
+
+// payloads collects the distinct payloads read, and closes all when it
+// has want of them.
+type payloads struct {
+	mu   sync.Mutex
+	seen map[string]bool
+	want int
+	all  chan struct{}
+}
+
+func newPayloads(want int) *payloads {
+	return &payloads{seen: map[string]bool{}, want: want, all: make(chan struct{})}
+}
+
+func (s *payloads) add(payload []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen[string(payload)] {
+		return
+	}
+	s.seen[string(payload)] = true
+	if len(s.seen) == s.want {
+		close(s.all)
+	}
+}
+
+func (s *payloads) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.seen)
+}
+
+// readAll reads on r until it fails, noting every payload.
+func readAll(p Pair, r families.Conn, got *payloads) error {
+	buf := make([]byte, 64)
+	for {
+		m, err := p.read(r, buf)
+		if err != nil {
+			return err
+		}
+		got.add(m.payload)
+	}
+}
+
+// write sends n payloads of writer w from the client.
+func write(t *testing.T, p Pair, w, n int) {
+	for i := range n {
+		if _, err := p.Client.WriteTo(p.request(fmt.Appendf(nil, "w%d-%d", w, i)), p.ServerAddr); err != nil {
+			t.Errorf("WriteTo: %v", err)
+			return
+		}
+		if i%10 == 9 {
+			time.Sleep(time.Millisecond) // stay well inside the receive queue
+		}
+	}
 }
 
 func testErrorShape(t *testing.T, p Pair) {
