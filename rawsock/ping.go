@@ -34,8 +34,8 @@ type PingOptions struct {
 	OnEvent func(PingEvent)
 }
 
-// PingConn is an ICMP socket as Ping uses it: an *ICMPConn, or in tests a
-// fake that plays the network's part.
+// PingConn is an ICMP socket as PingOn and ServeICMP use it: an *ICMPConn,
+// or in tests a fake that plays the network's part.
 type PingConn interface {
 	ReadICMP(b []byte) (*ICMPMessage, error)
 	WriteTo(b []byte, addr net.Addr) (int, error)
