@@ -43,6 +43,10 @@ type MsgConn interface {
 	// flags it returns EAGAIN at once when nothing is queued; otherwise
 	// it waits until the read deadline.
 	RecvMsg(b, oob []byte, flags int) (Msg, error)
+	// RecvMsgBuffers is RecvMsg into several buffers in turn (a raw
+	// socket's IP header into one, its payload into the next, say); Msg.N
+	// counts the bytes in all of them.
+	RecvMsgBuffers(bufs [][]byte, oob []byte, flags int) (Msg, error)
 }
 
 // CredReader is implemented by the Conns of this package: ReadMsgCred is

@@ -39,18 +39,30 @@ func (c *conn) ReadMsgCred(b []byte) (n, size int, addr net.Addr, cred Cred, err
 
 // RecvMsg reads one datagram and its control messages: see MsgConn.
 func (c *conn) RecvMsg(b, oob []byte, flags int) (Msg, error) {
+	return c.RecvMsgBuffers([][]byte{b}, oob, flags)
+}
+
+// RecvMsgBuffers is RecvMsg into several buffers in turn: see MsgConn.
+func (c *conn) RecvMsgBuffers(bufs [][]byte, oob []byte, flags int) (Msg, error) {
 	rc, err := c.poller()
 	if err != nil {
 		return Msg{}, c.opError("read", nil, err)
 	}
 	var from rawAddr
 	var h unix.Msghdr
-	var iov unix.Iovec
-	if len(b) > 0 {
-		iov.Base = &b[0]
-		iov.SetLen(len(b))
+	iovs := make([]unix.Iovec, len(bufs))
+	total := 0
+	for i, b := range bufs {
+		if len(b) > 0 {
+			iovs[i].Base = &b[0]
+			iovs[i].SetLen(len(b))
+		}
+		total += len(b)
 	}
-	h.Iov, h.Iovlen = &iov, 1
+	if len(iovs) > 0 {
+		h.Iov = &iovs[0]
+		h.SetIovlen(len(iovs))
+	}
 	if len(oob) > 0 {
 		h.Control = &oob[0]
 		h.SetControllen(len(oob))
@@ -76,7 +88,7 @@ func (c *conn) RecvMsg(b, oob []byte, flags int) (Msg, error) {
 		return Msg{}, c.opError("read", nil, err)
 	}
 	from.n = h.Namelen
-	m := Msg{Size: int(r), N: min(int(r), len(b)), OOBN: int(h.Controllen), Flags: int(h.Flags)}
+	m := Msg{Size: int(r), N: min(int(r), total), OOBN: int(h.Controllen), Flags: int(h.Flags)}
 	if from.named() {
 		m.Addr = from.addr(c.network)
 	}

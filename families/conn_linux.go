@@ -99,10 +99,6 @@ func networkOf(s Spec) string {
 		return "unixpacket"
 	case s.Family == AF_UNIX:
 		return "unixgram"
-	case s.Type == SOCK_DGRAM && (s.Proto == IPPROTO_ICMP || s.Proto == IPPROTO_ICMPV6):
-		// As x/net's icmp.PacketConn: the port of a datagram ICMP
-		// socket's address is its echo identifier.
-		return "udp" + v
 	case s.Proto == IPPROTO_ICMP:
 		return "ip4:icmp"
 	case s.Proto == IPPROTO_ICMPV6:

@@ -1,20 +1,19 @@
 package rawsock
 
 import (
-	"errors"
 	"net"
-	"syscall"
+	"os"
 
 	"github.com/socklab/socklab/families"
 )
 
 // ICMP4 is ICMP echo over IPv4: the unprivileged datagram socket
 // socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP) or the raw one. Open tries the
-// datagram socket, then the raw one.
+// datagram socket, then the raw one, and returns an *ICMPConn.
 func ICMP4() *families.Definition { return icmpDefinition(4) }
 
 // ICMP6 is ICMPv6 echo: socket(AF_INET6, SOCK_DGRAM or SOCK_RAW,
-// IPPROTO_ICMPV6).
+// IPPROTO_ICMPV6). Open returns an *ICMPConn.
 func ICMP6() *families.Definition { return icmpDefinition(6) }
 
 func icmpDefinition(v int) *families.Definition {
@@ -33,67 +32,45 @@ func icmpDefinition(v int) *families.Definition {
 	}
 	d.Open = func(o families.Options) (families.Conn, error) {
 		if o.File != nil {
-			c, err := families.Adopt(d, o.File)
-			if err != nil {
-				return nil, err
-			}
-			if c.Spec().Type == families.SOCK_DGRAM {
-				return dgramICMPConn{c}, nil
-			}
-			return c, nil
+			return adoptICMP(d, o.File)
 		}
 		c, err := ListenICMP(ICMPConfig{IPVersion: v, Mode: ModeAuto, Bind: o.Addr, AllTypes: true})
 		if err != nil {
 			return nil, err
 		}
-		if c.Mode() == ModeDgram {
-			return dgramICMPConn{c.Conn()}, nil
-		}
-		return c.Conn(), nil
+		return c, nil
 	}
 	d.ResolveAddr = func(s string) (net.Addr, error) { return net.ResolveIPAddr(network, s) }
-	d.Probe = func() error {
-		derr := families.ProbeSpec(ICMPSpec(v, ModeDgram))
-		if derr == nil {
-			return nil
-		}
-		var fe *families.Error
-		if errors.As(derr, &fe) && errors.Is(derr, syscall.EACCES) {
-			fe.Hint = PingGroupHint()
-		}
-		rerr := families.ProbeSpec(ICMPSpec(v, ModeRaw))
-		if rerr == nil {
-			return nil
-		}
-		return &OpenError{IPVersion: v, Dgram: derr, Raw: rerr}
-	}
+	d.Probe = func() error { return probeICMP(v) }
 	return d
 }
 
-// dgramICMPConn lets a datagram ICMP socket, which Go sees as UDP, take
-// the *net.IPAddr every ICMP family user passes.
-type dgramICMPConn struct{ families.Conn }
-
-// WriteTo sends b to addr, an *net.IPAddr or *net.UDPAddr.
-func (c dgramICMPConn) WriteTo(b []byte, addr net.Addr) (int, error) {
-	if ia, ok := addr.(*net.IPAddr); ok {
-		addr = &net.UDPAddr{IP: ia.IP, Zone: ia.Zone}
+// adoptICMP wraps the ICMP socket in f, a datagram or raw one.
+func adoptICMP(d *families.Definition, f *os.File) (families.Conn, error) {
+	c, err := families.Adopt(d, f)
+	if err != nil {
+		return nil, err
 	}
-	return c.Conn.WriteTo(b, addr)
+	return wrapICMP(c), nil
 }
 
-// SyscallConn exposes the descriptor, as every families Conn does.
-func (c dgramICMPConn) SyscallConn() (syscall.RawConn, error) {
-	sc, ok := c.Conn.(syscall.Conn)
-	if !ok {
-		return nil, errors.New("no descriptor")
+// probeICMP tells whether either ICMP socket of ipVersion opens here; if
+// neither does, the error holds both reasons.
+func probeICMP(ipVersion int) error {
+	derr := probe(ICMPSpec(ipVersion, ModeDgram))
+	if derr == nil {
+		return nil
 	}
-	return sc.SyscallConn()
+	rerr := probe(ICMPSpec(ipVersion, ModeRaw))
+	if rerr == nil {
+		return nil
+	}
+	return &OpenError{IPVersion: ipVersion, Dgram: derr, Raw: rerr}
 }
 
 // IP4 is raw IPv4 with IP_HDRINCL: socket(AF_INET, SOCK_RAW, IPPROTO_RAW),
 // where socklab builds the whole IP header. It sends only; ip4 serve
-// receives on socket(AF_INET, SOCK_RAW, proto).
+// receives on socket(AF_INET, SOCK_RAW, proto). Open returns an *IP4Conn.
 func IP4() *families.Definition {
 	d := &families.Definition{
 		Name:        "ip4",
@@ -105,9 +82,17 @@ func IP4() *families.Definition {
 	}
 	d.Open = func(o families.Options) (families.Conn, error) {
 		if o.File != nil {
-			return families.Adopt(d, o.File)
+			c, err := families.Adopt(d, o.File)
+			if err != nil {
+				return nil, err
+			}
+			return &IP4Conn{c}, nil
 		}
-		return OpenIP4()
+		c, err := OpenIP4()
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
 	}
 	d.ResolveAddr = func(s string) (net.Addr, error) { return net.ResolveIPAddr("ip4", s) }
 	return d

@@ -4,8 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
+	"slices"
 
 	"github.com/socklab/socklab/families"
 )
@@ -64,22 +63,9 @@ func Doctor(defs []*families.Definition) *DoctorReport {
 	r := &DoctorReport{PingGroupMatch: -1}
 	for _, d := range defs {
 		for _, s := range d.Specs() {
-			c := SocketCheck{Family: d.Name, Socket: s.String(), OK: true}
-			if err := families.ProbeSpec(s); err != nil {
-				c.OK = false
-				var fe *families.Error
-				if errors.As(err, &fe) {
-					c.Error = causeText(fe.Err)
-					c.Fix = fe.Hint
-				} else {
-					c.Error = err.Error()
-				}
-				if s.Type == families.SOCK_DGRAM && (s.Proto == families.IPPROTO_ICMP || s.Proto == families.IPPROTO_ICMPV6) && errors.Is(err, os.ErrPermission) {
-					c.Fix = PingGroupHint()
-				}
-				if c.Fix != "" && !contains(r.Fixes, c.Fix) {
-					r.Fixes = append(r.Fixes, c.Fix)
-				}
+			c := checkSocket(d.Name, s)
+			if c.Fix != "" && !slices.Contains(r.Fixes, c.Fix) {
+				r.Fixes = append(r.Fixes, c.Fix)
 			}
 			r.Sockets = append(r.Sockets, c)
 		}
@@ -88,21 +74,19 @@ func Doctor(defs []*families.Definition) *DoctorReport {
 	return r
 }
 
-func causeText(err error) string {
-	var se *os.SyscallError
-	if errors.As(err, &se) {
-		return se.Err.Error()
+// checkSocket opens and closes a socket of s, of family.
+func checkSocket(family string, s families.Spec) SocketCheck {
+	c := SocketCheck{Family: family, Socket: s.String(), OK: true}
+	err := probe(s)
+	if err == nil {
+		return c
 	}
-	return err.Error()
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+	c.OK, c.Error = false, err.Error()
+	var fe *families.Error
+	if errors.As(err, &fe) {
+		c.Error, c.Fix = families.Cause(fe.Err).Error(), fe.Hint
 	}
-	return false
+	return c
 }
 
 // OK reports whether every socket opened.
@@ -119,23 +103,38 @@ func (r *DoctorReport) OK() bool {
 func (r *DoctorReport) WriteText(w io.Writer) {
 	fmt.Fprintln(w, "sockets (each opened and closed now):")
 	for _, c := range r.Sockets {
-		mark := "ok  "
-		if !c.OK {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(w, "  %s %-6s %s", mark, c.Family, c.Socket)
-		if !c.OK {
-			fmt.Fprintf(w, ": %s", c.Error)
-		}
-		fmt.Fprintln(w)
-	}
-	yes := func(b bool) string {
-		if b {
-			return "yes"
-		}
-		return "no"
+		c.writeText(w)
 	}
 	fmt.Fprintf(w, "CAP_NET_RAW: effective %s, permitted %s, bounding set %s\n", yes(r.CapNetRaw.Effective), yes(r.CapNetRaw.Permitted), yes(r.CapNetRaw.Bounding))
+	r.writeFileCaps(w)
+	r.writePingGroup(w)
+	fmt.Fprintf(w, "user namespace: %s\n", map[bool]string{true: "not the initial one (capabilities count in it only)", false: "initial"}[r.UserNamespace])
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	r.writeFixes(w)
+}
+
+func (c SocketCheck) writeText(w io.Writer) {
+	mark := "ok  "
+	if !c.OK {
+		mark = "FAIL"
+	}
+	fmt.Fprintf(w, "  %s %-6s %s", mark, c.Family, c.Socket)
+	if !c.OK {
+		fmt.Fprintf(w, ": %s", c.Error)
+	}
+	fmt.Fprintln(w)
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func (r *DoctorReport) writeFileCaps(w io.Writer) {
 	fc := r.FileCaps
 	if fc == "" {
 		fc = "none"
@@ -144,6 +143,9 @@ func (r *DoctorReport) WriteText(w io.Writer) {
 	if r.FileCapsNote != "" {
 		fmt.Fprintf(w, "  note: %s\n", r.FileCapsNote)
 	}
+}
+
+func (r *DoctorReport) writePingGroup(w io.Writer) {
 	fmt.Fprintf(w, "net.ipv4.ping_group_range: %s (this network namespace)\n", r.PingGroupRange)
 	fmt.Fprintf(w, "  gids: real %d, effective %d, supplementary %v: ", r.RealGID, r.EffectiveGID, r.Groups)
 	if r.PingGroupMatch >= 0 {
@@ -151,10 +153,9 @@ func (r *DoctorReport) WriteText(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "none in the range (the kernel checks the effective and supplementary gids)")
 	}
-	fmt.Fprintf(w, "user namespace: %s\n", map[bool]string{true: "not the initial one (capabilities count in it only)", false: "initial"}[r.UserNamespace])
-	for _, n := range r.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
+}
+
+func (r *DoctorReport) writeFixes(w io.Writer) {
 	if len(r.Fixes) == 0 {
 		fmt.Fprintln(w, "every socket opens: nothing to fix")
 		return
@@ -165,18 +166,4 @@ func (r *DoctorReport) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "  %s %s: %s\n", c.Family, c.Socket, c.Fix)
 		}
 	}
-}
-
-// pingGroupAdvice formats the fix for an ICMP datagram socket refused by
-// ping_group_range.
-func pingGroupAdvice(rangeText string, egid int, groups []int) string {
-	gids := []string{fmt.Sprint(egid)}
-	for _, g := range groups {
-		if g != egid {
-			gids = append(gids, fmt.Sprint(g))
-		}
-	}
-	return fmt.Sprintf("unprivileged ICMP sockets need a gid in net.ipv4.ping_group_range, which is %q here while your gids are %s: "+
-		"sudo sysctl -w net.ipv4.ping_group_range='%d %d' (or '0 2147483647' for all), or use --mode raw with CAP_NET_RAW",
-		rangeText, strings.Join(gids, ","), egid, egid)
 }

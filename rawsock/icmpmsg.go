@@ -4,26 +4,41 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 )
 
-// ICMPInfo is a received ICMP message, decoded for a pinger or a listener.
-type ICMPInfo struct {
-	Message  *icmp.Message // as x/net's icmp.ParseMessage returns it
-	Type     int
-	Code     int
-	TypeName string     // x/net's name of the type: "echo reply", "time exceeded"
-	Echo     *icmp.Echo // set for echo requests and replies
+// ICMPMessage is one ICMP or ICMPv6 message: decoded from bytes by
+// DecodeICMP, or read by ICMPConn.ReadICMP, which also says how it arrived.
+// An error the kernel queued on a datagram socket (IP_RECVERR) for an echo
+// we sent is one too: an error message whose Quoted echo is the one sent.
+type ICMPMessage struct {
+	IPVersion  int // 4: ICMP, 6: ICMPv6
+	Type, Code int
+	TypeName   string // x/net's name of the type: "echo reply", "time exceeded"
+	// Message is the message as x/net's icmp.ParseMessage returns it; nil
+	// for a queued error, which the kernel hands over as fields.
+	Message *icmp.Message
+	Echo    *icmp.Echo // set for echo requests and replies
 	// Quoted is set for an error (unreachable, time exceeded, parameter
-	// problem, too big) that quotes an ICMP echo request: the one that
-	// caused it.
+	// problem, too big) about an ICMP echo request: the one that caused it.
 	Quoted *QuotedEcho
-	// Info is the MTU of "fragmentation needed" or "packet too big", or the
-	// pointer of "parameter problem".
+	// Info is the MTU of "fragmentation needed" or "packet too big", or
+	// the pointer of "parameter problem".
 	Info int
+
+	// How the message arrived, set by ReadICMP.
+	From   net.IP    // the sender; for a queued error, the router that sent it
+	TTL    int       // the IP TTL or hop limit it arrived with, -1 when unknown
+	Size   int       // its length, more than was read when it was truncated
+	Time   time.Time // when the read returned
+	Queued bool      // read from the error queue of a datagram socket
+	// Err is why the bytes read are not an ICMP message; only the fields
+	// of its arrival are set then.
+	Err error
 }
 
 // QuotedEcho is the echo request an ICMP error quotes.
@@ -35,14 +50,51 @@ type QuotedEcho struct {
 
 // IsError reports whether m is an ICMP error message for a pinger: one that
 // comes back instead of a reply.
-func (m *ICMPInfo) IsError() bool {
-	switch t := m.Message.Type.(type) {
-	case ipv4.ICMPType:
-		return t == 3 || t == 4 || t == 5 || t == 11 || t == 12
-	case ipv6.ICMPType:
-		return t >= 1 && t <= 4
+func (m *ICMPMessage) IsError() bool {
+	if m.IPVersion == 6 {
+		return m.Type >= 1 && m.Type <= 4
+	}
+	switch m.Type {
+	case 3, 4, 5, 11, 12:
+		return true
 	}
 	return false
+}
+
+func (m *ICMPMessage) isEchoRequest() bool {
+	req, _ := echoTypes(m.IPVersion)
+	return m.Echo != nil && m.Type == typeNumber(req)
+}
+
+func (m *ICMPMessage) isEchoReply() bool {
+	_, rep := echoTypes(m.IPVersion)
+	return m.Echo != nil && m.Type == typeNumber(rep)
+}
+
+// echoTypes returns the echo request and reply types of ipVersion.
+func echoTypes(ipVersion int) (request, reply icmp.Type) {
+	if ipVersion == 6 {
+		return ipv6.ICMPTypeEchoRequest, ipv6.ICMPTypeEchoReply
+	}
+	return ipv4.ICMPTypeEcho, ipv4.ICMPTypeEchoReply
+}
+
+// typeNumber is the number of an x/net ICMP type.
+func typeNumber(t icmp.Type) int {
+	switch t := t.(type) {
+	case ipv4.ICMPType:
+		return int(t)
+	case ipv6.ICMPType:
+		return int(t)
+	}
+	return -1
+}
+
+func typeName(ipVersion, typ int) string {
+	if ipVersion == 6 {
+		return ipv6.ICMPType(typ).String()
+	}
+	return ipv4.ICMPType(typ).String()
 }
 
 func icmpProto(ipVersion int) int {
@@ -52,74 +104,81 @@ func icmpProto(ipVersion int) int {
 	return ProtoICMP
 }
 
+// marshalEcho builds an echo request or reply of type typ. An ICMPv6
+// checksum is left to the kernel, which computes it over the real
+// addresses.
+func marshalEcho(typ icmp.Type, id, seq int, data []byte) ([]byte, error) {
+	m := icmp.Message{Type: typ, Body: &icmp.Echo{ID: id, Seq: seq, Data: data}}
+	return m.Marshal(nil)
+}
+
 // DecodeICMP parses b, an ICMP (ipVersion 4) or ICMPv6 (6) message without
 // an IP header, with x/net's icmp.ParseMessage; for an error message it also
 // parses the IP header and echo request it quotes. It never panics on
 // malformed input.
-func DecodeICMP(ipVersion int, b []byte) (*ICMPInfo, error) {
-	m, err := icmp.ParseMessage(icmpProto(ipVersion), b)
+func DecodeICMP(ipVersion int, b []byte) (*ICMPMessage, error) {
+	msg, err := icmp.ParseMessage(icmpProto(ipVersion), b)
 	if err != nil {
 		return nil, err
 	}
-	info := &ICMPInfo{Message: m, Code: m.Code, TypeName: fmt.Sprint(m.Type)}
-	switch t := m.Type.(type) {
-	case ipv4.ICMPType:
-		info.Type = int(t)
-	case ipv6.ICMPType:
-		info.Type = int(t)
+	m := &ICMPMessage{IPVersion: ipVersion, Message: msg, Type: typeNumber(msg.Type), Code: msg.Code,
+		TypeName: fmt.Sprint(msg.Type), Size: len(b), TTL: -1}
+	if quoted := m.readBody(b); quoted != nil {
+		m.Quoted, _ = decodeQuoted(ipVersion, quoted)
 	}
-	var quoted []byte
-	switch body := m.Body.(type) {
+	return m, nil
+}
+
+// readBody takes from the body of m, whose bytes are b, the echo or the
+// info, and returns the packet an error quotes, if any.
+func (m *ICMPMessage) readBody(b []byte) (quoted []byte) {
+	switch body := m.Message.Body.(type) {
 	case *icmp.Echo:
-		info.Echo = body
+		m.Echo = body
 	case *icmp.DstUnreach:
-		quoted = body.Data
-		if ipVersion == 4 && m.Code == 4 && len(b) >= 8 {
-			info.Info = int(b[6])<<8 | int(b[7]) // next-hop MTU (RFC 1191)
+		if m.IPVersion == 4 && m.Code == 4 && len(b) >= 8 {
+			m.Info = int(b[6])<<8 | int(b[7]) // next-hop MTU (RFC 1191)
 		}
+		return body.Data
 	case *icmp.TimeExceeded:
-		quoted = body.Data
+		return body.Data
 	case *icmp.ParamProb:
-		quoted = body.Data
-		info.Info = int(body.Pointer)
+		m.Info = int(body.Pointer)
+		return body.Data
 	case *icmp.PacketTooBig:
-		quoted = body.Data
-		info.Info = body.MTU
+		m.Info = body.MTU
+		return body.Data
 	case *icmp.RawBody:
-		if info.IsError() && len(b) > 8 {
-			quoted = b[8:]
+		if m.IsError() && len(b) > 8 {
+			return b[8:]
 		}
 	}
-	if quoted != nil {
-		info.Quoted, _ = decodeQuoted(ipVersion, quoted)
+	return nil
+}
+
+// queuedError is an error the kernel queued on a datagram socket
+// (IP_RECVERR), as the ICMPMessage a raw socket would have read: sent is
+// the echo request that caused it, which was going to dst.
+func queuedError(ipVersion, typ, code, info int, sent []byte, dst net.IP) *ICMPMessage {
+	m := &ICMPMessage{IPVersion: ipVersion, Type: typ, Code: code, TypeName: typeName(ipVersion, typ), Info: info,
+		Size: len(sent), TTL: -1, Queued: true}
+	if q, err := decodeEchoRequest(ipVersion, sent); err == nil {
+		q.Dst = dst
+		m.Quoted = q
 	}
-	return info, nil
+	return m
 }
 
 var errNotEcho = errors.New("the quoted packet is not an ICMP echo request")
 
 // decodeQuoted reads the IP header and echo request an ICMP error quotes.
 func decodeQuoted(ipVersion int, b []byte) (*QuotedEcho, error) {
-	var dst net.IP
-	var rest []byte
-	if ipVersion == 4 {
-		h, err := ipv4.ParseHeader(b)
-		if err != nil {
-			return nil, err
-		}
-		if h.Protocol != ProtoICMP || h.FragOff != 0 {
-			return nil, errNotEcho
-		}
-		dst, rest = h.Dst, b[h.Len:]
-	} else {
-		h, err := ipv6.ParseHeader(b)
-		if err != nil {
-			return nil, err
-		}
-		if h.NextHeader != ProtoICMPv6 {
-			return nil, errNotEcho
-		}
-		dst, rest = h.Dst, b[ipv6.HeaderLen:]
+	dst, rest, err := quotedIPv4(b)
+	if ipVersion == 6 {
+		dst, rest, err = quotedIPv6(b)
+	}
+	if err != nil {
+		return nil, err
 	}
 	q, err := decodeEchoRequest(ipVersion, rest)
 	if err != nil {
@@ -129,80 +188,39 @@ func decodeQuoted(ipVersion int, b []byte) (*QuotedEcho, error) {
 	return q, nil
 }
 
+// quotedIPv4 reads the IPv4 header of a quoted ICMP packet: its
+// destination and the ICMP message after it.
+func quotedIPv4(b []byte) (dst net.IP, icmp []byte, err error) {
+	h, err := ipv4.ParseHeader(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	if h.Protocol != ProtoICMP || h.FragOff != 0 {
+		return nil, nil, errNotEcho
+	}
+	return h.Dst, b[h.Len:], nil
+}
+
+// quotedIPv6 is quotedIPv4 for a quoted ICMPv6 packet.
+func quotedIPv6(b []byte) (dst net.IP, icmp []byte, err error) {
+	h, err := ipv6.ParseHeader(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	if h.NextHeader != ProtoICMPv6 {
+		return nil, nil, errNotEcho
+	}
+	return h.Dst, b[ipv6.HeaderLen:], nil
+}
+
 // decodeEchoRequest reads an echo request: as quoted in an error, or as a
 // datagram socket returns it from the error queue.
 func decodeEchoRequest(ipVersion int, b []byte) (*QuotedEcho, error) {
-	if len(b) < 8 {
-		return nil, errNotEcho
-	}
-	want := 8
-	if ipVersion == 6 {
-		want = 128
-	}
-	if int(b[0]) != want {
+	req, _ := echoTypes(ipVersion)
+	if len(b) < 8 || int(b[0]) != typeNumber(req) {
 		return nil, errNotEcho
 	}
 	// icmp.ParseMessage would do, but a quote may be cut short anywhere, so
 	// read the fixed echo header by hand and take what data there is.
 	return &QuotedEcho{ID: int(b[4])<<8 | int(b[5]), Seq: int(b[6])<<8 | int(b[7]), Data: b[8:]}, nil
-}
-
-// ErrorText is iputils ping's text for an ICMP error: "Time to live
-// exceeded", "Destination Host Unreachable", "Destination unreachable:
-// Address unreachable" for ICMPv6.
-func ErrorText(ipVersion, typ, code, info int) string {
-	if ipVersion == 6 {
-		switch typ {
-		case 1:
-			r := map[int]string{0: "No route", 1: "Administratively prohibited", 2: "Beyond scope of source address", 3: "Address unreachable", 4: "Port unreachable", 5: "Source address failed ingress/egress policy", 6: "Reject route to destination"}[code]
-			if r == "" {
-				r = fmt.Sprintf("Unknown code %d", code)
-			}
-			return "Destination unreachable: " + r
-		case 2:
-			return fmt.Sprintf("Packet too big: mtu=%d", info)
-		case 3:
-			if code == 0 {
-				return "Time exceeded: Hop limit"
-			}
-			if code == 1 {
-				return "Time exceeded: Defragmentation failure"
-			}
-			return fmt.Sprintf("Time exceeded: code %d", code)
-		case 4:
-			r := map[int]string{0: "Wrong header field ", 1: "Unknown header ", 2: "Unknown option "}[code]
-			return fmt.Sprintf("Parameter problem: %sat %d", r, info)
-		}
-		return fmt.Sprintf("Unknown icmp type: %d", typ)
-	}
-	switch typ {
-	case 3:
-		switch code {
-		case 4:
-			return fmt.Sprintf("Frag needed and DF set (mtu = %d)", info)
-		}
-		r := map[int]string{0: "Destination Net Unreachable", 1: "Destination Host Unreachable", 2: "Destination Protocol Unreachable", 3: "Destination Port Unreachable",
-			5: "Source Route Failed", 6: "Destination Net Unknown", 7: "Destination Host Unknown", 8: "Source Host Isolated", 9: "Destination Net Prohibited",
-			10: "Destination Host Prohibited", 11: "Destination Net Unreachable for Type of Service", 12: "Destination Host Unreachable for Type of Service",
-			13: "Packet filtered", 14: "Precedence Violation", 15: "Precedence Cutoff"}[code]
-		if r == "" {
-			r = fmt.Sprintf("Dest Unreachable, Bad Code: %d", code)
-		}
-		return r
-	case 4:
-		return "Source Quench"
-	case 5:
-		return "Redirect"
-	case 11:
-		if code == 0 {
-			return "Time to live exceeded"
-		}
-		if code == 1 {
-			return "Frag reassembly time exceeded"
-		}
-		return fmt.Sprintf("Time exceeded, Bad Code: %d", code)
-	case 12:
-		return fmt.Sprintf("Parameter problem: pointer = %d", info)
-	}
-	return fmt.Sprintf("Bad ICMP type: %d", typ)
 }

@@ -5,10 +5,6 @@ import (
 	"errors"
 	"net"
 	"time"
-
-	"golang.org/x/net/icmp"
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 )
 
 // ICMPServeOptions configure ServeICMP.
@@ -23,18 +19,18 @@ type ICMPServeOptions struct {
 	OnMessage func(ICMPEvent)
 }
 
-// ICMPEvent is one ICMP message a listener read, decoded.
+// ICMPEvent is the report of one ICMP message a listener read.
 type ICMPEvent struct {
-	Event    string `json:"event"` // "icmp"
-	Time     string `json:"time"`
-	From     string `json:"from"`
-	TTL      int    `json:"ttl"`
-	Type     int    `json:"type"`
-	Code     int    `json:"code"`
-	TypeName string `json:"type_name"`
-	ID       int    `json:"id,omitempty"`
-	Seq      int    `json:"seq,omitempty"`
-	Size     int    `json:"size"`
+	Event    EventKind `json:"event"` // EventICMP
+	Time     string    `json:"time"`
+	From     string    `json:"from"`
+	TTL      int       `json:"ttl"`
+	Type     int       `json:"type"`
+	Code     int       `json:"code"`
+	TypeName string    `json:"type_name"`
+	ID       int       `json:"id,omitempty"`
+	Seq      int       `json:"seq,omitempty"`
+	Size     int       `json:"size"`
 	// Text is ping's wording of an error message, with what it quotes.
 	Text    string `json:"text,omitempty"`
 	Replied bool   `json:"replied,omitempty"`
@@ -52,58 +48,67 @@ func ServeICMP(ctx context.Context, o ICMPServeOptions) error {
 	if err != nil {
 		return err
 	}
+	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
-	defer c.Close()
-	var replyType icmp.Type = ipv4.ICMPTypeEchoReply
-	requestType := int(ipv4.ICMPTypeEcho)
-	if o.IPVersion == 6 {
-		replyType, requestType = ipv6.ICMPTypeEchoReply, int(ipv6.ICMPTypeEchoRequest)
-	}
-	to := &net.IPAddr{}
+	return serveICMP(ctx, c, o)
+}
+
+// serveICMP reports what c reads, and answers, until ctx is done or c
+// fails.
+func serveICMP(ctx context.Context, c PingConn, o ICMPServeOptions) error {
+	b := make([]byte, 65536)
 	for {
-		in, err := c.Read()
+		m, err := c.ReadICMP(b)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
 			return err
 		}
-		m, err := DecodeICMP(o.IPVersion, in.Data)
-		ev := ICMPEvent{Event: "icmp", Time: in.Time.Format(time.RFC3339Nano), TTL: in.TTL, Size: in.Size}
-		if in.From != nil {
-			ev.From = in.From.String()
-		}
-		if err != nil {
-			ev.Err = err.Error()
-			if o.OnMessage != nil {
-				o.OnMessage(ev)
-			}
-			continue
-		}
-		ev.Type, ev.Code, ev.TypeName = m.Type, m.Code, m.TypeName
-		if m.Echo != nil {
-			ev.ID, ev.Seq = m.Echo.ID, m.Echo.Seq
-		}
-		if m.IsError() {
-			ev.Text = ErrorText(o.IPVersion, m.Type, m.Code, m.Info)
-			if m.Quoted != nil {
-				ev.ID, ev.Seq = m.Quoted.ID, m.Quoted.Seq
-			}
-		}
-		if o.Reply && m.Echo != nil && m.Type == requestType && in.From != nil {
-			r := icmp.Message{Type: replyType, Body: &icmp.Echo{ID: m.Echo.ID, Seq: m.Echo.Seq, Data: m.Echo.Data}}
-			if b, err := r.Marshal(nil); err == nil {
-				to.IP = in.From
-				if err := c.WriteTo(b, to); err != nil {
-					ev.Err = err.Error()
-				} else {
-					ev.Replied = true
-				}
-			}
+		ev := newICMPEvent(m)
+		if o.Reply {
+			answerEcho(c, m, &ev)
 		}
 		if o.OnMessage != nil {
 			o.OnMessage(ev)
 		}
 	}
+}
+
+func newICMPEvent(m *ICMPMessage) ICMPEvent {
+	ev := ICMPEvent{Event: EventICMP, Time: m.Time.Format(time.RFC3339Nano), From: ipString(m.From), TTL: m.TTL, Size: m.Size}
+	if m.Err != nil {
+		ev.Err = m.Err.Error()
+		return ev
+	}
+	ev.Type, ev.Code, ev.TypeName = m.Type, m.Code, m.TypeName
+	switch {
+	case m.Echo != nil:
+		ev.ID, ev.Seq = m.Echo.ID, m.Echo.Seq
+	case m.IsError():
+		ev.Text = ErrorText(m.IPVersion, m.Type, m.Code, m.Info)
+		if m.Quoted != nil {
+			ev.ID, ev.Seq = m.Quoted.ID, m.Quoted.Seq
+		}
+	}
+	return ev
+}
+
+// answerEcho answers m, if it is an echo request, as the kernel does: a
+// reply with its ID, sequence and data. ev says how that went.
+func answerEcho(c PingConn, m *ICMPMessage, ev *ICMPEvent) {
+	if m.Err != nil || !m.isEchoRequest() || m.From == nil {
+		return
+	}
+	_, reply := echoTypes(m.IPVersion)
+	b, err := marshalEcho(reply, m.Echo.ID, m.Echo.Seq, m.Echo.Data)
+	if err != nil {
+		return
+	}
+	if _, err := c.WriteTo(b, &net.IPAddr{IP: m.From}); err != nil {
+		ev.Err = sendError(c.Spec(), m.From.String(), err).Error()
+		return
+	}
+	ev.Replied = true
 }

@@ -1,8 +1,6 @@
 package rawsock
 
 import (
-	"crypto/rand"
-	"encoding/binary"
 	"net/netip"
 	"time"
 
@@ -27,12 +25,19 @@ type IP4SendOptions struct {
 	BeforeSend func(b []byte)
 }
 
+func (o IP4SendOptions) timeout() time.Duration {
+	if o.Timeout <= 0 {
+		return 2 * time.Second
+	}
+	return o.Timeout
+}
+
 // IP4Reply is the answer SendIP4 waited for.
 type IP4Reply struct {
 	From    netip.Addr    `json:"from"`
 	Port    int           `json:"port,omitempty"` // UDP source port
 	Payload []byte        `json:"-"`
-	Header  *Datagram     `json:"-"` // the decoded packet, when read from a raw socket
+	Header  *DecodedIPv4  `json:"-"` // the decoded packet, when read from a raw socket
 	RTT     time.Duration `json:"-"`
 }
 
@@ -48,34 +53,22 @@ type IP4ServeOptions struct {
 
 // IP4Event is one packet ip4 serve read.
 type IP4Event struct {
-	Event   string    `json:"event"` // "packet"
-	Time    string    `json:"time"`
-	Packet  *Datagram `json:"-"`
-	Summary string    `json:"summary"`
-	Src     string    `json:"src"`
-	Dst     string    `json:"dst"`
-	Proto   int       `json:"proto"`
-	TTL     int       `json:"ttl"`
-	TOS     int       `json:"tos"`
-	ID      int       `json:"id"`
-	DF      bool      `json:"df"`
-	MF      bool      `json:"mf"`
-	FragOff int       `json:"frag_offset"`
-	Len     int       `json:"len"`
-	Payload int       `json:"payload"`
-	Echoed  bool      `json:"echoed"`
-	ReplyID int       `json:"reply_id,omitempty"`
-	Err     string    `json:"error,omitempty"`
-}
-
-// RandomID returns a random non-zero 16-bit identifier, for IP IDs and echo
-// identifiers the kernel must not replace.
-func RandomID() int {
-	var b [2]byte
-	for {
-		rand.Read(b[:])
-		if id := int(binary.BigEndian.Uint16(b[:])); id != 0 {
-			return id
-		}
-	}
+	Event   EventKind    `json:"event"` // EventPacket
+	Time    string       `json:"time"`
+	Packet  *DecodedIPv4 `json:"-"`
+	Summary string       `json:"summary"`
+	Src     string       `json:"src"`
+	Dst     string       `json:"dst"`
+	Proto   int          `json:"proto"`
+	TTL     int          `json:"ttl"`
+	TOS     int          `json:"tos"`
+	ID      int          `json:"id"`
+	DF      bool         `json:"df"`
+	MF      bool         `json:"mf"`
+	FragOff int          `json:"frag_offset"`
+	Len     int          `json:"len"`
+	Payload int          `json:"payload"`
+	Echoed  bool         `json:"echoed"`
+	ReplyID int          `json:"reply_id,omitempty"`
+	Err     string       `json:"error,omitempty"`
 }

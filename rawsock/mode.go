@@ -3,7 +3,6 @@ package rawsock
 import (
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/socklab/socklab/families"
 )
@@ -74,29 +73,18 @@ type ICMPConfig struct {
 	AllTypes bool
 }
 
-// Incoming is one thing an ICMPConn read: an ICMP message or, on a datagram
-// socket, an ICMP error the kernel queued for a message we sent.
-type Incoming struct {
-	// Data is the ICMP message (the IPv4 header of a raw socket removed).
-	// For a queued error it is the message we sent that caused it.
-	Data []byte
-	// Size is the ICMP message's length, larger than len(Data) when
-	// truncated.
-	Size int
-	From net.IP // the sender, or for a queued error the router that sent it
-	TTL  int    // the IP TTL or hop limit the message arrived with, -1 unknown
-	// Queued is set for an error read from the socket's error queue
-	// (IP_RECVERR): its ICMP type and code, and the MTU for "fragmentation
-	// needed" or "packet too big".
-	Queued *QueuedError
-	// IPHeaderLen is the length of the IPv4 header a raw socket delivered
-	// before Data (0 when none).
-	IPHeaderLen int
-	Time        time.Time // when the read returned
-}
-
-// QueuedError is an ICMP error the kernel queued on a datagram ICMP socket.
-type QueuedError struct {
-	Type, Code int
-	Info       uint32 // MTU, for fragmentation needed / packet too big
+// check validates cfg for a socket of spec, and returns the address to
+// bind: nil for any.
+func (cfg ICMPConfig) check(spec families.Spec) (net.IP, error) {
+	var ip net.IP
+	if cfg.Bind != "" {
+		ip = net.ParseIP(cfg.Bind)
+		if ip == nil || (cfg.IPVersion == 4) != (ip.To4() != nil) {
+			return nil, &families.Error{Op: "bind", Spec: spec, Addr: cfg.Bind, Err: fmt.Errorf("not an IPv%d address", cfg.IPVersion), Hint: "give a local address of this host, e.g. from ip addr"}
+		}
+	}
+	if cfg.ID < 0 || cfg.ID > 65535 {
+		return nil, &families.Error{Op: "bind", Spec: spec, Addr: cfg.Bind, Err: fmt.Errorf("echo id %d out of range", cfg.ID), Hint: "an echo id is 0 to 65535"}
+	}
+	return ip, nil
 }

@@ -1,71 +1,17 @@
 package rawsock
 
 import (
+	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
-	"strings"
 
-	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
-)
-
-// Protocol numbers socklab builds headers for, and the experimental number
-// RFC 3692 sets aside for tests like ours.
-const (
-	ProtoICMP         = 1
-	ProtoUDP          = 17
-	ProtoICMPv6       = 58
-	ProtoExperimental = 253
 )
 
 // MaxIPv4Packet is the largest IPv4 packet: the total length field has 16 bits.
 const MaxIPv4Packet = 65535
-
-var protoNames = []struct {
-	num   int
-	names []string
-}{
-	{0, []string{"hopopt"}}, {1, []string{"icmp"}}, {2, []string{"igmp"}}, {4, []string{"ipip", "ipencap"}},
-	{6, []string{"tcp"}}, {17, []string{"udp"}}, {41, []string{"ipv6"}}, {47, []string{"gre"}},
-	{50, []string{"esp"}}, {51, []string{"ah"}}, {58, []string{"icmpv6", "ipv6-icmp"}},
-	{89, []string{"ospf"}}, {103, []string{"pim"}}, {112, []string{"vrrp"}}, {132, []string{"sctp"}},
-	{136, []string{"udplite"}}, {253, []string{"experimental", "exp1"}}, {254, []string{"exp2"}}, {255, []string{"raw", "reserved"}},
-}
-
-// ParseIPProto reads an IP protocol: a number from 0 to 255 or a name such
-// as "udp", "icmp", "gre" or "experimental" (253).
-func ParseIPProto(s string) (int, error) {
-	if n, err := strconv.Atoi(s); err == nil {
-		if n < 0 || n > 255 {
-			return 0, fmt.Errorf("protocol %d out of range: an IP protocol number is 0 to 255", n)
-		}
-		return n, nil
-	}
-	var valid []string
-	for _, p := range protoNames {
-		for _, name := range p.names {
-			if strings.EqualFold(s, name) {
-				return p.num, nil
-			}
-		}
-		valid = append(valid, p.names[0])
-	}
-	return 0, fmt.Errorf("unknown IP protocol %q: use a number 0-255 or one of %s", s, strings.Join(valid, ", "))
-}
-
-// IPProtoName is the short name of an IP protocol ("udp"), or its number.
-func IPProtoName(n int) string {
-	for _, p := range protoNames {
-		if p.num == n {
-			return p.names[0]
-		}
-	}
-	return strconv.Itoa(n)
-}
 
 // IPv4Packet is a whole IPv4 packet described field by field, for a raw
 // socket with IP_HDRINCL. For Proto 17 it also builds the UDP header, for
@@ -76,13 +22,13 @@ type IPv4Packet struct {
 	Dst        netip.Addr
 	TTL        int  // 0 to 255
 	TOS        int  // 0 to 255: DSCP << 2 | ECN
-	ID         int  // 0 to 65535; 0 with DF clear: the kernel picks one
+	ID         int  // 0 to 65535; 0 with DF clear: the kernel picks one; Random: FillDefaults does
 	DF, MF     bool // don't fragment, more fragments
 	FragOffset int  // in units of 8 bytes, 0 to 8191 (13 bits)
 	Proto      int  // 0 to 255
 
 	SrcPort, DstPort int // UDP ports, when Proto is 17
-	EchoID, EchoSeq  int // ICMP echo identifier and sequence, when Proto is 1
+	EchoID, EchoSeq  int // ICMP echo identifier (Random: FillDefaults picks one) and sequence, when Proto is 1
 
 	Payload []byte
 }
@@ -183,20 +129,9 @@ func (p *IPv4Packet) Marshal() ([]byte, error) {
 	}
 	switch p.Proto {
 	case ProtoUDP:
-		seg := make([]byte, 8, 8+len(p.Payload))
-		binary.BigEndian.PutUint16(seg[0:], uint16(p.SrcPort))
-		binary.BigEndian.PutUint16(seg[2:], uint16(p.DstPort))
-		binary.BigEndian.PutUint16(seg[4:], uint16(8+len(p.Payload)))
-		seg = append(seg, p.Payload...)
-		src := p.Src
-		if !src.IsValid() {
-			src = netip.IPv4Unspecified()
-		}
-		binary.BigEndian.PutUint16(seg[6:], UDPChecksum(src, p.Dst, seg))
-		b = append(b, seg...)
+		b = append(b, p.udpSegment()...)
 	case ProtoICMP:
-		m := icmp.Message{Type: ipv4.ICMPTypeEcho, Body: &icmp.Echo{ID: p.EchoID, Seq: p.EchoSeq, Data: p.Payload}}
-		mb, err := m.Marshal(nil)
+		mb, err := marshalEcho(ipv4.ICMPTypeEcho, p.EchoID, p.EchoSeq, p.Payload)
 		if err != nil {
 			return nil, err
 		}
@@ -207,87 +142,59 @@ func (p *IPv4Packet) Marshal() ([]byte, error) {
 	return b, nil
 }
 
-// UDPHeader is a decoded UDP header.
-type UDPHeader struct {
-	SrcPort, DstPort, Length, Checksum int
+// udpSegment is the UDP header, with its pseudo-header checksum, and the
+// payload.
+func (p *IPv4Packet) udpSegment() []byte {
+	seg := make([]byte, 8, 8+len(p.Payload))
+	binary.BigEndian.PutUint16(seg[0:], uint16(p.SrcPort))
+	binary.BigEndian.PutUint16(seg[2:], uint16(p.DstPort))
+	binary.BigEndian.PutUint16(seg[4:], uint16(8+len(p.Payload)))
+	seg = append(seg, p.Payload...)
+	src := p.Src
+	if !src.IsValid() {
+		src = netip.IPv4Unspecified()
+	}
+	binary.BigEndian.PutUint16(seg[6:], UDPChecksum(src, p.Dst, seg))
+	return seg
 }
 
-// Datagram is a received IPv4 packet, decoded.
-type Datagram struct {
-	Header  *ipv4.Header
-	Payload []byte        // the bytes after the IP header, up to its total length
-	UDP     *UDPHeader    // set for protocol 17 with 8 bytes or more
-	ICMP    *icmp.Message // set for protocol 1 when it parses
+// Random, as the ID or EchoID of an IPv4Packet, asks FillDefaults for a
+// random one.
+const Random = -1
+
+// FillDefaults fills in what p leaves to socklab: an ID or EchoID of
+// Random becomes a random non-zero one (RandomID), and an empty Payload
+// becomes size bytes of ping's pattern when size > 0 (at most
+// MaxIPv4Packet, so that Validate reports the limit).
+func (p *IPv4Packet) FillDefaults(size int) {
+	if p.ID == Random {
+		p.ID = RandomID()
+	}
+	if p.EchoID == Random {
+		p.EchoID = RandomID()
+	}
+	if len(p.Payload) == 0 && size > 0 {
+		p.Payload = Pattern(min(size, MaxIPv4Packet))
+	}
 }
 
-// ErrNotIPv4 is returned by ParseIPv4 for bytes whose version is not 4.
-var ErrNotIPv4 = errors.New("not an IPv4 packet")
-
-// ParseIPv4 decodes b, an IPv4 packet as a raw socket delivers it: the
-// header with x/net's ipv4.ParseHeader, then a UDP header or an ICMP
-// message when the protocol is one of those. Payload aliases b.
-func ParseIPv4(b []byte) (*Datagram, error) {
-	h, err := ipv4.ParseHeader(b)
-	if err != nil {
-		return nil, err
+// Pattern returns n bytes of ping's payload pattern: 0, 1, 2 ... 255, 0 ...
+func Pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i)
 	}
-	if h.Version != 4 {
-		return nil, fmt.Errorf("%w: version %d", ErrNotIPv4, h.Version)
-	}
-	end := len(b)
-	if h.TotalLen >= h.Len && h.TotalLen < end {
-		end = h.TotalLen
-	}
-	d := &Datagram{Header: h, Payload: b[h.Len:end]}
-	if h.FragOff != 0 {
-		return d, nil // a later fragment: no transport header here
-	}
-	switch h.Protocol {
-	case ProtoUDP:
-		if len(d.Payload) >= 8 {
-			u := d.Payload
-			d.UDP = &UDPHeader{SrcPort: int(binary.BigEndian.Uint16(u)), DstPort: int(binary.BigEndian.Uint16(u[2:])),
-				Length: int(binary.BigEndian.Uint16(u[4:])), Checksum: int(binary.BigEndian.Uint16(u[6:]))}
-		}
-	case ProtoICMP:
-		if m, err := icmp.ParseMessage(ProtoICMP, d.Payload); err == nil {
-			d.ICMP = m
-		}
-	}
-	return d, nil
+	return b
 }
 
-// String describes d on one line, like tcpdump -v.
-func (d *Datagram) String() string {
-	h := d.Header
-	var b strings.Builder
-	fmt.Fprintf(&b, "%v > %v proto %s ttl %d tos %#02x id %d", h.Src, h.Dst, IPProtoName(h.Protocol), h.TTL, h.TOS, h.ID)
-	if h.Flags&ipv4.DontFragment != 0 {
-		b.WriteString(" DF")
-	}
-	if h.Flags&ipv4.MoreFragments != 0 {
-		b.WriteString(" MF")
-	}
-	if h.FragOff != 0 {
-		fmt.Fprintf(&b, " frag-offset %d (byte %d)", h.FragOff, h.FragOff*8)
-	}
-	fmt.Fprintf(&b, " len %d cksum %#04x", h.TotalLen, h.Checksum)
-	if len(h.Options) > 0 {
-		fmt.Fprintf(&b, " options %x", h.Options)
-	}
-	switch {
-	case d.UDP != nil:
-		fmt.Fprintf(&b, " udp %d > %d len %d cksum %#04x", d.UDP.SrcPort, d.UDP.DstPort, d.UDP.Length, d.UDP.Checksum)
-	case d.ICMP != nil:
-		fmt.Fprintf(&b, " icmp %v code %d", d.ICMP.Type, d.ICMP.Code)
-		if e, ok := d.ICMP.Body.(*icmp.Echo); ok {
-			fmt.Fprintf(&b, " id %d seq %d", e.ID, e.Seq)
+// RandomID returns a random non-zero 16-bit identifier, for IP IDs and echo
+// identifiers the kernel must not replace.
+func RandomID() int {
+	var b [2]byte
+	for {
+		rand.Read(b[:])
+		if id := int(binary.BigEndian.Uint16(b[:])); id != 0 {
+			return id
 		}
 	}
-	n := len(d.Payload)
-	if d.UDP != nil || d.ICMP != nil {
-		n = max(n-8, 0)
-	}
-	fmt.Fprintf(&b, " payload %d", n)
-	return b.String()
 }

@@ -106,8 +106,8 @@ func TestICMPErrorText(t *testing.T) {
 	}
 }
 
-// timeExceeded builds the error a router sends for packet.
-func timeExceeded(t testing.TB, v int, quoted []byte) []byte {
+// timeExceededMsg builds the error a router sends for packet.
+func timeExceededMsg(t testing.TB, v int, quoted []byte) []byte {
 	var typ icmp.Type = ipv4.ICMPTypeTimeExceeded
 	if v == 6 {
 		typ = ipv6.ICMPTypeTimeExceeded
@@ -123,7 +123,7 @@ func timeExceeded(t testing.TB, v int, quoted []byte) []byte {
 func TestICMPDecodeQuotedEcho(t *testing.T) {
 	p := IPv4Packet{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.0.2.2"), TTL: 1, ID: 9, Proto: ProtoICMP, EchoID: 777, EchoSeq: 5, Payload: []byte("tokenXYZ")}
 	pkt, _ := p.Marshal()
-	m, err := DecodeICMP(4, timeExceeded(t, 4, pkt))
+	m, err := DecodeICMP(4, timeExceededMsg(t, 4, pkt))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestICMPDecodeQuotedEcho(t *testing.T) {
 	echo := icmp.Message{Type: ipv6.ICMPTypeEchoRequest, Body: &icmp.Echo{ID: 42, Seq: 9, Data: []byte("abc")}}
 	eb, _ := echo.Marshal(nil)
 	binary.BigEndian.PutUint16(h6[4:], uint16(len(eb)))
-	m, err = DecodeICMP(6, timeExceeded(t, 6, append(h6, eb...)))
+	m, err = DecodeICMP(6, timeExceededMsg(t, 6, append(h6, eb...)))
 	if err != nil || m.Quoted == nil || m.Quoted.ID != 42 || m.Quoted.Seq != 9 {
 		t.Fatalf("v6 quoted: %v %+v", err, m)
 	}
@@ -158,7 +158,7 @@ func echoSeeds(t testing.TB, v int) [][]byte {
 	}
 	p := IPv4Packet{Dst: netip.MustParseAddr("10.0.0.2"), TTL: 1, Proto: ProtoICMP, EchoID: 1, EchoSeq: 2, Payload: []byte("x")}
 	pkt, _ := p.Marshal()
-	seeds = append(seeds, timeExceeded(t, v, pkt), []byte{3, 4, 0, 0, 0, 0, 5, 0xdc}, []byte{})
+	seeds = append(seeds, timeExceededMsg(t, v, pkt), []byte{3, 4, 0, 0, 0, 0, 5, 0xdc}, []byte{})
 	return seeds
 }
 

@@ -4,7 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
+	"io"
 	"net/netip"
 	"time"
 
@@ -46,90 +46,27 @@ func ipVersion(app *App) int {
 }
 
 func (c *pingCmd) Run(app *App) error {
-	v := ipVersion(app)
-	mode, err := rawsock.ParseMode(c.Mode)
+	o, err := c.options(ipVersion(app))
 	if err != nil {
 		return err
 	}
-	if c.Interval < 0 || c.Timeout < 0 || c.Deadline < 0 || c.Count < 0 {
-		return fmt.Errorf("-c, -i, -W and -w take positive numbers")
-	}
-	dst, err := rawsock.ResolveHost(app.Ctx, v, c.Host)
+	dst, err := rawsock.ResolveHost(app.Ctx, o.IPVersion, c.Host)
 	if err != nil {
 		return err
 	}
-	o := rawsock.PingOptions{IPVersion: v, Mode: mode, Count: c.Count, Interval: seconds(c.Interval), Size: c.Size, TTL: c.TTL,
-		Timeout: seconds(c.Timeout), Deadline: seconds(c.Deadline), Flood: c.Flood, ID: c.ID, Source: c.Source}
-	if c.Interval == 0 && !c.Flood {
-		o.Interval = time.Nanosecond // -i 0: as fast as possible (privileged)
-	}
-	w := app.Stdout
-	o.OnEvent = func(e rawsock.PingEvent) {
-		if c.JSON {
-			writeJSON(w, e)
-			return
-		}
-		switch e.Event {
-		case rawsock.EventStart:
-			name := c.Host
-			if v == 4 {
-				fmt.Fprintf(w, "PING %s (%s) %d(%d) bytes of data.\n", name, e.Target, c.Size, c.Size+28)
-			} else {
-				fmt.Fprintf(w, "PING %s (%s) %d data bytes\n", name, e.Target, c.Size)
-			}
-			if !c.Quiet {
-				fmt.Fprintf(app.Stderr, "socklab: %s (%s mode), echo id %d (%#04x) on the wire\n", e.Socket, e.Mode, e.ID, e.ID)
-			}
-		case rawsock.EventSent:
-			if c.Flood && !c.Quiet {
-				fmt.Fprint(w, ".")
-			}
-		case rawsock.EventReply:
-			if c.Quiet {
-				return
-			}
-			if c.Flood {
-				fmt.Fprint(w, "\b \b")
-				return
-			}
-			fmt.Fprintf(w, "%d bytes from %s: icmp_seq=%d", e.Bytes, e.From, e.Seq)
-			if e.TTL >= 0 {
-				fmt.Fprintf(w, " ttl=%d", e.TTL)
-			}
-			fmt.Fprintf(w, " time=%s ms", pingTime(e.RTT))
-			if e.Dup {
-				fmt.Fprint(w, " (DUP!)")
-			}
-			if e.Late {
-				fmt.Fprint(w, " (late)")
-			}
-			fmt.Fprintln(w)
-		case rawsock.EventError:
-			if c.Quiet {
-				return
-			}
-			if c.Flood {
-				fmt.Fprint(w, "\bE")
-				return
-			}
-			if e.From == "" {
-				fmt.Fprintf(w, "%s\n", e.Text)
-				return
-			}
-			fmt.Fprintf(w, "From %s icmp_seq=%d %s\n", e.From, e.Seq, e.Text)
-		}
+	pr := &rawsock.PingPrinter{W: app.Stdout, Notes: app.Stderr, Host: c.Host, IPVersion: o.IPVersion, Size: c.Size, Quiet: c.Quiet, Flood: c.Flood}
+	o.OnEvent = pr.Event
+	if c.JSON {
+		o.OnEvent = func(e rawsock.PingEvent) { writeJSON(app.Stdout, e) }
 	}
 	st, err := rawsock.Ping(app.Ctx, dst, o)
 	if st == nil {
 		return err
 	}
 	if c.JSON {
-		writeJSON(w, st)
+		writeJSON(app.Stdout, st)
 	} else {
-		if c.Flood && !c.Quiet {
-			fmt.Fprintln(w)
-		}
-		fmt.Fprintf(w, "\n%s", st.Summary())
+		pr.Summary(st)
 	}
 	if errors.Is(err, rawsock.ErrNoReply) {
 		return fmt.Errorf("no reply from %s (%d sent)", st.Target, st.Transmitted)
@@ -137,19 +74,21 @@ func (c *pingCmd) Run(app *App) error {
 	return err
 }
 
-// pingTime formats a round trip in milliseconds as iputils does: three
-// significant decimals below 1 ms, fewer above.
-func pingTime(ms float64) string {
-	us := int64(math.Round(ms * 1000))
-	switch {
-	case us >= 100000:
-		return fmt.Sprintf("%d", us/1000)
-	case us >= 10000:
-		return fmt.Sprintf("%d.%01d", us/1000, (us%1000)/100)
-	case us >= 1000:
-		return fmt.Sprintf("%d.%02d", us/1000, (us%1000)/10)
+// options converts ping's flags.
+func (c *pingCmd) options(v int) (rawsock.PingOptions, error) {
+	mode, err := rawsock.ParseMode(c.Mode)
+	if err != nil {
+		return rawsock.PingOptions{}, err
 	}
-	return fmt.Sprintf("%d.%03d", us/1000, us%1000)
+	if c.Interval < 0 || c.Timeout < 0 || c.Deadline < 0 || c.Count < 0 {
+		return rawsock.PingOptions{}, fmt.Errorf("-c, -i, -W and -w take positive numbers")
+	}
+	o := rawsock.PingOptions{IPVersion: v, Mode: mode, Count: c.Count, Interval: seconds(c.Interval), Size: c.Size, TTL: c.TTL,
+		Timeout: seconds(c.Timeout), Deadline: seconds(c.Deadline), Flood: c.Flood, ID: c.ID, Source: c.Source}
+	if c.Interval == 0 && !c.Flood {
+		o.Interval = time.Nanosecond // -i 0: as fast as possible (privileged)
+	}
+	return o, nil
 }
 
 // icmpServeCmd is socklab icmp4|icmp6 serve.
@@ -162,28 +101,7 @@ type icmpServeCmd struct {
 
 func (c *icmpServeCmd) Run(app *App) error {
 	v := ipVersion(app)
-	w := app.Stdout
-	o := rawsock.ICMPServeOptions{IPVersion: v, Bind: c.Bind, Reply: c.Reply, OnMessage: func(e rawsock.ICMPEvent) {
-		switch {
-		case c.Quiet:
-		case c.JSON:
-			writeJSON(w, e)
-		case e.Err != "" && e.TypeName == "":
-			fmt.Fprintf(w, "from %s: %d bytes, not ICMP: %s\n", e.From, e.Size, e.Err)
-		default:
-			fmt.Fprintf(w, "from %s ttl %d: %s (type %d code %d) id %d seq %d size %d", e.From, e.TTL, e.TypeName, e.Type, e.Code, e.ID, e.Seq, e.Size)
-			if e.Text != "" {
-				fmt.Fprintf(w, ": %s", e.Text)
-			}
-			if e.Replied {
-				fmt.Fprint(w, ", replied")
-			}
-			if e.Err != "" {
-				fmt.Fprintf(w, ", reply failed: %s", e.Err)
-			}
-			fmt.Fprintln(w)
-		}
-	}}
+	o := rawsock.ICMPServeOptions{IPVersion: v, Bind: c.Bind, Reply: c.Reply, OnMessage: func(e rawsock.ICMPEvent) { c.print(app.Stdout, e) }}
 	if !c.Quiet && !c.JSON {
 		what := "listening"
 		if c.Reply {
@@ -192,6 +110,31 @@ func (c *icmpServeCmd) Run(app *App) error {
 		fmt.Fprintf(app.Stderr, "socklab: %s on %s\n", what, rawsock.ICMPSpec(v, rawsock.ModeRaw))
 	}
 	return rawsock.ServeICMP(app.Ctx, o)
+}
+
+// print writes one line (or JSON object) per message.
+func (c *icmpServeCmd) print(w io.Writer, e rawsock.ICMPEvent) {
+	switch {
+	case c.Quiet:
+		return
+	case c.JSON:
+		writeJSON(w, e)
+		return
+	case e.Err != "" && e.TypeName == "":
+		fmt.Fprintf(w, "from %s: %d bytes, not ICMP: %s\n", e.From, e.Size, e.Err)
+		return
+	}
+	fmt.Fprintf(w, "from %s ttl %d: %s (type %d code %d) id %d seq %d size %d", e.From, e.TTL, e.TypeName, e.Type, e.Code, e.ID, e.Seq, e.Size)
+	if e.Text != "" {
+		fmt.Fprintf(w, ": %s", e.Text)
+	}
+	if e.Replied {
+		fmt.Fprint(w, ", replied")
+	}
+	if e.Err != "" {
+		fmt.Fprintf(w, ", reply failed: %s", e.Err)
+	}
+	fmt.Fprintln(w)
 }
 
 // ip4Cmd is socklab ip4 (IP_HDRINCL).
@@ -224,82 +167,88 @@ type ip4SendCmd struct {
 }
 
 func (c *ip4SendCmd) Run(app *App) error {
-	dst, err := netip.ParseAddr(c.Dst)
-	if err != nil || !dst.Is4() {
-		return &families.Error{Op: "send", Spec: rawsock.IP4Spec, Addr: c.Dst, Err: fmt.Errorf("not an IPv4 address"),
-			Hint: "ip4 send takes a numeric IPv4 destination such as 127.0.0.1 (IPv6: use icmp6)"}
-	}
-	proto, err := rawsock.ParseIPProto(c.Proto)
+	p, err := c.packet()
 	if err != nil {
 		return err
 	}
-	p := rawsock.IPv4Packet{Dst: dst, TTL: c.TTL, TOS: c.TOS, ID: c.ID, DF: c.DF, MF: c.MF, FragOffset: c.FragOffset, Proto: proto,
-		SrcPort: c.Sport, DstPort: c.Dport, EchoID: c.EchoID, EchoSeq: c.EchoSeq, Payload: []byte(c.Payload)}
-	if c.Src != "" {
-		if p.Src, err = netip.ParseAddr(c.Src); err != nil || !p.Src.Is4() {
-			return &families.Error{Op: "send", Spec: rawsock.IP4Spec, Addr: c.Src, Err: fmt.Errorf("--src is not an IPv4 address"), Hint: "give a numeric IPv4 address"}
-		}
-	}
-	if c.ID == -1 {
-		p.ID = rawsock.RandomID()
-	}
-	if c.EchoID == -1 {
-		p.EchoID = rawsock.RandomID()
-	}
-	if c.Payload == "" && c.Size > 0 {
-		if c.Size > rawsock.MaxIPv4Packet {
-			c.Size = rawsock.MaxIPv4Packet // Validate reports the limit
-		}
-		p.Payload = make([]byte, c.Size)
-		for i := range p.Payload {
-			p.Payload[i] = byte(i)
-		}
-	}
 	o := rawsock.IP4SendOptions{ExpectReply: c.ExpectReply, Timeout: c.Timeout}
 	if c.Dump {
-		o.BeforeSend = func(b []byte) {
-			if c.JSON {
-				writeJSON(app.Stdout, map[string]any{"event": "dump", "bytes": hex.EncodeToString(b), "fields": rawsock.Fields(b)})
-				return
-			}
-			fmt.Fprint(app.Stdout, rawsock.Dump(b))
-		}
+		o.BeforeSend = func(b []byte) { c.printDump(app.Stdout, b) }
 	}
 	sent, reply, err := rawsock.SendIP4(app.Ctx, p, o)
-	if sent != nil && err == nil || sent != nil && reply == nil && c.ExpectReply {
-		if c.JSON {
-			writeJSON(app.Stdout, map[string]any{"event": "sent", "dst": dst.String(), "bytes": len(sent), "proto": proto, "id": p.ID})
-		} else {
-			fmt.Fprintf(app.Stdout, "sent %d bytes to %s: %s\n", len(sent), dst, describe(sent))
-		}
+	if sent != nil && (err == nil || reply == nil && c.ExpectReply) {
+		c.printSent(app.Stdout, p, sent)
 	}
 	if err != nil {
 		return err
 	}
 	if reply != nil {
-		rtt := float64(reply.RTT) / float64(time.Millisecond)
-		if c.JSON {
-			ev := map[string]any{"event": "reply", "from": reply.From.String(), "bytes": len(reply.Payload), "time_ms": rtt}
-			if reply.Port != 0 {
-				ev["port"] = reply.Port
-			}
-			if reply.Header != nil {
-				ev["summary"] = reply.Header.String()
-			}
-			jsonData(ev, reply.Payload)
-			writeJSON(app.Stdout, ev)
-			return nil
-		}
-		from := reply.From.String()
-		if reply.Port != 0 {
-			from = netip.AddrPortFrom(reply.From, uint16(reply.Port)).String()
-		}
-		fmt.Fprintf(app.Stdout, "reply from %s: %d bytes in %.3f ms: %s\n", from, len(reply.Payload), rtt, showData(reply.Payload, false))
-		if reply.Header != nil {
-			fmt.Fprintf(app.Stdout, "  %s\n", reply.Header)
-		}
+		c.printReply(app.Stdout, reply)
 	}
 	return nil
+}
+
+// packet builds the packet the flags describe; rawsock fills in the
+// random IDs and the pattern payload.
+func (c *ip4SendCmd) packet() (rawsock.IPv4Packet, error) {
+	dst, err := netip.ParseAddr(c.Dst)
+	if err != nil || !dst.Is4() {
+		return rawsock.IPv4Packet{}, &families.Error{Op: "send", Spec: rawsock.IP4Spec, Addr: c.Dst, Err: fmt.Errorf("not an IPv4 address"),
+			Hint: "ip4 send takes a numeric IPv4 destination such as 127.0.0.1 (IPv6: use icmp6)"}
+	}
+	proto, err := rawsock.ParseIPProto(c.Proto)
+	if err != nil {
+		return rawsock.IPv4Packet{}, err
+	}
+	p := rawsock.IPv4Packet{Dst: dst, TTL: c.TTL, TOS: c.TOS, ID: c.ID, DF: c.DF, MF: c.MF, FragOffset: c.FragOffset, Proto: proto,
+		SrcPort: c.Sport, DstPort: c.Dport, EchoID: c.EchoID, EchoSeq: c.EchoSeq, Payload: []byte(c.Payload)}
+	if c.Src != "" {
+		if p.Src, err = netip.ParseAddr(c.Src); err != nil || !p.Src.Is4() {
+			return rawsock.IPv4Packet{}, &families.Error{Op: "send", Spec: rawsock.IP4Spec, Addr: c.Src, Err: fmt.Errorf("--src is not an IPv4 address"), Hint: "give a numeric IPv4 address"}
+		}
+	}
+	p.FillDefaults(c.Size)
+	return p, nil
+}
+
+func (c *ip4SendCmd) printDump(w io.Writer, b []byte) {
+	if c.JSON {
+		writeJSON(w, map[string]any{"event": rawsock.EventDump, "bytes": hex.EncodeToString(b), "fields": rawsock.Fields(b)})
+		return
+	}
+	fmt.Fprint(w, rawsock.Dump(b))
+}
+
+func (c *ip4SendCmd) printSent(w io.Writer, p rawsock.IPv4Packet, sent []byte) {
+	if c.JSON {
+		writeJSON(w, map[string]any{"event": rawsock.EventSent, "dst": p.Dst.String(), "bytes": len(sent), "proto": p.Proto, "id": p.ID})
+		return
+	}
+	fmt.Fprintf(w, "sent %d bytes to %s: %s\n", len(sent), p.Dst, describe(sent))
+}
+
+func (c *ip4SendCmd) printReply(w io.Writer, reply *rawsock.IP4Reply) {
+	rtt := float64(reply.RTT) / float64(time.Millisecond)
+	if c.JSON {
+		ev := map[string]any{"event": rawsock.EventReply, "from": reply.From.String(), "bytes": len(reply.Payload), "time_ms": rtt}
+		if reply.Port != 0 {
+			ev["port"] = reply.Port
+		}
+		if reply.Header != nil {
+			ev["summary"] = reply.Header.String()
+		}
+		jsonData(ev, reply.Payload)
+		writeJSON(w, ev)
+		return
+	}
+	from := reply.From.String()
+	if reply.Port != 0 {
+		from = netip.AddrPortFrom(reply.From, uint16(reply.Port)).String()
+	}
+	fmt.Fprintf(w, "reply from %s: %d bytes in %.3f ms: %s\n", from, len(reply.Payload), rtt, showData(reply.Payload, false))
+	if reply.Header != nil {
+		fmt.Fprintf(w, "  %s\n", reply.Header)
+	}
 }
 
 func describe(b []byte) string {
@@ -324,29 +273,33 @@ func (c *ip4ServeCmd) Run(app *App) error {
 	if err != nil {
 		return err
 	}
-	w := app.Stdout
-	o := rawsock.IP4ServeOptions{Proto: proto, TTL: c.TTL, NoEcho: c.NoEcho, OnPacket: func(e rawsock.IP4Event) {
-		switch {
-		case c.Quiet:
-		case c.JSON:
-			writeJSON(w, e)
-		case e.Packet == nil:
-			fmt.Fprintf(w, "%d bytes, not a valid IPv4 packet: %s\n", e.Len, e.Err)
-		default:
-			fmt.Fprint(w, e.Summary)
-			if e.Echoed {
-				fmt.Fprintf(w, ", echoed with id %d", e.ReplyID)
-			}
-			if e.Err != "" {
-				fmt.Fprintf(w, ", echo failed: %s", e.Err)
-			}
-			fmt.Fprintln(w)
-		}
-	}}
+	o := rawsock.IP4ServeOptions{Proto: proto, TTL: c.TTL, NoEcho: c.NoEcho, OnPacket: func(e rawsock.IP4Event) { c.print(app.Stdout, e) }}
 	if !c.Quiet && !c.JSON {
 		fmt.Fprintf(app.Stderr, "socklab: receiving protocol %d (%s) on socket(AF_INET, SOCK_RAW, %d)\n", proto, rawsock.IPProtoName(proto), proto)
 	}
 	return rawsock.ServeIP4(app.Ctx, o)
+}
+
+// print writes one line (or JSON object) per packet.
+func (c *ip4ServeCmd) print(w io.Writer, e rawsock.IP4Event) {
+	switch {
+	case c.Quiet:
+		return
+	case c.JSON:
+		writeJSON(w, e)
+		return
+	case e.Packet == nil:
+		fmt.Fprintf(w, "%d bytes, not a valid IPv4 packet: %s\n", e.Len, e.Err)
+		return
+	}
+	fmt.Fprint(w, e.Summary)
+	if e.Echoed {
+		fmt.Fprintf(w, ", echoed with id %d", e.ReplyID)
+	}
+	if e.Err != "" {
+		fmt.Fprintf(w, ", echo failed: %s", e.Err)
+	}
+	fmt.Fprintln(w)
 }
 
 // doctorCmd is socklab doctor.

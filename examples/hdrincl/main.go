@@ -43,7 +43,7 @@ func main() {
 		fail(err)
 	}
 	defer tx.Close()
-	if _, err := tx.WriteTo(b, &net.IPAddr{IP: net.IP(lo.AsSlice())}); err != nil {
+	if err := tx.WritePacket(b, lo); err != nil { // the error names the fix
 		fail(err)
 	}
 

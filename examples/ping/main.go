@@ -31,23 +31,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ping:", err)
 		os.Exit(2)
 	}
+	// The printer writes what iputils ping would; OnEvent could be any
+	// function of a rawsock.PingEvent.
+	pr := &rawsock.PingPrinter{W: os.Stdout, Notes: os.Stderr, Host: host, IPVersion: 4, Size: 56}
 	st, err := rawsock.Ping(ctx, dst, rawsock.PingOptions{
 		Count:    3,
 		Interval: 200 * time.Millisecond,
 		Size:     56,
-		OnEvent: func(e rawsock.PingEvent) {
-			switch e.Event {
-			case rawsock.EventStart:
-				fmt.Printf("PING %s on %s, echo id %d\n", e.Target, e.Socket, e.ID)
-			case rawsock.EventReply:
-				fmt.Printf("%d bytes from %s: icmp_seq=%d ttl=%d time=%.3f ms\n", e.Bytes, e.From, e.Seq, e.TTL, e.RTT)
-			case rawsock.EventError:
-				fmt.Printf("From %s icmp_seq=%d %s\n", e.From, e.Seq, e.Text)
-			}
-		},
+		OnEvent:  pr.Event,
 	})
 	if st != nil {
-		fmt.Print("\n", st.Summary())
+		pr.Summary(st)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ping:", err)

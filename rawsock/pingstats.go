@@ -1,0 +1,100 @@
+package rawsock
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// PingEvent is one thing that happened during a ping, for printing.
+type PingEvent struct {
+	Event  EventKind `json:"event"`
+	Time   string    `json:"time"`
+	Seq    int       `json:"icmp_seq"`
+	ID     int       `json:"id"`
+	From   string    `json:"from,omitempty"`
+	Bytes  int       `json:"bytes,omitempty"`
+	TTL    int       `json:"ttl,omitempty"`
+	RTT    float64   `json:"time_ms,omitempty"`
+	Dup    bool      `json:"dup,omitempty"`
+	Late   bool      `json:"late,omitempty"`
+	Type   int       `json:"type,omitempty"`
+	Code   int       `json:"code,omitempty"`
+	Text   string    `json:"text,omitempty"`
+	Socket string    `json:"socket,omitempty"`
+	Mode   string    `json:"mode,omitempty"`
+	Target string    `json:"target,omitempty"`
+	Size   int       `json:"size,omitempty"`
+}
+
+// PingStats is ping's summary.
+type PingStats struct {
+	Event       EventKind `json:"event"` // EventSummary
+	Target      string    `json:"target"`
+	Transmitted int       `json:"transmitted"`
+	Received    int       `json:"received"`
+	Duplicates  int       `json:"duplicates"`
+	Errors      int       `json:"errors"`
+	Late        int       `json:"late"`
+	Loss        float64   `json:"loss_percent"`
+	TimeMS      int64     `json:"time_ms"`
+	MinMS       float64   `json:"rtt_min_ms"`
+	AvgMS       float64   `json:"rtt_avg_ms"`
+	MaxMS       float64   `json:"rtt_max_ms"`
+	MdevMS      float64   `json:"rtt_mdev_ms"`
+	Socket      string    `json:"socket"`
+	Mode        string    `json:"mode"`
+	ID          int       `json:"id"`
+}
+
+// Summary formats s as iputils ping does:
+//
+//	--- 127.0.0.1 ping statistics ---
+//	3 packets transmitted, 3 received, 0% packet loss, time 2003ms
+//	rtt min/avg/max/mdev = 0.040/0.050/0.061/0.008 ms
+func (s *PingStats) Summary() string {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "--- %s ping statistics ---\n", s.Target)
+	fmt.Fprintf(&b, "%d packets transmitted, %d received", s.Transmitted, s.Received)
+	if s.Duplicates > 0 {
+		fmt.Fprintf(&b, ", +%d duplicates", s.Duplicates)
+	}
+	if s.Errors > 0 {
+		fmt.Fprintf(&b, ", +%d errors", s.Errors)
+	}
+	if s.Transmitted > 0 {
+		fmt.Fprintf(&b, ", %s%% packet loss", strconv.FormatFloat(float64(float32(s.Loss)), 'g', 6, 32))
+	}
+	fmt.Fprintf(&b, ", time %dms\n", s.TimeMS)
+	if s.Received+s.Duplicates > 0 {
+		fmt.Fprintf(&b, "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s.MinMS, s.AvgMS, s.MaxMS, s.MdevMS)
+	}
+	return b.String()
+}
+
+// rttStats sums the round trips of replies and duplicates, in ms.
+type rttStats struct {
+	n                   int
+	sum, sum2, min, max float64
+}
+
+func (r *rttStats) add(ms float64) {
+	if r.n == 0 || ms < r.min {
+		r.min = ms
+	}
+	r.max = max(r.max, ms)
+	r.n++
+	r.sum += ms
+	r.sum2 += ms * ms
+}
+
+// fill sets the round-trip figures of s.
+func (r *rttStats) fill(s *PingStats) {
+	if r.n == 0 {
+		return
+	}
+	s.MinMS, s.MaxMS = r.min, r.max
+	s.AvgMS = r.sum / float64(r.n)
+	s.MdevMS = math.Sqrt(math.Max(0, r.sum2/float64(r.n)-s.AvgMS*s.AvgMS))
+}
