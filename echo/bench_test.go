@@ -8,12 +8,12 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/socklab/socklab/echo"
+	"github.com/socklab/socklab/echo/echotest"
 	"github.com/socklab/socklab/families"
 )
 
@@ -46,41 +46,6 @@ func openPair(t testing.TB, f benchFamily) (server, client families.Conn) {
 	}
 	t.Cleanup(func() { c.Close() })
 	return s, c
-}
-
-// serveEcho runs socklab's echo server on s until the test ends.
-func serveEcho(t testing.TB, s families.Conn, reply echo.Reply) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		echo.Serve(ctx, s, echo.ServerConfig{Reply: reply})
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-}
-
-// serveWith runs a test server on s that answers datagram i (counting from
-// 0) with whatever answer returns: nothing to drop it, two to duplicate it,
-// held datagrams to reorder.
-func serveWith(t testing.TB, s families.Conn, answer func(i int, data []byte) [][]byte) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		buf := make([]byte, 70000)
-		for i := 0; ; i++ {
-			n, _, from, err := s.ReadMsg(buf)
-			if err != nil {
-				return
-			}
-			for _, r := range answer(i, append([]byte(nil), buf[:n]...)) {
-				s.WriteTo(r, from)
-			}
-		}
-	}()
-	context.AfterFunc(ctx, func() { s.SetReadDeadline(time.Unix(1, 0)) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
 }
 
 func runBench(t testing.TB, c families.Conn, peer net.Addr, cfg echo.BenchConfig) echo.BenchReport {
@@ -116,7 +81,7 @@ func TestBenchLoopback(t *testing.T) {
 			for _, mode := range []echo.BenchMode{echo.BenchThroughput, echo.BenchPingPong} {
 				t.Run(f.def.Name+"/"+mode.String()+"/"+io, func(t *testing.T) {
 					s, c := openPair(t, f)
-					serveEcho(t, s, echo.ReplyEcho)
+					echotest.Serve(t, s, echo.ServerConfig{Reply: echo.ReplyEcho})
 					const n = 2000
 					cfg := echo.BenchConfig{Mode: mode, Count: n, Size: 200, Inflight: 16,
 						Plain: io == "sendto/recvfrom", Connect: strings.HasSuffix(io, "connected")}
@@ -148,14 +113,14 @@ func abs(x float64) float64 {
 // the prefix.
 func TestBenchSeedPrefix(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveEcho(t, s, echo.ReplySeed)
+	echotest.Serve(t, s, echo.ServerConfig{Reply: echo.ReplySeed})
 	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 500, Inflight: 8})
 	checkClean(t, r, 500)
 }
 
 func TestBenchDuration(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveEcho(t, s, echo.ReplyEcho)
+	echotest.Serve(t, s, echo.ServerConfig{Reply: echo.ReplyEcho})
 	var samples []echo.Sample
 	start := time.Now()
 	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Duration: 2100 * time.Millisecond, Warmup: 300 * time.Millisecond,
@@ -196,7 +161,7 @@ func TestBenchLoss(t *testing.T) {
 	for _, f := range benchFamilies {
 		t.Run(f.def.Name, func(t *testing.T) {
 			s, c := openPair(t, f)
-			serveWith(t, s, func(i int, d []byte) [][]byte {
+			echotest.ServeFunc(t, s, func(i int, d []byte) [][]byte {
 				if i%10 == 9 {
 					return nil
 				}
@@ -227,7 +192,7 @@ func TestBenchLoss(t *testing.T) {
 // A pingpong bench goes on after a lost datagram, once --timeout is up.
 func TestBenchPingPongLoss(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveWith(t, s, func(i int, d []byte) [][]byte {
+	echotest.ServeFunc(t, s, func(i int, d []byte) [][]byte {
 		if i%4 == 3 {
 			return nil
 		}
@@ -242,7 +207,7 @@ func TestBenchPingPongLoss(t *testing.T) {
 func TestBenchReorder(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
 	var held []byte
-	serveWith(t, s, func(i int, d []byte) [][]byte {
+	echotest.ServeFunc(t, s, func(i int, d []byte) [][]byte {
 		// Swap each pair: 1, 0, 3, 2, ...
 		if i%2 == 0 {
 			held = d
@@ -258,7 +223,7 @@ func TestBenchReorder(t *testing.T) {
 
 func TestBenchDuplicates(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveWith(t, s, func(i int, d []byte) [][]byte {
+	echotest.ServeFunc(t, s, func(i int, d []byte) [][]byte {
 		if i%5 == 0 {
 			return [][]byte{d, d, d}
 		}
@@ -275,7 +240,7 @@ func TestBenchDuplicates(t *testing.T) {
 // late, not received.
 func TestBenchLate(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveWith(t, s, func(i int, d []byte) [][]byte {
+	echotest.ServeFunc(t, s, func(i int, d []byte) [][]byte {
 		if i%10 == 0 && i < 40 {
 			go func() { time.Sleep(150 * time.Millisecond); s.WriteTo(d, c.LocalAddr()) }()
 			return nil
@@ -293,7 +258,7 @@ func TestBenchLate(t *testing.T) {
 // Replies that are not echoes of what was sent are counted bad, not received.
 func TestBenchBadReplies(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveWith(t, s, func(i int, d []byte) [][]byte {
+	echotest.ServeFunc(t, s, func(i int, d []byte) [][]byte {
 		switch i % 4 {
 		case 1:
 			return [][]byte{[]byte("hello"), d} // no header: bad
@@ -317,7 +282,7 @@ func TestBenchBadReplies(t *testing.T) {
 func TestBenchJitter(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
 	var slept, n atomic.Int64 // the delays as the server really took them
-	serveWith(t, s, func(i int, d []byte) [][]byte {
+	echotest.ServeFunc(t, s, func(i int, d []byte) [][]byte {
 		if i%2 == 1 {
 			start := time.Now()
 			time.Sleep(2 * time.Millisecond)
@@ -345,7 +310,7 @@ func TestBenchNoServer(t *testing.T) {
 
 func TestBenchInterrupt(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveEcho(t, s, echo.ReplyEcho)
+	echotest.Serve(t, s, echo.ServerConfig{Reply: echo.ReplyEcho})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -372,7 +337,7 @@ func TestBenchConfigErrors(t *testing.T) {
 
 func TestBenchReportJSON(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveEcho(t, s, echo.ReplyEcho)
+	echotest.Serve(t, s, echo.ServerConfig{Reply: echo.ReplyEcho})
 	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 100})
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -501,7 +466,7 @@ func BenchmarkBenchEcho(b *testing.B) {
 	for _, mode := range []echo.BenchMode{echo.BenchThroughput, echo.BenchPingPong} {
 		b.Run(mode.String(), func(b *testing.B) {
 			s, c := openPair(b, benchFamilies[0])
-			serveEcho(b, s, echo.ReplyEcho)
+			echotest.Serve(b, s, echo.ServerConfig{Reply: echo.ReplyEcho})
 			b.ReportAllocs()
 			b.ResetTimer()
 			r, err := echo.Bench(context.Background(), c, s.LocalAddr(), echo.BenchConfig{Mode: mode, Count: uint64(b.N)})
