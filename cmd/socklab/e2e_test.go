@@ -373,18 +373,21 @@ func TestUnixSendInterruptedRemovesBind(t *testing.T) {
 	defer silent.Close()
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 		client := filepath.Join(dir, "client.sock")
-		p := start(t, runOpts{}, "unix", "send", "--timeout", "5s", "--path", silent.LocalAddr().String(), "--bind", client, "hello?")
-		// The message arrives once the client is bound and waiting.
+		// --timeout 1h: a send that missed the signal would still be
+		// waiting when p.stop gives up (cmdTimeout), and fail the test.
+		p := start(t, runOpts{}, "unix", "send", "--timeout", "1h", "--path", silent.LocalAddr().String(), "--bind", client, "hello?")
+		// The message arrives once the client is bound.
 		silent.SetReadDeadline(time.Now().Add(cmdTimeout))
 		buf := make([]byte, 64)
 		n, from, err := silent.ReadFrom(buf)
 		if err != nil || string(buf[:n]) != "hello?" || from.String() != client {
 			t.Fatalf("silent peer got %q from %v (%v), want hello? from %s", buf[:n], from, err, client)
 		}
-		// Signal once it waits for the reply (a signal in the instant
-		// between send and wait is only seen after --timeout, a known bug).
-		time.Sleep(300 * time.Millisecond)
-		p.stop(sig)
+		// Signal at once: send may be anywhere between its send and its
+		// wait for the reply, and stops all the same.
+		if code := p.stop(sig); code != 130 {
+			t.Errorf("after %v, exit %d, want 130 (interrupted)\n%s", sig, code, p)
+		}
 		if _, err := os.Lstat(client); !os.IsNotExist(err) {
 			t.Errorf("after %v, unix send left its --bind socket %s behind (%v)", sig, client, err)
 		}
