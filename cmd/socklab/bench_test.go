@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
-	"time"
 
 	"github.com/socklab/socklab/echo"
 	"github.com/socklab/socklab/echo/echotest"
@@ -171,22 +171,15 @@ func TestBenchSocat(t *testing.T) {
 				c.Close()
 				listen, args = "UDP4-RECVFROM:"+addr[strings.LastIndex(addr, ":")+1:]+",bind=127.0.0.1,fork", []string{"udp4", "bench", addr}
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			socat := exec.CommandContext(ctx, "socat", listen, "PIPE")
-			if err := socat.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer func() { cancel(); socat.Wait() }()
-			// Wait for socat to bind: bench with a short run until a reply
-			// comes (at most 2s).
-			var code int
-			var out, errs string
-			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-				code, out, errs = benchRun(t, append(args, "--mode", "pingpong", "--count", "20", "--timeout", "0.5", "--json")...)
-				if code == 0 {
-					break
-				}
-			}
+			// -d -d: socat says "receiving on ADDR" once it has bound.
+			cmd := exec.Command("socat", "-d", "-d", listen, "PIPE")
+			// socat forks a child per datagram, which holds stderr too:
+			// the whole group goes at the end.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			socat := startCmd(t, cmd, cmd.Args)
+			t.Cleanup(func() { syscall.Kill(-socat.cmd.Process.Pid, syscall.SIGKILL) })
+			socat.waitLine(&socat.stderr, regexp.MustCompile(` N receiving on `))
+			code, out, errs := benchRun(t, append(args, "--mode", "pingpong", "--count", "20", "--timeout", "0.5", "--json")...)
 			if code != 0 {
 				t.Fatalf("bench against socat: exit %d: %s", code, errs)
 			}
