@@ -81,10 +81,13 @@ func startRawServer(t *testing.T, ns string, ready *regexp.Regexp, args ...strin
 	t.Helper()
 	p := start(t, runOpts{netns: ns}, args...)
 	p.waitLine(&p.stderr, ready)
+	timeout := time.After(cmdTimeout)
 	for !holdsRawSocket(p.cmd.Process.Pid) {
 		select {
 		case <-p.exited:
 			t.Fatalf("exited before it opened a raw socket\n%s", p)
+		case <-timeout:
+			t.Fatalf("no raw socket open after %v\n%s", cmdTimeout, p)
 		case <-time.After(2 * time.Millisecond):
 			// No event says a socket was opened: look again.
 		}
