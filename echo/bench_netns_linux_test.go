@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/socklab/socklab/echo"
+	"github.com/socklab/socklab/echo/echotest"
 	"github.com/socklab/socklab/families"
 	"golang.org/x/sys/unix"
 )
@@ -111,7 +112,7 @@ func TestBenchNetnsRandomLoss(t *testing.T) {
 			}
 			s := ns.open(t, def, families.Options{Addr: addr})
 			c := ns.open(t, def, families.Options{})
-			serveEcho(t, s, echo.ReplyEcho)
+			echotest.Serve(t, s, echo.ServerConfig{Reply: echo.ReplyEcho})
 			_, port, err := net.SplitHostPort(s.LocalAddr().String())
 			if err != nil {
 				t.Fatal(err)

@@ -8,12 +8,12 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/socklab/socklab/echo"
+	"github.com/socklab/socklab/echo/echotest"
 	"github.com/socklab/socklab/families"
 )
 
@@ -46,41 +46,6 @@ func openPair(t testing.TB, f benchFamily) (server, client families.Conn) {
 	}
 	t.Cleanup(func() { c.Close() })
 	return s, c
-}
-
-// serveEcho runs socklab's echo server on s until the test ends.
-func serveEcho(t testing.TB, s families.Conn, reply echo.Reply) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		echo.Serve(ctx, s, echo.ServerConfig{Reply: reply})
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-}
-
-// serveWith runs a test server on s that answers datagram i (counting from
-// 0) with whatever answer returns: nothing to drop it, two to duplicate it,
-// held datagrams to reorder.
-func serveWith(t testing.TB, s families.Conn, answer func(i int, data []byte) [][]byte) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		buf := make([]byte, 70000)
-		for i := 0; ; i++ {
-			n, _, from, err := s.ReadMsg(buf)
-			if err != nil {
-				return
-			}
-			for _, r := range answer(i, append([]byte(nil), buf[:n]...)) {
-				s.WriteTo(r, from)
-			}
-		}
-	}()
-	context.AfterFunc(ctx, func() { s.SetReadDeadline(time.Unix(1, 0)) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
 }
 
 func runBench(t testing.TB, c families.Conn, peer net.Addr, cfg echo.BenchConfig) echo.BenchReport {
@@ -116,7 +81,7 @@ func TestBenchLoopback(t *testing.T) {
 			for _, mode := range []echo.BenchMode{echo.BenchThroughput, echo.BenchPingPong} {
 				t.Run(f.def.Name+"/"+mode.String()+"/"+io, func(t *testing.T) {
 					s, c := openPair(t, f)
-					serveEcho(t, s, echo.ReplyEcho)
+					echotest.Serve(t, s, echo.ServerConfig{Reply: echo.ReplyEcho})
 					const n = 2000
 					cfg := echo.BenchConfig{Mode: mode, Count: n, Size: 200, Inflight: 16,
 						Plain: io == "sendto/recvfrom", Connect: strings.HasSuffix(io, "connected")}
@@ -148,31 +113,39 @@ func abs(x float64) float64 {
 // the prefix.
 func TestBenchSeedPrefix(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveEcho(t, s, echo.ReplySeed)
+	echotest.Serve(t, s, echo.ServerConfig{Reply: echo.ReplySeed})
 	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 500, Inflight: 8})
 	checkClean(t, r, 500)
 }
 
 func TestBenchDuration(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveEcho(t, s, echo.ReplyEcho)
+	echotest.Serve(t, s, echo.ServerConfig{Reply: echo.ReplyEcho})
 	var samples []echo.Sample
 	start := time.Now()
 	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Duration: 2100 * time.Millisecond, Warmup: 300 * time.Millisecond,
 		Rate: 2000, Inflight: 8, OnSample: func(s echo.Sample) { samples = append(samples, s) }})
 	took := time.Since(start)
-	if took < 2400*time.Millisecond || took > 4*time.Second {
-		t.Errorf("a 0.3s warmup and a 2.1s bench took %v", took)
+	// The bounds below "never less, never more" hold however loaded the
+	// machine is. How close to them a run comes depends on the load: those
+	// bounds are checked without -short only (CI runs alone), and -short
+	// keeps a loose one that catches a bench that does not stop.
+	maxTook := 4 * time.Second // 0.3s + 2.1s, and the drain of the last replies
+	if testing.Short() {
+		maxTook = 15 * time.Second
+	}
+	if took < 2400*time.Millisecond || took > maxTook {
+		t.Errorf("a 0.3s warmup and a 2.1s bench took %v, want 2.4s to %v", took, maxTook)
 	}
 	if r.Elapsed < 2.09 || r.Elapsed > 2.2 {
 		t.Errorf("elapsed %.3fs, want the 2.1s of --duration", r.Elapsed)
 	}
 	// Paced at 2000/s for 2.1s: at most 4201 datagrams, none from the
 	// warmup; fewer only when this machine is too busy to keep up.
-	if r.Sent > 4201 || r.Sent < 3000 || r.Lost != 0 {
+	if r.Sent > 4201 || r.Sent < 3000 && !testing.Short() || r.Lost != 0 {
 		t.Errorf("sent %d lost %d at --rate 2000 for 2.1s: want about 4200 (never more), none lost", r.Sent, r.Lost)
 	}
-	if r.EchoesPerSec > 2001 || r.EchoesPerSec < 1400 {
+	if r.EchoesPerSec > 2001 || r.EchoesPerSec < 1400 && !testing.Short() {
 		t.Errorf("echoes/s %.0f at --rate 2000", r.EchoesPerSec)
 	}
 	if len(samples) != 2 || len(r.Samples) != 2 {
@@ -196,7 +169,7 @@ func TestBenchLoss(t *testing.T) {
 	for _, f := range benchFamilies {
 		t.Run(f.def.Name, func(t *testing.T) {
 			s, c := openPair(t, f)
-			serveWith(t, s, func(i int, d []byte) [][]byte {
+			echotest.ServeFunc(t, s, func(i int, d []byte) [][]byte {
 				if i%10 == 9 {
 					return nil
 				}
@@ -217,7 +190,10 @@ func TestBenchLoss(t *testing.T) {
 			if r.Duplicates != 0 || r.Bad != 0 {
 				t.Errorf("duplicates %d bad %d, want 0", r.Duplicates, r.Bad)
 			}
-			if took := time.Since(start); took > 5*time.Second {
+			// Were the window to wait out --timeout for each lost datagram,
+			// the run would take 100 x 200ms = 20s; a clean run takes well
+			// under a second. 10s tells them apart on a loaded machine too.
+			if took := time.Since(start); took > 10*time.Second {
 				t.Errorf("took %v: lost datagrams stall the window", took)
 			}
 		})
@@ -227,13 +203,15 @@ func TestBenchLoss(t *testing.T) {
 // A pingpong bench goes on after a lost datagram, once --timeout is up.
 func TestBenchPingPongLoss(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveWith(t, s, func(i int, d []byte) [][]byte {
+	echotest.ServeFunc(t, s, func(i int, d []byte) [][]byte {
 		if i%4 == 3 {
 			return nil
 		}
 		return [][]byte{d}
 	})
-	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: echo.BenchPingPong, Count: 40, Timeout: 20 * time.Millisecond})
+	// --timeout is long enough for a reply on a loaded machine: only the
+	// dropped datagrams are lost.
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: echo.BenchPingPong, Count: 40, Timeout: 100 * time.Millisecond})
 	if r.Sent != 40 || r.Lost != 10 || r.Received != 30 {
 		t.Errorf("sent %d received %d lost %d, want 40, 30, 10", r.Sent, r.Received, r.Lost)
 	}
@@ -242,7 +220,7 @@ func TestBenchPingPongLoss(t *testing.T) {
 func TestBenchReorder(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
 	var held []byte
-	serveWith(t, s, func(i int, d []byte) [][]byte {
+	echotest.ServeFunc(t, s, func(i int, d []byte) [][]byte {
 		// Swap each pair: 1, 0, 3, 2, ...
 		if i%2 == 0 {
 			held = d
@@ -258,7 +236,7 @@ func TestBenchReorder(t *testing.T) {
 
 func TestBenchDuplicates(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveWith(t, s, func(i int, d []byte) [][]byte {
+	echotest.ServeFunc(t, s, func(i int, d []byte) [][]byte {
 		if i%5 == 0 {
 			return [][]byte{d, d, d}
 		}
@@ -275,8 +253,10 @@ func TestBenchDuplicates(t *testing.T) {
 // late, not received.
 func TestBenchLate(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveWith(t, s, func(i int, d []byte) [][]byte {
+	echotest.ServeFunc(t, s, func(i int, d []byte) [][]byte {
 		if i%10 == 0 && i < 40 {
+			// The delay is the behaviour under test: a reply 150ms
+			// late, after the 100ms --timeout.
 			go func() { time.Sleep(150 * time.Millisecond); s.WriteTo(d, c.LocalAddr()) }()
 			return nil
 		}
@@ -293,7 +273,7 @@ func TestBenchLate(t *testing.T) {
 // Replies that are not echoes of what was sent are counted bad, not received.
 func TestBenchBadReplies(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveWith(t, s, func(i int, d []byte) [][]byte {
+	echotest.ServeFunc(t, s, func(i int, d []byte) [][]byte {
 		switch i % 4 {
 		case 1:
 			return [][]byte{[]byte("hello"), d} // no header: bad
@@ -306,7 +286,9 @@ func TestBenchBadReplies(t *testing.T) {
 		}
 		return [][]byte{d}
 	})
-	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 400, Inflight: 32, Timeout: 50 * time.Millisecond})
+	// --timeout is long enough for a reply on a loaded machine: only the
+	// truncated replies' datagrams are lost.
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 400, Inflight: 32, Timeout: 200 * time.Millisecond})
 	if r.Bad != 300 || r.Received != 300 || r.Lost != 100 {
 		t.Errorf("bad %d received %d lost %d, want 300, 300, 100", r.Bad, r.Received, r.Lost)
 	}
@@ -317,8 +299,9 @@ func TestBenchBadReplies(t *testing.T) {
 func TestBenchJitter(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
 	var slept, n atomic.Int64 // the delays as the server really took them
-	serveWith(t, s, func(i int, d []byte) [][]byte {
+	echotest.ServeFunc(t, s, func(i int, d []byte) [][]byte {
 		if i%2 == 1 {
+			// The delay is the behaviour under test: the jitter.
 			start := time.Now()
 			time.Sleep(2 * time.Millisecond)
 			slept.Add(int64(time.Since(start)))
@@ -328,7 +311,9 @@ func TestBenchJitter(t *testing.T) {
 	})
 	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: echo.BenchPingPong, Count: 200})
 	d := float64(slept.Load()) / 1e3 / float64(n.Load())
-	if r.JitterUs < 0.6*d || r.JitterUs > 1.4*d {
+	// A loaded machine adds its own jitter: the upper bound is checked
+	// without -short only (CI runs alone).
+	if r.JitterUs < 0.6*d || r.JitterUs > 1.4*d && !testing.Short() {
 		t.Errorf("jitter %.0fµs with every other reply delayed %.0fµs, want about that", r.JitterUs, d)
 	}
 }
@@ -345,7 +330,7 @@ func TestBenchNoServer(t *testing.T) {
 
 func TestBenchInterrupt(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveEcho(t, s, echo.ReplyEcho)
+	echotest.Serve(t, s, echo.ServerConfig{Reply: echo.ReplyEcho})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -353,10 +338,18 @@ func TestBenchInterrupt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > time.Second {
+	// A bench that missed the end of its context would run for the hour:
+	// 10s tells it apart on a loaded machine too. How promptly it stops,
+	// and how much it sent meanwhile, depend on the load: checked without
+	// -short only (CI runs alone).
+	maxTook := time.Second
+	if testing.Short() {
+		maxTook = 10 * time.Second
+	}
+	if took := time.Since(start); took > maxTook {
 		t.Errorf("bench took %v to stop after its context ended at 300ms", took)
 	}
-	if !r.Interrupted || r.Sent < 200 || r.Lost != 0 {
+	if !r.Interrupted || r.Sent < 200 && !testing.Short() || r.Lost != 0 {
 		t.Errorf("interrupted %v sent %d lost %d: want interrupted, ~300 sent, none lost (in flight is not counted)", r.Interrupted, r.Sent, r.Lost)
 	}
 }
@@ -372,7 +365,7 @@ func TestBenchConfigErrors(t *testing.T) {
 
 func TestBenchReportJSON(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
-	serveEcho(t, s, echo.ReplyEcho)
+	echotest.Serve(t, s, echo.ServerConfig{Reply: echo.ReplyEcho})
 	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 100})
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -501,7 +494,7 @@ func BenchmarkBenchEcho(b *testing.B) {
 	for _, mode := range []echo.BenchMode{echo.BenchThroughput, echo.BenchPingPong} {
 		b.Run(mode.String(), func(b *testing.B) {
 			s, c := openPair(b, benchFamilies[0])
-			serveEcho(b, s, echo.ReplyEcho)
+			echotest.Serve(b, s, echo.ServerConfig{Reply: echo.ReplyEcho})
 			b.ReportAllocs()
 			b.ResetTimer()
 			r, err := echo.Bench(context.Background(), c, s.LocalAddr(), echo.BenchConfig{Mode: mode, Count: uint64(b.N)})

@@ -6,62 +6,25 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/socklab/socklab/echo"
+	"github.com/socklab/socklab/echo/echotest"
 	"github.com/socklab/socklab/families"
 	"golang.org/x/sys/unix"
 )
 
-// startServer runs echo.Serve on a new socket of d and returns its address,
-// the events it reported (read them after stop) and a stop function that
-// returns its Stats.
+// startServer serves a new socket of d on addr with echotest.Start,
+// recording its events, and returns its address, the events it reported
+// (read them after stop) and a stop function that returns its Stats.
+// fast_linux_test.go uses it too.
 func startServer(t *testing.T, d *families.Definition, addr string, cfg echo.ServerConfig) (net.Addr, func() []echo.Event, func() echo.Stats) {
 	t.Helper()
-	c, err := d.Open(families.Options{Addr: addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var events []echo.Event
-	cfg.OnEvent = func(ev echo.Event) {
-		mu.Lock()
-		ev.Data = append([]byte(nil), ev.Data...)
-		events = append(events, ev)
-		mu.Unlock()
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan echo.Stats, 1)
-	go func() {
-		st, err := echo.Serve(ctx, c, cfg)
-		if err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		done <- st
-	}()
-	var once sync.Once
-	var st echo.Stats
-	stop := func() echo.Stats {
-		once.Do(func() {
-			cancel()
-			select {
-			case st = <-done:
-			case <-time.After(5 * time.Second):
-				t.Error("Serve did not return after its context was cancelled")
-			}
-			c.Close()
-		})
-		return st
-	}
-	t.Cleanup(func() { stop() })
-	get := func() []echo.Event {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]echo.Event(nil), events...)
-	}
-	return c.LocalAddr(), get, stop
+	var events echotest.Events
+	cfg.OnEvent = events.Record
+	s := echotest.Start(t, d, addr, cfg)
+	return s.Addr(), events.All, s.Stop
 }
 
 func TestServeSeedReply(t *testing.T) {

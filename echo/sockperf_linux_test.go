@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/socklab/socklab/echo"
+	"github.com/socklab/socklab/echo/echotest"
 	"github.com/socklab/socklab/families"
 )
 
@@ -35,18 +36,8 @@ func TestSockperfInterop(t *testing.T) {
 				name = mode + "/plain"
 			}
 			t.Run(name, func(t *testing.T) {
-				c, err := families.UDP4().Open(families.Options{Addr: "127.0.0.1:0"})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer c.Close()
-				ctx, cancel := context.WithCancel(context.Background())
-				done := make(chan echo.Stats, 1)
-				go func() {
-					st, _ := echo.Serve(ctx, c, echo.ServerConfig{Reply: echo.ReplySockperf, Quiet: true, Plain: plain})
-					done <- st
-				}()
-				port := strconv.Itoa(c.LocalAddr().(*net.UDPAddr).Port)
+				srv := echotest.Start(t, families.UDP4(), "127.0.0.1:0", echo.ServerConfig{Reply: echo.ReplySockperf, Quiet: true, Plain: plain})
+				port := strconv.Itoa(srv.Addr().(*net.UDPAddr).Port)
 				args := []string{mode, "-i", "127.0.0.1", "-p", port, "-t", "1", "-m", "64"}
 				if mode == "under-load" {
 					args = append(args, "--mps", "5000") // interop, not load: the machine may be busy
@@ -54,8 +45,7 @@ func TestSockperfInterop(t *testing.T) {
 				cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer ccancel()
 				out, err := exec.CommandContext(cctx, bin, args...).CombinedOutput()
-				cancel()
-				st := <-done
+				st := srv.Stop()
 				if err != nil {
 					t.Fatalf("sockperf %s: %v\n%s", strings.Join(args, " "), err, out)
 				}

@@ -9,29 +9,20 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
-	"time"
 
 	"github.com/socklab/socklab/echo"
+	"github.com/socklab/socklab/echo/echotest"
 	"github.com/socklab/socklab/families"
 )
 
-// benchServer runs socklab's echo server in this process until the test
-// ends and returns its address.
+// benchServer serves a new socket of def on addr with socklab's echo
+// server in this process (echotest.Start) until the test ends, and returns
+// its address.
 func benchServer(t *testing.T, def *families.Definition, addr string, reply echo.Reply) string {
 	t.Helper()
-	c, err := def.Open(families.Options{Addr: addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		echo.Serve(ctx, c, echo.ServerConfig{Reply: reply})
-	}()
-	t.Cleanup(func() { cancel(); <-done; c.Close() })
-	return c.LocalAddr().String()
+	return echotest.Start(t, def, addr, echo.ServerConfig{Reply: reply}).Addr().String()
 }
 
 // benchRun runs socklab in this process with args.
@@ -98,9 +89,6 @@ func TestBenchTextReport(t *testing.T) {
 		args func(t *testing.T) []string
 	}{
 		{"udp6", func(t *testing.T) []string {
-			if _, err := families.UDP6().Open(families.Options{Addr: "[::1]:0"}); err != nil {
-				t.Skipf("no IPv6 loopback: %v", err)
-			}
 			return []string{"udp6", "bench", benchServer(t, families.UDP6(), "[::1]:0", echo.ReplyEcho)}
 		}},
 		{"unix", func(t *testing.T) []string {
@@ -153,18 +141,8 @@ func TestBenchNoReplies(t *testing.T) {
 // A server that truncates (the seed's reads 1024 bytes) sends back replies
 // that are not the payload: bench says so, and what to do.
 func TestBenchTruncatingServer(t *testing.T) {
-	s, err := families.UDP4().Open(families.Options{Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		echo.Serve(ctx, s, echo.ServerConfig{Reply: echo.ReplySeed, Bufsize: 1024})
-	}()
-	defer func() { cancel(); <-done; s.Close() }()
-	code, _, errs := benchRun(t, "udp4", "bench", s.LocalAddr().String(), "--size", "2000", "--count", "4", "--inflight", "4", "--timeout", "0.1")
+	s := echotest.Start(t, families.UDP4(), "127.0.0.1:0", echo.ServerConfig{Reply: echo.ReplySeed, Bufsize: 1024})
+	code, _, errs := benchRun(t, "udp4", "bench", s.Addr().String(), "--size", "2000", "--count", "4", "--inflight", "4", "--timeout", "0.1")
 	if code != 1 || !strings.Contains(errs, "4 replies came back but not the payload sent") || !strings.Contains(errs, "smaller --size") {
 		t.Errorf("exit %d, stderr %q: want 1 and a hint about truncation", code, errs)
 	}
@@ -193,22 +171,15 @@ func TestBenchSocat(t *testing.T) {
 				c.Close()
 				listen, args = "UDP4-RECVFROM:"+addr[strings.LastIndex(addr, ":")+1:]+",bind=127.0.0.1,fork", []string{"udp4", "bench", addr}
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			socat := exec.CommandContext(ctx, "socat", listen, "PIPE")
-			if err := socat.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer func() { cancel(); socat.Wait() }()
-			// Wait for socat to bind: bench with a short run until a reply
-			// comes (at most 2s).
-			var code int
-			var out, errs string
-			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-				code, out, errs = benchRun(t, append(args, "--mode", "pingpong", "--count", "20", "--timeout", "0.5", "--json")...)
-				if code == 0 {
-					break
-				}
-			}
+			// -d -d: socat says "receiving on ADDR" once it has bound.
+			cmd := exec.Command("socat", "-d", "-d", listen, "PIPE")
+			// socat forks a child per datagram, which holds stderr too:
+			// the whole group goes at the end.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			socat := startCmd(t, cmd, cmd.Args)
+			t.Cleanup(func() { syscall.Kill(-socat.cmd.Process.Pid, syscall.SIGKILL) })
+			socat.waitLine(&socat.stderr, regexp.MustCompile(` N receiving on `))
+			code, out, errs := benchRun(t, append(args, "--mode", "pingpong", "--count", "20", "--timeout", "0.5", "--json")...)
 			if code != 0 {
 				t.Fatalf("bench against socat: exit %d: %s", code, errs)
 			}

@@ -373,18 +373,21 @@ func TestUnixSendInterruptedRemovesBind(t *testing.T) {
 	defer silent.Close()
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 		client := filepath.Join(dir, "client.sock")
-		p := start(t, runOpts{}, "unix", "send", "--timeout", "5s", "--path", silent.LocalAddr().String(), "--bind", client, "hello?")
-		// The message arrives once the client is bound and waiting.
+		// --timeout 1h: a send that missed the signal would still be
+		// waiting when p.stop gives up (cmdTimeout), and fail the test.
+		p := start(t, runOpts{}, "unix", "send", "--timeout", "1h", "--path", silent.LocalAddr().String(), "--bind", client, "hello?")
+		// The message arrives once the client is bound.
 		silent.SetReadDeadline(time.Now().Add(cmdTimeout))
 		buf := make([]byte, 64)
 		n, from, err := silent.ReadFrom(buf)
 		if err != nil || string(buf[:n]) != "hello?" || from.String() != client {
 			t.Fatalf("silent peer got %q from %v (%v), want hello? from %s", buf[:n], from, err, client)
 		}
-		// Signal once it waits for the reply (a signal in the instant
-		// between send and wait is only seen after --timeout, a known bug).
-		time.Sleep(300 * time.Millisecond)
-		p.stop(sig)
+		// Signal at once: send may be anywhere between its send and its
+		// wait for the reply, and stops all the same.
+		if code := p.stop(sig); code != 130 {
+			t.Errorf("after %v, exit %d, want 130 (interrupted)\n%s", sig, code, p)
+		}
 		if _, err := os.Lstat(client); !os.IsNotExist(err) {
 			t.Errorf("after %v, unix send left its --bind socket %s behind (%v)", sig, client, err)
 		}
@@ -603,15 +606,21 @@ func TestSendPipedStdin(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer that a command writes while the test reads.
+// syncBuffer is a bytes.Buffer that a command writes while the test reads,
+// and waits on: for output that does not end a line, such as a prompt.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu   sync.Mutex
+	b    bytes.Buffer
+	more chan struct{} // closed (and forgotten) at the next Write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.more != nil {
+		close(s.more)
+		s.more = nil
+	}
 	return s.b.Write(p)
 }
 
@@ -619,6 +628,27 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// waitFor waits until the output contains want, or ctx ends.
+func (s *syncBuffer) waitFor(ctx context.Context, want string) bool {
+	for {
+		s.mu.Lock()
+		found := strings.Contains(s.b.String(), want)
+		if s.more == nil {
+			s.more = make(chan struct{})
+		}
+		more := s.more
+		s.mu.Unlock()
+		if found {
+			return true
+		}
+		select {
+		case <-more:
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // TestSendTerminalPrompt runs send on a terminal (a pty from script(1)): it
@@ -645,9 +675,7 @@ func TestSendTerminalPrompt(t *testing.T) {
 	}
 	// Type only after the first prompt, when echo is off. stdin stays open
 	// until send exits: the empty line alone must stop it.
-	for !strings.Contains(out.String(), "Wanna send: ") && ctx.Err() == nil {
-		time.Sleep(5 * time.Millisecond)
-	}
+	out.waitFor(ctx, "Wanna send: ")
 	stdin.Write([]byte("hello\nworld\n\nnever sent\n"))
 	err = cmd.Wait()
 	if ctx.Err() != nil {
@@ -711,9 +739,11 @@ func TestSendPortUnreachable(t *testing.T) {
 	t.Parallel()
 	port := freeUDPPort(t, "udp4", "127.0.0.1")
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	r := socklab(t, "udp4", "send", "--timeout", "5s", addr, "hello?")
+	// A --timeout far longer than any load delays the kernel's answer: the
+	// wait ends well before it, or the error says no reply.
+	r := socklab(t, "udp4", "send", "--timeout", "30s", addr, "hello?")
 	checkOneLineError(t, r, addr, "connection refused", "udp4 serve")
-	if r.elapsed > 3*time.Second {
+	if r.elapsed > 10*time.Second {
 		t.Errorf("took %v: the kernel's port unreachable should end the wait at once", r.elapsed)
 	}
 }

@@ -50,16 +50,13 @@ func startSeedServer(t *testing.T, py string) (*proc, string) {
 		port := freeUDPPort(t, "udp4", "127.0.0.1")
 		script := seedProgram(t, "udp_server.py", port)
 		p := startCmd(t, exec.Command(py, "-u", script), []string{script})
-		deadline := time.Now().Add(cmdTimeout)
-		for time.Now().Before(deadline) {
-			out, done := p.stdout.snapshot()
-			if len(out) > 0 && out[0] == "waiting for message..." {
-				return p, "127.0.0.1:" + strconv.Itoa(port)
-			}
-			if done {
-				break
-			}
-			time.Sleep(5 * time.Millisecond)
+		p.stdout.waitFor(func(out []string) bool { return len(out) > 0 })
+		if out, _ := p.stdout.snapshot(); len(out) > 0 && out[0] == "waiting for message..." {
+			return p, "127.0.0.1:" + strconv.Itoa(port)
+		}
+		select {
+		case <-p.exited: // its stderr is all read: did the port go?
+		case <-time.After(cmdTimeout):
 		}
 		if attempt == 2 || !strings.Contains(p.stderr.String(), "in use") {
 			t.Fatalf("the seed server did not start\n%s", p)

@@ -57,6 +57,14 @@ type runOpts struct {
 	env    []string   // added to the environment
 	files  []*os.File // ExtraFiles: the first is fd 3
 	nobody bool       // run as uid/gid 65534 through setpriv (root only)
+	// netns runs the command inside that network namespace, through
+	// ip netns exec (root only); see newNetns.
+	netns string
+	// wrap is a command prefix that ends by running the binary, such as
+	// setpriv dropping a capability.
+	wrap []string
+	// bin runs another binary than the one TestMain built (a copy of it).
+	bin string
 }
 
 // result is what a finished command did.
@@ -71,12 +79,19 @@ func (r result) String() string {
 }
 
 func command(ctx context.Context, o runOpts, args ...string) *exec.Cmd {
-	name := bin
-	if o.nobody {
-		args = append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", bin}, args...)
-		name = "setpriv"
+	argv := []string{bin}
+	if o.bin != "" {
+		argv[0] = o.bin
 	}
-	cmd := exec.CommandContext(ctx, name, args...)
+	if o.nobody {
+		argv = append([]string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}, argv...)
+	}
+	argv = append(append([]string(nil), o.wrap...), argv...)
+	if o.netns != "" {
+		// ip netns exec execs the command: the process is socklab's.
+		argv = append([]string{"ip", "netns", "exec", o.netns}, argv...)
+	}
+	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], args...)...)
 	cmd.Env = append(os.Environ(), o.env...)
 	cmd.ExtraFiles = o.files
 	cmd.Stdin = o.stdin
@@ -145,6 +160,9 @@ type lines struct {
 	mu   sync.Mutex
 	all  []string
 	done bool
+	// more is closed (and forgotten) when a line comes or the stream
+	// ends, to wake whoever waits for one.
+	more chan struct{}
 }
 
 func (l *lines) read(r io.Reader, wg *sync.WaitGroup) {
@@ -154,23 +172,65 @@ func (l *lines) read(r io.Reader, wg *sync.WaitGroup) {
 	for sc.Scan() {
 		l.mu.Lock()
 		l.all = append(l.all, sc.Text())
+		l.wake()
 		l.mu.Unlock()
 	}
 	io.Copy(io.Discard, r)
 	l.mu.Lock()
 	l.done = true
+	l.wake()
 	l.mu.Unlock()
 }
 
+// wake tells the waiters that l changed; l.mu is held.
+func (l *lines) wake() {
+	if l.more != nil {
+		close(l.more)
+		l.more = nil
+	}
+}
+
 func (l *lines) snapshot() ([]string, bool) {
+	all, done, _ := l.watch()
+	return all, done
+}
+
+// watch returns the lines so far, whether the stream has ended, and a
+// channel closed at the next change.
+func (l *lines) watch() ([]string, bool, <-chan struct{}) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]string(nil), l.all...), l.done
+	if l.more == nil {
+		l.more = make(chan struct{})
+	}
+	return append([]string(nil), l.all...), l.done, l.more
 }
 
 func (l *lines) String() string {
 	all, _ := l.snapshot()
 	return strings.Join(all, "\n")
+}
+
+// waitFor waits until ok is true of l's lines and returns true, or returns
+// false once l has ended without it, or after cmdTimeout. It sleeps on no
+// clock: each new line wakes it.
+func (l *lines) waitFor(ok func(all []string) bool) bool {
+	timeout := time.NewTimer(cmdTimeout)
+	defer timeout.Stop()
+	for {
+		all, done, more := l.watch()
+		if ok(all) {
+			return true
+		}
+		if done {
+			return false
+		}
+		select {
+		case <-more:
+		case <-timeout.C:
+			return false
+		}
+	}
 }
 
 // proc is a socklab process running in the background, a server mostly.
@@ -231,44 +291,45 @@ func (p *proc) String() string {
 	return fmt.Sprintf("socklab %s\nstdout:\n%s\nstderr:\n%s", strings.Join(p.args, " "), &p.stdout, &p.stderr)
 }
 
-// waitLine waits for a line of l that matches re and returns its submatches.
+// waitLine waits for a line of l that matches re and returns its
+// submatches; it fails the test when none comes.
 func (p *proc) waitLine(l *lines, re *regexp.Regexp) []string {
 	p.t.Helper()
-	deadline := time.Now().Add(cmdTimeout)
-	for time.Now().Before(deadline) {
-		all, done := l.snapshot()
+	m := p.awaitLine(l, re)
+	if m == nil {
+		p.t.Fatalf("no line matching %q\n%s", re, p)
+	}
+	return m
+}
+
+// awaitLine is waitLine for a line that may not come: it returns nil when
+// the stream ends (or cmdTimeout passes) without one.
+func (p *proc) awaitLine(l *lines, re *regexp.Regexp) []string {
+	var m []string
+	l.waitFor(func(all []string) bool {
 		for _, s := range all {
-			if m := re.FindStringSubmatch(s); m != nil {
-				return m
+			if m = re.FindStringSubmatch(s); m != nil {
+				return true
 			}
 		}
-		if done {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	p.t.Fatalf("no line matching %q\n%s", re, p)
-	return nil
+		return false
+	})
+	return m
 }
 
 // countLines waits until l has n lines matching re, then returns them.
 func (p *proc) countLines(l *lines, re *regexp.Regexp, n int) []string {
 	p.t.Helper()
-	deadline := time.Now().Add(cmdTimeout)
 	var got []string
-	for time.Now().Before(deadline) {
-		all, done := l.snapshot()
+	l.waitFor(func(all []string) bool {
 		got = got[:0]
 		for _, s := range all {
 			if re.MatchString(s) {
 				got = append(got, s)
 			}
 		}
-		if len(got) >= n || done {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return len(got) >= n
+	})
 	if len(got) != n {
 		p.t.Fatalf("want %d lines matching %q, got %d\n%s", n, re, len(got), p)
 	}

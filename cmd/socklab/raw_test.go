@@ -7,8 +7,6 @@ package main
 // real replies from the kernel, real header fields on the wire.
 
 import (
-	"bufio"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -19,7 +17,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,7 +36,9 @@ func needRaw(t *testing.T) {
 }
 
 // rawNetns creates a network namespace with loopback up, removed when the
-// test ends whatever happens. It skips when namespaces cannot be made.
+// test ends whatever happens. Its name carries this process's PID and a
+// random tag, so that test runs side by side never share one. It skips when
+// namespaces cannot be made. Run socklab inside it with runOpts.netns.
 func rawNetns(t *testing.T, tag string) string {
 	t.Helper()
 	needRaw(t)
@@ -48,7 +47,7 @@ func rawNetns(t *testing.T, tag string) string {
 	}
 	var r [4]byte
 	rand.Read(r[:])
-	name := fmt.Sprintf("socklab-%s-%s", tag, hex.EncodeToString(r[:]))
+	name := fmt.Sprintf("socklab-%s-%d-%s", tag, os.Getpid(), hex.EncodeToString(r[:]))
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 		t.Skipf("cannot create a network namespace (needs root): %v: %s", err, out)
 	}
@@ -74,109 +73,54 @@ func rawSh(t *testing.T, ns, script string) string {
 	return string(out)
 }
 
-type rawResult struct {
-	stdout, stderr string
-	code           int
-}
-
-func (r rawResult) String() string {
-	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-}
-
-// rawRun runs socklab with args, in namespace ns when it is not "", and
-// with the given command prefix (setpriv ...) when wrap is not nil.
-func rawRun(t *testing.T, ns string, wrap []string, args ...string) rawResult {
+// startRawServer starts a raw listener (icmp4 serve, ip4 serve) in
+// namespace ns and waits until it has printed ready on stderr and holds
+// its raw socket: it prints that line before it opens the socket, so the
+// line alone does not say that a packet sent now will be seen.
+func startRawServer(t *testing.T, ns string, ready *regexp.Regexp, args ...string) *proc {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := rawCommand(ctx, t, ns, wrap, args...)
-	var so, se strings.Builder
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	r := rawResult{stdout: so.String(), stderr: se.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("socklab %v: %v", args, err)
+	p := start(t, runOpts{netns: ns}, args...)
+	p.waitLine(&p.stderr, ready)
+	timeout := time.After(cmdTimeout)
+	for !holdsRawSocket(p.cmd.Process.Pid) {
+		select {
+		case <-p.exited:
+			t.Fatalf("exited before it opened a raw socket\n%s", p)
+		case <-timeout:
+			t.Fatalf("no raw socket open after %v\n%s", cmdTimeout, p)
+		case <-time.After(2 * time.Millisecond):
+			// No event says a socket was opened: look again.
+		}
 	}
-	return r
+	return p
 }
 
-func rawCommand(ctx context.Context, t *testing.T, ns string, wrap []string, args ...string) *exec.Cmd {
-	argv := append(append([]string(nil), wrap...), bin)
-	argv = append(argv, args...)
-	if ns != "" {
-		argv = append([]string{"ip", "netns", "exec", ns}, argv...)
-	}
-	return exec.CommandContext(ctx, argv[0], argv[1:]...)
-}
-
-// rawStart starts a long-running socklab (a server) and waits for a line of
-// its stderr matching ready. It is stopped with SIGINT at cleanup; stdout
-// is returned by the func.
-func rawStart(t *testing.T, ns string, ready string, args ...string) (stdout func() string) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := rawCommand(ctx, t, ns, nil, args...)
-	var mu sync.Mutex
-	var out strings.Builder
-	so, _ := cmd.StdoutPipe()
-	se, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	readyc := make(chan struct{})
-	var errs strings.Builder
-	go func() {
-		s := bufio.NewScanner(se)
-		once := sync.Once{}
-		for s.Scan() {
-			mu.Lock()
-			errs.WriteString(s.Text() + "\n")
-			mu.Unlock()
-			if strings.Contains(s.Text(), ready) {
-				once.Do(func() { close(readyc) })
+// holdsRawSocket reports whether process pid has a raw socket open, by
+// finding the inode of one of its descriptors in its namespace's
+// /proc/net/raw or raw6.
+func holdsRawSocket(pid int) bool {
+	raw := map[string]bool{}
+	for _, table := range []string{"raw", "raw6"} {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, table))
+		for _, l := range strings.Split(string(b), "\n")[1:] {
+			if f := strings.Fields(l); len(f) > 9 {
+				raw[f[9]] = true // sl local remote st tx:rx tr:when retrnsmt uid timeout inode
 			}
 		}
-	}()
-	go func() {
-		s := bufio.NewScanner(so)
-		for s.Scan() {
-			mu.Lock()
-			out.WriteString(s.Text() + "\n")
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(3 * time.Second):
-			cancel()
-			<-done
-		}
-		cancel()
-	})
-	select {
-	case <-readyc:
-	case <-time.After(5 * time.Second):
-		mu.Lock()
-		defer mu.Unlock()
-		t.Fatalf("socklab %v did not get ready: stderr:\n%s", args, errs.String())
 	}
-	return func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return out.String()
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		link, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if inode, ok := strings.CutPrefix(link, "socket:["); ok && raw[strings.TrimSuffix(inode, "]")] {
+			return true
+		}
 	}
+	return false
 }
 
 var replyLine = regexp.MustCompile(`(?m)^64 bytes from (\S+): icmp_seq=(\d+) ttl=(\d+) time=\d+(\.\d+)? ms$`)
 
-func checkPing(t *testing.T, r rawResult, host string, sent, received int, ttl string) {
+func checkPing(t *testing.T, r result, host string, sent, received int, ttl string) {
 	t.Helper()
 	m := replyLine.FindAllStringSubmatch(r.stdout, -1)
 	if len(m) != received {
@@ -208,7 +152,7 @@ func TestICMPPingLoopback(t *testing.T) {
 		{"icmp6", "::1", "raw"}, {"icmp6", "::1", "dgram"},
 	} {
 		t.Run(tc.fam+"-"+tc.mode, func(t *testing.T) {
-			r := rawRun(t, ns, nil, tc.fam, "ping", "-c", "3", "-i", "0.2", "--mode", tc.mode, tc.host)
+			r := socklabWith(t, runOpts{netns: ns}, tc.fam, "ping", "-c", "3", "-i", "0.2", "--mode", tc.mode, tc.host)
 			if r.code != 0 {
 				t.Fatalf("ping failed: %s", r)
 			}
@@ -233,21 +177,18 @@ func TestICMPPingLoopback(t *testing.T) {
 func TestICMPDgramEchoID(t *testing.T) {
 	ns := rawNetns(t, "id")
 	rawSh(t, ns, "sysctl -qw net.ipv4.ping_group_range='0 2147483647'")
-	out := rawStart(t, ns, "listening", "icmp4", "serve")
-	r := rawRun(t, ns, nil, "icmp4", "ping", "-c", "2", "-i", "0.2", "--mode", "dgram", "-e", "4242", "127.0.0.1")
+	srv := startRawServer(t, ns, regexp.MustCompile(`^socklab: listening on socket\(AF_INET, SOCK_RAW, IPPROTO_ICMP\)$`), "icmp4", "serve")
+	r := socklabWith(t, runOpts{netns: ns}, "icmp4", "ping", "-c", "2", "-i", "0.2", "--mode", "dgram", "-e", "4242", "127.0.0.1")
 	checkPing(t, r, "127.0.0.1", 2, 2, "64")
 	if !strings.Contains(r.stderr, "echo id 4242") {
 		t.Errorf("ping does not print the id on the wire:\n%s", r)
 	}
-	time.Sleep(100 * time.Millisecond)
-	got := out()
+	// The listener's raw socket saw both ways of the exchange.
 	for _, want := range []string{"echo (type 8 code 0) id 4242 seq 1 size 64", "echo reply (type 0 code 0) id 4242 seq 2 size 64"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("icmp4 serve did not see %q:\n%s", want, got)
-		}
+		srv.waitLine(&srv.stdout, regexp.MustCompile(regexp.QuoteMeta(want)))
 	}
 	// JSON: events, then the summary object.
-	r = rawRun(t, ns, nil, "icmp4", "ping", "-c", "2", "-i", "0.2", "--mode", "dgram", "--json", "127.0.0.1")
+	r = socklabWith(t, runOpts{netns: ns}, "icmp4", "ping", "-c", "2", "-i", "0.2", "--mode", "dgram", "--json", "127.0.0.1")
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	var sum rawsock.PingStats
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.Event != "summary" || sum.Transmitted != 2 || sum.Received != 2 || sum.Mode != "dgram" {
@@ -279,11 +220,11 @@ func TestICMPLab(t *testing.T) {
 
 	for _, mode := range []string{"raw", "dgram"} {
 		t.Run("across-"+mode, func(t *testing.T) {
-			r := rawRun(t, c, nil, "icmp4", "ping", "-c", "2", "-i", "0.2", "--mode", mode, "10.77.2.2")
+			r := socklabWith(t, runOpts{netns: c}, "icmp4", "ping", "-c", "2", "-i", "0.2", "--mode", mode, "10.77.2.2")
 			checkPing(t, r, "10.77.2.2", 2, 2, "63") // one hop: the router took one off
 		})
 		t.Run("ttl1-"+mode, func(t *testing.T) {
-			r := rawRun(t, c, nil, "icmp4", "ping", "-c", "1", "-t", "1", "-W", "1", "--mode", mode, "10.77.2.2")
+			r := socklabWith(t, runOpts{netns: c}, "icmp4", "ping", "-c", "1", "-t", "1", "-W", "1", "--mode", mode, "10.77.2.2")
 			want := "From 10.77.1.2 icmp_seq=1 Time to live exceeded\n"
 			if !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "1 packets transmitted, 0 received, +1 errors, 100% packet loss") || r.code != 1 {
 				t.Errorf("want %q, +1 errors and exit 1:\n%s", want, r)
@@ -292,17 +233,15 @@ func TestICMPLab(t *testing.T) {
 	}
 	t.Run("echo-ignore-all", func(t *testing.T) {
 		rawSh(t, s, "sysctl -qw net.ipv4.icmp_echo_ignore_all=1")
-		r := rawRun(t, c, nil, "icmp4", "ping", "-c", "1", "-W", "0.5", "10.77.2.2")
+		r := socklabWith(t, runOpts{netns: c}, "icmp4", "ping", "-c", "1", "-W", "0.5", "10.77.2.2")
 		if r.code != 1 || !strings.Contains(r.stdout, "1 packets transmitted, 0 received, 100% packet loss") {
 			t.Fatalf("with icmp_echo_ignore_all=1 the server must not answer:\n%s", r)
 		}
-		out := rawStart(t, s, "listening and answering", "icmp4", "serve", "--reply")
-		r = rawRun(t, c, nil, "icmp4", "ping", "-c", "2", "-i", "0.2", "10.77.2.2")
+		srv := startRawServer(t, s, regexp.MustCompile(`^socklab: listening and answering echo requests on `), "icmp4", "serve", "--reply")
+		r = socklabWith(t, runOpts{netns: c}, "icmp4", "ping", "-c", "2", "-i", "0.2", "10.77.2.2")
 		checkPing(t, r, "10.77.2.2", 2, 2, "63")
-		time.Sleep(50 * time.Millisecond)
-		if !strings.Contains(out(), "from 10.77.1.1 ttl 63: echo (type 8 code 0)") || !strings.Contains(out(), ", replied") {
-			t.Errorf("serve --reply output:\n%s", out())
-		}
+		// The replies came from serve --reply: it says so of each request.
+		srv.countLines(&srv.stdout, regexp.MustCompile(`^from 10\.77\.1\.1 ttl 63: echo \(type 8 code 0\) .*, replied$`), 2)
 	})
 }
 
@@ -365,7 +304,7 @@ func TestIP4UDPHeaderFields(t *testing.T) {
 	if err := ipv4.NewPacketConn(raw).SetBPF(filter); err != nil {
 		t.Fatalf("attach BPF filter: %v", err)
 	}
-	r := rawRun(t, "", nil, "ip4", "send", "127.0.0.1", "hello raw", "--proto", "udp", "--dport", fmt.Sprint(port),
+	r := socklab(t, "ip4", "send", "127.0.0.1", "hello raw", "--proto", "udp", "--dport", fmt.Sprint(port),
 		"--ttl", "9", "--tos", "40", "--id", "4321", "--df", "--dump")
 	if r.code != 0 {
 		t.Fatalf("ip4 send: %s", r)
@@ -396,7 +335,7 @@ func TestIP4KernelOverrides(t *testing.T) {
 	needRaw(t)
 	raw := rawReceiver(t, 254)
 	send := func(tag string, args ...string) *ipv4.Header {
-		r := rawRun(t, "", nil, append([]string{"ip4", "send", "127.0.0.1", tag, "--proto", "254"}, args...)...)
+		r := socklab(t, append([]string{"ip4", "send", "127.0.0.1", tag, "--proto", "254"}, args...)...)
 		if r.code != 0 {
 			t.Fatalf("ip4 send: %s", r)
 		}
@@ -419,23 +358,31 @@ func TestIP4KernelOverrides(t *testing.T) {
 // TestIP4ServeEcho runs ip4 serve and ip4 send --expect-reply against it.
 func TestIP4ServeEcho(t *testing.T) {
 	ns := rawNetns(t, "ip4")
-	out := rawStart(t, ns, "receiving protocol 253", "ip4", "serve", "--ttl", "33")
-	r := rawRun(t, ns, nil, "ip4", "send", "127.0.0.1", "echo me", "--expect-reply", "--ttl", "17", "--tos", "8", "--id", "777")
+	srv := startRawServer(t, ns, regexp.MustCompile(`^socklab: receiving protocol 253 `), "ip4", "serve", "--ttl", "33")
+	r := socklabWith(t, runOpts{netns: ns}, "ip4", "send", "127.0.0.1", "echo me", "--expect-reply", "--ttl", "17", "--tos", "8", "--id", "777")
 	if r.code != 0 {
 		t.Fatalf("ip4 send --expect-reply: %s", r)
 	}
 	if !regexp.MustCompile(`reply from 127\.0\.0\.1: 7 bytes in [0-9.]+ ms: echo me\n  127\.0\.0\.1 > 127\.0\.0\.1 proto experimental ttl 33 tos 0x08 id \d+`).MatchString(r.stdout) {
 		t.Errorf("reply: %s", r)
 	}
-	time.Sleep(50 * time.Millisecond)
-	if !regexp.MustCompile(`127\.0\.0\.1 > 127\.0\.0\.1 proto experimental ttl 17 tos 0x08 id 777 len 27 .* payload 7, echoed with id \d+`).MatchString(out()) {
-		t.Errorf("serve output:\n%s", out())
+	echoed := srv.waitLine(&srv.stdout, regexp.MustCompile(`127\.0\.0\.1 > 127\.0\.0\.1 proto experimental ttl 17 tos 0x08 id 777 len 27 .* payload 7, echoed with id (\d+)$`))[1]
+	// Loopback hands serve its own echo too. A second packet is the
+	// barrier: serve reads its socket in order, so once it has printed the
+	// second packet it has read its echo of the first, which it must not
+	// print. (Its ID must not be the echo's, which serve would ignore.)
+	barrier := "778"
+	if echoed == barrier {
+		barrier = "779"
 	}
-	if strings.Count(out(), "\n") != 1 {
-		t.Errorf("serve must ignore its own echoes looped back:\n%s", out())
+	r = socklabWith(t, runOpts{netns: ns}, "ip4", "send", "127.0.0.1", "barrier", "--ttl", "17", "--id", barrier)
+	mustSucceed(t, r, "ip4 send")
+	srv.waitLine(&srv.stdout, regexp.MustCompile(` id `+barrier+` len 27 .* payload 7, echoed with id \d+$`))
+	if all, _ := srv.stdout.snapshot(); len(all) != 2 {
+		t.Errorf("serve must ignore its own echoes looped back: want a line for each of the 2 packets sent, got\n%s", strings.Join(all, "\n"))
 	}
 	// No server for this protocol: a clear timeout.
-	r = rawRun(t, ns, nil, "ip4", "send", "127.0.0.1", "x", "--proto", "200", "--expect-reply", "--timeout", "300ms")
+	r = socklabWith(t, runOpts{netns: ns}, "ip4", "send", "127.0.0.1", "x", "--proto", "200", "--expect-reply", "--timeout", "300ms")
 	if r.code != 1 || !strings.Contains(r.stderr, "socket(AF_INET, SOCK_RAW, 200) 127.0.0.1: no reply within 300ms") {
 		t.Errorf("timeout: %s", r)
 	}
@@ -453,7 +400,7 @@ func TestIP4BadInput(t *testing.T) {
 		{[]string{"127.0.0.1", "--size", "65516"}, "packet of 65536 bytes is longer than IPv4 allows (65535): send at most 65515 payload bytes"},
 		{[]string{"127.0.0.1", "--proto", "bogus"}, `unknown IP protocol "bogus"`},
 	} {
-		r := rawRun(t, "", nil, append([]string{"ip4", "send"}, tc.args...)...)
+		r := socklab(t, append([]string{"ip4", "send"}, tc.args...)...)
 		if r.code == 0 || !strings.Contains(r.stderr, tc.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
 			t.Errorf("ip4 send %v: want one line with %q:\n%s", tc.args, tc.want, r)
 		}
@@ -470,11 +417,11 @@ func TestRawPrivilegeErrors(t *testing.T) {
 	drop := []string{"setpriv", "--inh-caps=-net_raw", "--bounding-set=-net_raw"}
 	ns := rawNetns(t, "priv") // ping_group_range is the default "1 0" there
 	const rawHint = `(raw sockets need CAP_NET_RAW: run as root, or sudo setcap cap_net_raw+ep "$(command -v socklab)")`
-	r := rawRun(t, ns, drop, "icmp4", "ping", "-c", "1", "--mode", "raw", "127.0.0.1")
+	r := socklabWith(t, runOpts{netns: ns, wrap: drop}, "icmp4", "ping", "-c", "1", "--mode", "raw", "127.0.0.1")
 	if want := "socklab: socket socket(AF_INET, SOCK_RAW, IPPROTO_ICMP): operation not permitted " + rawHint + "\n"; r.stderr != want || r.code != 1 {
 		t.Errorf("want exactly %q:\n%s", want, r)
 	}
-	r = rawRun(t, ns, drop, "icmp4", "ping", "-c", "1", "127.0.0.1")
+	r = socklabWith(t, runOpts{netns: ns, wrap: drop}, "icmp4", "ping", "-c", "1", "127.0.0.1")
 	for _, want := range []string{
 		"socklab: no ICMP socket opens here (tried dgram, then raw):\n",
 		"  dgram: socket socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP): permission denied (unprivileged ICMP sockets need a gid in net.ipv4.ping_group_range, which is \"1 0\" here while your gids are 0: sudo sysctl -w net.ipv4.ping_group_range='0 0'",
@@ -484,19 +431,19 @@ func TestRawPrivilegeErrors(t *testing.T) {
 			t.Errorf("auto mode: want %q:\n%s", want, r)
 		}
 	}
-	r = rawRun(t, ns, drop, "ip4", "send", "127.0.0.1", "x")
+	r = socklabWith(t, runOpts{netns: ns, wrap: drop}, "ip4", "send", "127.0.0.1", "x")
 	if want := "socklab: socket socket(AF_INET, SOCK_RAW, IPPROTO_RAW): operation not permitted " + rawHint + "\n"; r.stderr != want {
 		t.Errorf("ip4 send: want %q:\n%s", want, r)
 	}
 	// Below 0.2 s, or flooding, needs the privilege even on a dgram socket.
 	rawSh(t, ns, "sysctl -qw net.ipv4.ping_group_range='0 2147483647'")
-	r = rawRun(t, ns, drop, "icmp4", "ping", "-c", "1", "-i", "0.05", "127.0.0.1")
+	r = socklabWith(t, runOpts{netns: ns, wrap: drop}, "icmp4", "ping", "-c", "1", "-i", "0.05", "127.0.0.1")
 	if !strings.Contains(r.stderr, "an interval of 50ms (below 200ms) needs CAP_NET_RAW, as with ping: operation not permitted") {
 		t.Errorf("-i 0.05: %s", r)
 	}
-	r = rawRun(t, ns, drop, "icmp4", "ping", "-c", "2", "-i", "0.2", "127.0.0.1")
+	r = socklabWith(t, runOpts{netns: ns, wrap: drop}, "icmp4", "ping", "-c", "2", "-i", "0.2", "127.0.0.1")
 	checkPing(t, r, "127.0.0.1", 2, 2, "64") // the unprivileged socket works
-	r = rawRun(t, ns, drop, "doctor", "--json")
+	r = socklabWith(t, runOpts{netns: ns, wrap: drop}, "doctor", "--json")
 	var rep rawsock.DoctorReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("doctor --json: %v\n%s", err, r)
@@ -517,7 +464,7 @@ func TestRawPrivilegeErrors(t *testing.T) {
 
 // TestDoctorText checks the report against what the process really has.
 func TestDoctorText(t *testing.T) {
-	r := rawRun(t, "", nil, "doctor")
+	r := socklab(t, "doctor")
 	if r.code != 0 {
 		t.Fatalf("doctor: %s", r)
 	}
@@ -554,9 +501,9 @@ func TestDoctorFileCaps(t *testing.T) {
 	if out, err := exec.Command("setcap", "cap_net_raw+ep", cp).CombinedOutput(); err != nil {
 		t.Skipf("setcap on %s: %v %s (filesystem without xattrs?)", cp, err, out)
 	}
-	out, _ := exec.Command(cp, "doctor").CombinedOutput()
-	if !strings.Contains(string(out), "file capabilities of "+cp+": cap_net_raw=ep") {
-		t.Errorf("doctor does not show the file capability:\n%s", out)
+	r := socklabWith(t, runOpts{bin: cp}, "doctor")
+	if !strings.Contains(r.stdout+r.stderr, "file capabilities of "+cp+": cap_net_raw=ep") {
+		t.Errorf("doctor does not show the file capability:\n%s", r)
 	}
 }
 
