@@ -59,70 +59,68 @@ type bench struct {
 	hist, ihist *hdrhistogram.Histogram // whole run, this second
 }
 
+// newBench checks cfg, fills in its defaults, and makes the buffers and the
+// I/O a run on c needs.
 func newBench(c families.Conn, peer net.Addr, cfg BenchConfig) (*bench, error) {
-	if cfg.Inflight <= 0 {
-		cfg.Inflight = DefaultBenchInflight
+	cfg = cfg.withDefaults()
+	if err := cfg.check(MaxDatagram(c)); err != nil {
+		return nil, err
 	}
-	if cfg.Mode == BenchPingPong {
-		cfg.Inflight = 1
-	}
-	if cfg.Size == 0 {
-		cfg.Size = DefaultBenchSize
-	}
-	if cfg.Size < BenchHeaderLen {
-		return nil, fmt.Errorf("bench size %d: want at least %d bytes, the bench header", cfg.Size, BenchHeaderLen)
-	}
-	if max := MaxDatagram(c); max > 0 && cfg.Size > max {
-		return nil, fmt.Errorf("bench size %d: one datagram holds at most %d bytes here", cfg.Size, max)
-	}
-	if cfg.Duration <= 0 && cfg.Count == 0 {
-		cfg.Duration = DefaultBenchDuration
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultBenchTimeout
-	}
-	if cfg.Batch <= 0 {
-		cfg.Batch = DefaultBenchBatch
-	}
-	if cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0) {
-		return nil, fmt.Errorf("bench rate %v: want datagrams per second, or 0 for as fast as the window allows", cfg.Rate)
-	}
-	batch := min(cfg.Batch, cfg.Inflight)
 	b := &bench{c: c, peer: peer, cfg: cfg,
 		hist:  hdrhistogram.New(1, int64(time.Hour), 3),
 		ihist: hdrhistogram.New(1, int64(time.Hour), 3),
 	}
-	b.filler = make([]byte, cfg.Size)
-	for i := BenchHeaderLen; i < cfg.Size; i++ {
+	batch := min(cfg.Batch, cfg.Inflight)
+	b.makeTx(batch)
+	// Replies may carry a prefix (the seed's "[ctime] "): leave room, and
+	// call anything longer truncated.
+	b.io = b.openIO(batch, cfg.Size+1024)
+	b.growRcvBuf()
+	b.tr.init(cfg.Inflight, int64(cfg.Timeout))
+	return b, nil
+}
+
+// makeTx makes the filler and one send buffer per datagram of a batch, on
+// one arena. Each buffer holds the magic and the filler; fillHeader writes
+// the rest of the header before each send.
+func (b *bench) makeTx(batch int) {
+	size := b.cfg.Size
+	b.filler = make([]byte, size)
+	for i := BenchHeaderLen; i < size; i++ {
 		b.filler[i] = 'a' + byte(i%26)
 	}
-	arena := make([]byte, batch*cfg.Size)
+	arena := make([]byte, batch*size)
 	for i := range batch {
-		buf := arena[i*cfg.Size : (i+1)*cfg.Size : (i+1)*cfg.Size]
+		buf := arena[i*size : (i+1)*size : (i+1)*size]
 		copy(buf, b.filler)
 		copy(buf, BenchMagic)
 		b.tx = append(b.tx, buf)
 	}
-	// Replies may carry a prefix (the seed's "[ctime] "): leave room, and
-	// call anything longer truncated.
-	rxsize := cfg.Size + 1024
-	if !cfg.Plain {
-		b.io = newBatchIO(c, peer, batch, rxsize, cfg.Connect)
-	}
-	if b.io == nil {
-		b.io = &plainIO{c: c, peer: peer, buf: make([]byte, rxsize)}
-	}
-	// Room in the receive buffer for a full window of replies (the kernel
-	// charges about a kilobyte of overhead per datagram), so that the
-	// bench does not drop its own replies. Best effort: the kernel caps it
-	// at net.core.rmem_max.
-	if want := cfg.Inflight * (cfg.Size + 1024); want > 0 {
-		if rcv, _, err := Buffers(c); err == nil && rcv < want {
-			SetBuffers(c, want, 0)
+}
+
+// openIO returns sendmmsg/recvmmsg where c and peer allow them and cfg does
+// not ask for the plain path, and the plain path otherwise.
+func (b *bench) openIO(batch, rxsize int) benchIO {
+	if !b.cfg.Plain {
+		if io := newBatchIO(b.c, b.peer, batch, rxsize, b.cfg.Connect); io != nil {
+			return io
 		}
 	}
-	b.tr.init(cfg.Inflight, int64(cfg.Timeout))
-	return b, nil
+	return &plainIO{c: b.c, peer: b.peer, buf: make([]byte, rxsize)}
+}
+
+// growRcvBuf makes room in the receive buffer for a full window of replies
+// (the kernel charges about a kilobyte of overhead per datagram), so that
+// the bench does not drop its own replies. Best effort: the kernel caps it
+// at net.core.rmem_max.
+func (b *bench) growRcvBuf() {
+	want := b.cfg.Inflight * (b.cfg.Size + 1024)
+	if want <= 0 {
+		return
+	}
+	if rcv, _, err := Buffers(b.c); err == nil && rcv < want {
+		SetBuffers(b.c, want, 0)
+	}
 }
 
 func (b *bench) now() int64 { return int64(time.Since(b.base)) }

@@ -2,6 +2,7 @@ package echo
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -84,4 +85,43 @@ type BenchConfig struct {
 	// OnSample, when set, is called once a second with the last second's
 	// figures, from the bench's goroutine.
 	OnSample func(Sample)
+}
+
+// withDefaults fills cfg's zero values with the defaults, and makes a
+// pingpong bench's window one datagram.
+func (cfg BenchConfig) withDefaults() BenchConfig {
+	if cfg.Inflight <= 0 {
+		cfg.Inflight = DefaultBenchInflight
+	}
+	if cfg.Mode == BenchPingPong {
+		cfg.Inflight = 1
+	}
+	if cfg.Size == 0 {
+		cfg.Size = DefaultBenchSize
+	}
+	if cfg.Duration <= 0 && cfg.Count == 0 {
+		cfg.Duration = DefaultBenchDuration
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultBenchTimeout
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = DefaultBenchBatch
+	}
+	return cfg
+}
+
+// check reports what makes cfg, with its defaults, unusable on a socket
+// whose datagrams hold at most maxDatagram bytes (no limit when 0).
+func (cfg BenchConfig) check(maxDatagram int) error {
+	if cfg.Size < BenchHeaderLen {
+		return fmt.Errorf("bench size %d: want at least %d bytes, the bench header", cfg.Size, BenchHeaderLen)
+	}
+	if maxDatagram > 0 && cfg.Size > maxDatagram {
+		return fmt.Errorf("bench size %d: one datagram holds at most %d bytes here", cfg.Size, maxDatagram)
+	}
+	if cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0) {
+		return fmt.Errorf("bench rate %v: want datagrams per second, or 0 for as fast as the window allows", cfg.Rate)
+	}
+	return nil
 }
