@@ -128,7 +128,7 @@ func (b *bench) filled(reply []byte) bool {
 }
 
 func (b *bench) sendError(err error) error {
-	e := &families.Error{Op: "send", Spec: b.c.Spec(), Addr: b.peer.String(), Err: unwrapOp(err)}
+	e := &families.Error{Op: "send", Spec: b.c.Spec(), Addr: b.peer.String(), Err: families.Cause(err)}
 	switch {
 	case benchNoServer(err):
 		e.Hint = "no server is bound there: start one with socklab " + familyHint(b.c) + " serve"

@@ -198,7 +198,7 @@ func (l *benchLoop) readReplies(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return &families.Error{Op: "read", Spec: l.c.Spec(), Addr: l.peer.String(), Err: unwrapOp(err)}
+		return &families.Error{Op: "read", Spec: l.c.Spec(), Addr: l.peer.String(), Err: families.Cause(err)}
 	}
 	if n == 0 {
 		return nil
