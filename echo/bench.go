@@ -127,6 +127,8 @@ func (b *bench) filled(reply []byte) bool {
 	return string(tail) == string(b.filler[BenchHeaderLen:])
 }
 
+// sendError is the error that ends a bench whose send failed, with a hint
+// for the causes a user can fix.
 func (b *bench) sendError(err error) error {
 	e := &families.Error{Op: "send", Spec: b.c.Spec(), Addr: b.peer.String(), Err: families.Cause(err)}
 	switch {

@@ -21,6 +21,7 @@ type plainIO struct {
 	blocked time.Time // when a write last timed out
 }
 
+// name is the report's name for this path.
 func (p *plainIO) name() string { return "sendto/recvfrom" }
 
 // plainBlock is how long a plain write may wait for room: a unix peer whose
@@ -29,6 +30,8 @@ func (p *plainIO) name() string { return "sendto/recvfrom" }
 // before it writes again.
 const plainBlock = 200 * time.Microsecond
 
+// send writes bufs one WriteTo each, waiting at most plainBlock for room,
+// and not at all for plainBlock after a wait ran out.
 func (p *plainIO) send(bufs [][]byte) (int, error) {
 	now := time.Now()
 	if now.Sub(p.blocked) < plainBlock {
@@ -47,6 +50,8 @@ func (p *plainIO) send(bufs [][]byte) (int, error) {
 	return len(bufs), nil
 }
 
+// recv reads one datagram; the deadline, or an ICMP error for an earlier
+// datagram (counted lost), is 0 datagrams.
 func (p *plainIO) recv() (int, error) {
 	n, size, _, err := p.c.ReadMsg(p.buf)
 	if err != nil {
@@ -59,4 +64,5 @@ func (p *plainIO) recv() (int, error) {
 	return 1, nil
 }
 
+// reply is the datagram recv read.
 func (p *plainIO) reply(int) ([]byte, bool) { return p.buf[:p.n], p.trunc }

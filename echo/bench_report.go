@@ -3,6 +3,8 @@ package echo
 import (
 	"math"
 	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // BenchReport is what a bench measured. Counts cover the measured part only
@@ -72,6 +74,9 @@ type Sample struct {
 // benchCounters counts one second.
 type benchCounters struct{ sent, received uint64 }
 
+// sample is the figures of one second of length nanoseconds ending at at,
+// from its counters t and this second's latencies, and starts the next
+// second's count of lost datagrams.
 func (b *bench) sample(t benchCounters, at, length int64) Sample {
 	secs := float64(length) / 1e9
 	lost := b.tr.expired - b.tr.tickExpired
@@ -89,8 +94,20 @@ func (b *bench) sample(t benchCounters, at, length int64) Sample {
 	}
 }
 
+// us converts nanoseconds to microseconds.
 func us(ns int64) float64 { return float64(ns) / 1e3 }
 
+// latency summarizes the round trips in h, in nanoseconds, in microseconds.
+func latency(h *hdrhistogram.Histogram) Latency {
+	return Latency{
+		Min: us(h.Min()), P50: us(h.ValueAtQuantile(50)), P90: us(h.ValueAtQuantile(90)),
+		P99: us(h.ValueAtQuantile(99)), P999: us(h.ValueAtQuantile(99.9)),
+		Max: us(h.Max()), Mean: h.Mean() / 1e3,
+	}
+}
+
+// report fills r with the run's figures: elapsed is the measured part in
+// nanoseconds, inWindow the replies received in it.
 func (b *bench) report(r *BenchReport, elapsed int64, inWindow uint64, cpu benchCPU, interrupted bool) {
 	t := &b.tr
 	r.Elapsed = float64(elapsed) / 1e9
@@ -110,11 +127,7 @@ func (b *bench) report(r *BenchReport, elapsed int64, inWindow uint64, cpu bench
 	}
 	r.JitterUs = t.jitter / 1e3
 	if b.hist.TotalCount() > 0 {
-		r.LatencyUs = Latency{
-			Min: us(b.hist.Min()), P50: us(b.hist.ValueAtQuantile(50)), P90: us(b.hist.ValueAtQuantile(90)),
-			P99: us(b.hist.ValueAtQuantile(99)), P999: us(b.hist.ValueAtQuantile(99.9)),
-			Max: us(b.hist.Max()), Mean: b.hist.Mean() / 1e3,
-		}
+		r.LatencyUs = latency(b.hist)
 	}
 	r.CPUUser, r.CPUSys = cpu.user.Seconds(), cpu.sys.Seconds()
 	if r.Samples == nil {
@@ -126,4 +139,5 @@ func (b *bench) report(r *BenchReport, elapsed int64, inWindow uint64, cpu bench
 // benchCPU is CPU time used by this process.
 type benchCPU struct{ user, sys time.Duration }
 
+// sub is the CPU time used from d until c.
 func (c benchCPU) sub(d benchCPU) benchCPU { return benchCPU{c.user - d.user, c.sys - d.sys} }

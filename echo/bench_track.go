@@ -40,6 +40,8 @@ type benchTracker struct {
 	jitter      float64 // nanoseconds
 }
 
+// init makes the ring room for four windows of inflight datagrams, and at
+// least 65536.
 func (t *benchTracker) init(inflight int, timeout int64) {
 	t.timeout = timeout
 	n := 1 << 16
@@ -87,6 +89,7 @@ func (t *benchTracker) lose(i uint64, measured bool) {
 	}
 }
 
+// grow doubles the ring, keeping every remembered sequence.
 func (t *benchTracker) grow() {
 	n := 2 * len(t.state)
 	state, sentAt, mask := make([]uint8, n), make([]int64, n), uint64(n-1)
