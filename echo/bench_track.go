@@ -40,6 +40,8 @@ type benchTracker struct {
 	jitter      float64 // nanoseconds
 }
 
+// init makes the ring room for four windows of inflight datagrams, and at
+// least 65536.
 func (t *benchTracker) init(inflight int, timeout int64) {
 	t.timeout = timeout
 	n := 1 << 16
@@ -74,13 +76,20 @@ func (t *benchTracker) sent(now int64) {
 // sent and lost, and takes no place in the window.
 func (t *benchTracker) sentLost(now int64) {
 	t.sent(now)
-	t.state[(t.next-1)&t.mask] = stExpired
+	t.lose((t.next-1)&t.mask, t.next-1 >= t.first)
+}
+
+// lose counts lost the datagram in flight at ring index i; measured says
+// whether it was sent after the warmup.
+func (t *benchTracker) lose(i uint64, measured bool) {
+	t.state[i] = stExpired
 	t.inflight--
-	if t.next-1 >= t.first {
+	if measured {
 		t.expired++
 	}
 }
 
+// grow doubles the ring, keeping every remembered sequence.
 func (t *benchTracker) grow() {
 	n := 2 * len(t.state)
 	state, sentAt, mask := make([]uint8, n), make([]int64, n), uint64(n-1)
@@ -95,56 +104,24 @@ func (t *benchTracker) grow() {
 // at now. It returns the round-trip time and true for the first reply within
 // the timeout to a measured datagram.
 func (t *benchTracker) reply(seq uint64, ts, now int64) (int64, bool) {
-	if seq >= t.next {
-		t.bad++ // never sent
+	i, ok := t.slot(seq, ts)
+	if !ok {
 		return 0, false
 	}
 	measured := seq >= t.first
-	if seq < t.lo {
-		// Too old to remember: it expired long ago.
-		if measured {
-			t.late++
-		}
-		return 0, false
-	}
-	i := seq & t.mask
-	if t.sentAt[i] != ts {
-		t.bad++ // not the datagram we sent with that number
-		return 0, false
-	}
 	if t.state[i] == stInflight && now-ts > t.timeout {
 		// Its time ran out while the bench was busy: it is lost, and
 		// this reply late, whatever the order things were noticed in.
-		t.state[i] = stExpired
-		t.inflight--
-		if measured {
-			t.expired++
-		}
+		t.lose(i, measured)
 	}
 	switch t.state[i] {
 	case stInflight:
 		t.state[i] = stAnswered
 		t.inflight--
-		if !measured {
-			return 0, false
+		if measured {
+			t.answered(seq, now-ts)
+			return now - ts, true
 		}
-		t.received++
-		if t.haveMax && seq < t.maxSeen {
-			t.reordered++
-		} else {
-			t.maxSeen, t.haveMax = seq, true
-		}
-		// RFC 3550 section 6.4.1: J += (|D(i-1,i)| - J)/16.
-		transit := now - ts
-		if t.haveTransit {
-			d := float64(transit - t.lastTransit)
-			if d < 0 {
-				d = -d
-			}
-			t.jitter += (d - t.jitter) / 16
-		}
-		t.lastTransit, t.haveTransit = transit, true
-		return now - ts, true
 	case stExpired:
 		t.state[i] = stLateAnswered
 		if measured {
@@ -158,6 +135,47 @@ func (t *benchTracker) reply(seq uint64, ts, now int64) (int64, bool) {
 	return 0, false
 }
 
+// slot is the ring index of seq, for a reply whose header says seq was sent
+// at ts. ok is false, and the reply counted, when seq was never sent (bad),
+// is too old to remember (late), or was not sent at ts (bad).
+func (t *benchTracker) slot(seq uint64, ts int64) (i uint64, ok bool) {
+	switch {
+	case seq >= t.next:
+		t.bad++ // never sent
+	case seq < t.lo:
+		// Too old to remember: it expired long ago.
+		if seq >= t.first {
+			t.late++
+		}
+	case t.sentAt[seq&t.mask] != ts:
+		t.bad++ // not the datagram we sent with that number
+	default:
+		return seq & t.mask, true
+	}
+	return 0, false
+}
+
+// answered counts the first reply within the timeout to measured datagram
+// seq, whose round trip took transit nanoseconds: it may be reordered, and
+// it moves the jitter.
+func (t *benchTracker) answered(seq uint64, transit int64) {
+	t.received++
+	if t.haveMax && seq < t.maxSeen {
+		t.reordered++
+	} else {
+		t.maxSeen, t.haveMax = seq, true
+	}
+	// RFC 3550 section 6.4.1: J += (|D(i-1,i)| - J)/16.
+	if t.haveTransit {
+		d := float64(transit - t.lastTransit)
+		if d < 0 {
+			d = -d
+		}
+		t.jitter += (d - t.jitter) / 16
+	}
+	t.lastTransit, t.haveTransit = transit, true
+}
+
 // expire counts lost every datagram in flight that was sent at or before
 // cutoff.
 func (t *benchTracker) expire(cutoff int64) {
@@ -167,11 +185,7 @@ func (t *benchTracker) expire(cutoff int64) {
 			if t.sentAt[i] > cutoff {
 				return
 			}
-			t.state[i] = stExpired
-			t.inflight--
-			if t.oldest >= t.first {
-				t.expired++
-			}
+			t.lose(i, t.oldest >= t.first)
 		}
 		t.oldest++
 	}

@@ -158,10 +158,10 @@ func (cl *Client) isLate(data, msg []byte) bool {
 }
 
 func (cl *Client) sendError(msg []byte, err error) error {
-	e := &families.Error{Op: "send", Spec: cl.c.Spec(), Addr: cl.peer.String(), Err: unwrapOp(err)}
+	e := &families.Error{Op: "send", Spec: cl.c.Spec(), Addr: cl.peer.String(), Err: families.Cause(err)}
 	switch {
 	case errors.Is(err, syscall.EMSGSIZE):
-		e.Hint = fmt.Sprintf("a datagram of %d bytes is too large for this socket; send at most %d bytes", len(msg), MaxDatagram(cl.c))
+		e.Hint = fmt.Sprintf("a datagram of %d bytes is too large for this socket; send at most %d bytes", len(msg), families.MaxDatagram(cl.c))
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ENOENT):
 		e.Hint = "no server is bound there: start one with socklab " + familyHint(cl.c) + " serve"
 	default:
@@ -171,7 +171,7 @@ func (cl *Client) sendError(msg []byte, err error) error {
 }
 
 func (cl *Client) readError(err error) error {
-	e := &families.Error{Op: "read", Spec: cl.c.Spec(), Addr: cl.peer.String(), Err: unwrapOp(err)}
+	e := &families.Error{Op: "read", Spec: cl.c.Spec(), Addr: cl.peer.String(), Err: families.Cause(err)}
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		e.Hint = "nothing listens there, the kernel answered port unreachable: start socklab " + familyHint(cl.c) + " serve"
 	}
@@ -187,12 +187,4 @@ func familyHint(c families.Conn) string {
 		return "udp6"
 	}
 	return "udp4"
-}
-
-func unwrapOp(err error) error {
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return oe.Err
-	}
-	return err
 }

@@ -1,0 +1,68 @@
+package echo
+
+import (
+	"errors"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/socklab/socklab/families"
+)
+
+// plainIO is the path that works on every Conn: one WriteTo or ReadMsg per
+// datagram.
+type plainIO struct {
+	c       families.Conn
+	peer    net.Addr
+	buf     []byte
+	n       int
+	trunc   bool
+	blocked time.Time // when a write last timed out
+}
+
+// name is the report's name for this path.
+func (p *plainIO) name() string { return "sendto/recvfrom" }
+
+// plainBlock is how long a plain write may wait for room: a unix peer whose
+// queue is full blocks the sender, and the peer may be waiting for us to
+// read its replies. After a write times out, plainIO reads for as long
+// before it writes again.
+const plainBlock = 200 * time.Microsecond
+
+// send writes bufs one WriteTo each, waiting at most plainBlock for room,
+// and not at all for plainBlock after a wait ran out.
+func (p *plainIO) send(bufs [][]byte) (int, error) {
+	now := time.Now()
+	if now.Sub(p.blocked) < plainBlock {
+		return 0, nil
+	}
+	p.c.SetWriteDeadline(now.Add(plainBlock))
+	for i, b := range bufs {
+		if _, err := p.c.WriteTo(b, p.peer); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.ENOBUFS) {
+				p.blocked = time.Now()
+				return i, nil
+			}
+			return i, err
+		}
+	}
+	return len(bufs), nil
+}
+
+// recv reads one datagram; the deadline, or an ICMP error for an earlier
+// datagram (counted lost), is 0 datagrams.
+func (p *plainIO) recv() (int, error) {
+	n, size, _, err := p.c.ReadMsg(p.buf)
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, syscall.ECONNREFUSED) {
+			return 0, nil
+		}
+		return 0, err
+	}
+	p.n, p.trunc = n, size > n
+	return 1, nil
+}
+
+// reply is the datagram recv read.
+func (p *plainIO) reply(int) ([]byte, bool) { return p.buf[:p.n], p.trunc }
