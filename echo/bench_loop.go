@@ -92,6 +92,11 @@ func (b *bench) run(ctx context.Context) (BenchReport, error) {
 			return l.r, err
 		}
 		l.setWake(l.nextWake(now), now)
+		if ctx.Err() != nil {
+			// ctx ended after this turn looked: its deadline in the
+			// past may just have been overwritten by the wake's.
+			continue
+		}
 		if err := l.readReplies(ctx); err != nil {
 			return l.r, err
 		}
