@@ -181,11 +181,15 @@ func (c *conn) bare(fn func(fd uintptr) bool, events int16, dl *atomic.Int64) (e
 			return os.ErrDeadlineExceeded, true
 		case fn(uintptr(c.fd)):
 			return nil, true
-		case c.wait.poll(c.fd, events, dl.Load()):
+		case c.wait.poll(c.fd, events, dl, c.stopWait):
 			return os.ErrDeadlineExceeded, true
 		}
 	}
 }
+
+// stopWait reports whether a bare wait must end: the conn was closed or
+// registered with the netpoller.
+func (c *conn) stopWait() bool { return c.closed.Load() || c.registered() }
 
 // expired reports whether the deadline dl (Unix nanoseconds, 0: none) has
 // passed.

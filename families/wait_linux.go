@@ -3,6 +3,7 @@ package families
 import (
 	"encoding/binary"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -18,6 +19,10 @@ type waiter struct {
 	fds [2]unix.PollFd
 	ts  unix.Timespec
 	buf [8]byte
+	// asleep is set while a wait is in ppoll: only then does ring write
+	// to the eventfd (a system call), so that a deadline set between two
+	// waits, by the waiter itself most often, costs nothing.
+	asleep atomic.Bool
 }
 
 func newWaiter() (*waiter, error) {
@@ -28,9 +33,12 @@ func newWaiter() (*waiter, error) {
 	return &waiter{efd: efd}, nil
 }
 
-// ring wakes the wait in progress, or makes the next one return at once.
+// ring wakes the wait in progress. A caller changes what the waiter looks
+// at (a deadline, the closed flag) before it rings; a waiter marks itself
+// asleep before it looks. Whichever comes second sees the other's write,
+// so no change is missed.
 func (w *waiter) ring() {
-	if w == nil {
+	if w == nil || !w.asleep.Load() {
 		return
 	}
 	var one [8]byte
@@ -45,10 +53,17 @@ func (w *waiter) close() {
 }
 
 // poll waits until fd is ready for events (unix.POLLIN or unix.POLLOUT),
-// the eventfd rings, or the deadline passes (0: none). It reports whether
-// the deadline passed; the caller looks again at what it waits for either
-// way.
-func (w *waiter) poll(fd int, events int16, deadline int64) (expired bool) {
+// the eventfd rings, or the deadline dl passes (0: none), unless stop says
+// the wait is over already (once asleep is set, so a ring is not missed).
+// It reports whether the deadline passed; the caller looks again at what
+// it waits for either way.
+func (w *waiter) poll(fd int, events int16, dl *atomic.Int64, stop func() bool) (expired bool) {
+	w.asleep.Store(true)
+	defer w.asleep.Store(false)
+	deadline := dl.Load()
+	if stop() {
+		return false
+	}
 	var ts *unix.Timespec
 	if deadline != 0 {
 		d := deadline - time.Now().UnixNano()
