@@ -78,6 +78,8 @@ type Event struct {
 	Kind EventKind
 	From net.Addr // nil when the sender has no address
 	PID  int      // the sender's process ID on unix sockets, 0 if unknown
+	// UID and GID are a unix sender's user and group (with PID set).
+	UID, GID int
 	Data []byte   // the bytes read (valid during OnEvent only)
 	Size int      // the datagram's full length; > len(Data) when truncated
 	Err  error    // for EventSendError

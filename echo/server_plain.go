@@ -84,7 +84,7 @@ func (s *plainServer) once() error {
 		return nil
 	}
 	if !s.cfg.Quiet {
-		s.emit(Event{Kind: EventDatagram, From: from, PID: cred.PID, Data: data, Size: size})
+		s.emit(Event{Kind: EventDatagram, From: from, PID: cred.PID, UID: cred.UID, GID: cred.GID, Data: data, Size: size})
 	}
 	s.answer(from, &src, cred.PID, data, now)
 	return nil
