@@ -116,66 +116,44 @@ func bindUnix(fd int, spec Spec, o Options) (func(), error) {
 	if err := CheckUnixName(name); err != nil {
 		return nil, &Error{Op: "bind", Spec: spec, Addr: name, Err: err}
 	}
-	abstract := strings.HasPrefix(name, "@")
-	sa := &net.UnixAddr{Name: name, Net: "unixgram"}
-	err := Bind(fd, AF_UNIX, sa)
-	if err == unix.EADDRINUSE && !abstract {
-		if err = staleSocket(spec, name); err != nil {
-			return nil, err
-		}
-		if err = os.Remove(name); err != nil {
-			return nil, &Error{Op: "bind", Spec: spec, Addr: name, Err: fmt.Errorf("stale socket file: %w", err), Hint: "remove it by hand"}
-		}
-		if o.Notify != nil {
-			o.Notify(fmt.Sprintf("removed stale socket %s (no server was listening on it)", name))
-		}
-		err = Bind(fd, AF_UNIX, sa)
+	if !strings.HasPrefix(name, "@") {
+		return bindPath(fd, spec, o)
 	}
-	if err != nil {
-		hint := Hint(spec, err)
-		if err == unix.EADDRINUSE {
-			if abstract {
-				hint = "another socket holds that abstract name: stop its server or choose another name"
-			} else {
-				hint = "another server is listening there: stop it or choose another --path"
-			}
-		}
-		return nil, &Error{Op: "bind", Spec: spec, Addr: name, Err: os.NewSyscallError("bind", err), Hint: hint}
+	if err := Bind(fd, AF_UNIX, &net.UnixAddr{Name: name, Net: "unixgram"}); err != nil {
+		return nil, bindUnixError(spec, name, err)
 	}
-	if abstract {
-		return nil, nil
-	}
-	if o.Mode != 0 {
-		if err := os.Chmod(name, o.Mode.Perm()); err != nil {
-			os.Remove(name)
-			return nil, &Error{Op: "chmod", Spec: spec, Addr: name, Err: err}
-		}
-	}
-	fi, err := os.Lstat(name)
-	if err != nil {
-		return nil, &Error{Op: "bind", Spec: spec, Addr: name, Err: err}
-	}
-	return func() {
-		// Remove the path only while it is the socket this bind made: a
-		// later server may have replaced it, or someone else's file may be
-		// there now.
-		if now, err := os.Lstat(name); err == nil && os.SameFile(fi, now) {
-			os.Remove(name)
-		}
-	}, nil
+	return nil, nil
 }
 
-// staleSocket returns nil when the socket file at path has no server (a
-// connect is refused), and an *Error saying what is there otherwise.
-func staleSocket(spec Spec, path string) error {
+// bindUnixError is the *Error of a failed bind to a unix name.
+func bindUnixError(spec Spec, name string, err error) error {
+	hint := Hint(spec, err)
+	if err == unix.EADDRINUSE {
+		if strings.HasPrefix(name, "@") {
+			hint = "another socket holds that abstract name: stop its server or choose another name"
+		} else {
+			hint = "another server is listening there: stop it or choose another --path"
+		}
+	}
+	return &Error{Op: "bind", Spec: spec, Addr: name, Err: os.NewSyscallError("bind", err), Hint: hint}
+}
+
+// staleSocket returns the file at path when it is a socket with no server
+// (a connect is refused), and an *Error saying what is there otherwise.
+func staleSocket(spec Spec, path string) (os.FileInfo, error) {
 	fi, err := os.Lstat(path)
 	if err != nil {
-		return &Error{Op: "bind", Spec: spec, Addr: path, Err: err}
+		return nil, &Error{Op: "bind", Spec: spec, Addr: path, Err: err}
 	}
 	if fi.Mode()&os.ModeSocket == 0 {
-		return &Error{Op: "bind", Spec: spec, Addr: path, Err: fmt.Errorf("%s exists and is not a socket (%s)", path, kindOf(fi.Mode())),
+		return nil, &Error{Op: "bind", Spec: spec, Addr: path, Err: fmt.Errorf("%s exists and is not a socket (%s)", path, kindOf(fi.Mode())),
 			Hint: "socklab will not touch it: choose another --path"}
 	}
+	return fi, probeStale(spec, path)
+}
+
+// probeStale connects to the socket at path: refused means nobody serves it.
+func probeStale(spec Spec, path string) error {
 	probe, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return &Error{Op: "socket", Spec: spec, Err: os.NewSyscallError("socket", err)}
