@@ -228,6 +228,14 @@ func stopOnDone(ctx context.Context, c families.Conn) func() bool {
 	return context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 }
 
+// replyFromDestination turns on the destination address of every datagram
+// on a server bound to a wildcard address, so that each reply goes out from
+// the address the request was sent to, as a connected client expects.
+func replyFromDestination(c families.Conn) bool {
+	ua, ok := c.LocalAddr().(*net.UDPAddr)
+	return ok && ua.IP.IsUnspecified() && families.RecvDestination(c) == nil
+}
+
 // kernelDrops reads the socket's drop counter, to count from it.
 func kernelDrops(c families.Conn) uint32 {
 	d, _ := families.Drops(c)

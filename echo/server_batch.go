@@ -76,6 +76,7 @@ func (s *batchServer) serve(ctx context.Context) (Stats, error) {
 	// The kernel's count of datagrams dropped for a full receive queue,
 	// read from SO_MEMINFO at the start and the end.
 	s.drops0 = kernelDrops(s.c)
+	replyFromDestination(s.c)
 	// SO_PASSCRED costs every datagram both ways: off until a sender
 	// without an address needs naming, unless the policy filters by uid.
 	families.PassCred(s.c, s.guard.wantsCred())

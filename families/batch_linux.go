@@ -200,6 +200,7 @@ func expired(dl int64) bool { return dl != 0 && dl <= time.Now().UnixNano() }
 type SendBatch struct {
 	hdrs []unix.Mmsghdr
 	iovs []unix.Iovec // two per message: prefix, data
+	ctrl []byte       // pktinfoSpace per message: where a reply goes out from
 	peer rawAddr      // where Add sends; no address when n is 0
 	n    int          // messages added
 	off  int          // messages sent (or skipped)
@@ -212,7 +213,7 @@ type SendBatch struct {
 
 // NewSendBatch allocates a SendBatch of at most slots messages.
 func NewSendBatch(slots int) *SendBatch {
-	b := &SendBatch{hdrs: make([]unix.Mmsghdr, slots), iovs: make([]unix.Iovec, 2*slots)}
+	b := &SendBatch{hdrs: make([]unix.Mmsghdr, slots), iovs: make([]unix.Iovec, 2*slots), ctrl: make([]byte, slots*pktinfoSpace)}
 	b.fn = b.send
 	return b
 }
@@ -248,9 +249,17 @@ func (b *SendBatch) Skip() { b.off++ }
 func (b *SendBatch) Add(prefix, data []byte) { b.add(&b.peer, prefix, data) }
 
 // AddReply appends a message of prefix then data to the sender of rx's
-// datagram i, which must be Named.
+// datagram i, which must be Named. When the datagram carries its
+// destination (RecvDestination), the reply goes out from it.
 func (b *SendBatch) AddReply(rx *RecvBatch, i int, prefix, data []byte) {
+	k := b.n
 	b.add(&rx.names[i], prefix, data)
+	slot := b.ctrl[k*pktinfoSpace : k*pktinfoSpace : (k+1)*pktinfoSpace]
+	if ctl := ReplyControl(slot, rx.Control(i)); len(ctl) > 0 {
+		h := &b.hdrs[k].Hdr
+		h.Control = &ctl[0]
+		h.SetControllen(len(ctl))
+	}
 }
 
 func (b *SendBatch) add(to *rawAddr, prefix, data []byte) {

@@ -98,7 +98,10 @@ func (c *conn) RecvMsgBuffers(bufs [][]byte, oob []byte, flags int) (Msg, error)
 // WriteTo sends b as one datagram to addr: a *net.UDPAddr or *net.IPAddr
 // for IP sockets of any type, a *net.UnixAddr for unix sockets. It waits
 // for room in the send buffer until the write deadline.
-func (c *conn) WriteTo(b []byte, addr net.Addr) (int, error) {
+func (c *conn) WriteTo(b []byte, addr net.Addr) (int, error) { return c.WriteMsg(b, nil, addr) }
+
+// WriteMsg is WriteTo with control messages (sendmsg): see MsgConn.
+func (c *conn) WriteMsg(b, oob []byte, addr net.Addr) (int, error) {
 	var to rawAddr
 	if err := to.set(c.spec.Family, addr); err != nil {
 		return 0, c.opError("write", addr, err)
@@ -107,22 +110,30 @@ func (c *conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	if err != nil {
 		return 0, c.opError("write", addr, err)
 	}
-	var p unsafe.Pointer
+	var h unix.Msghdr
+	var iov unix.Iovec
 	if len(b) > 0 {
-		p = unsafe.Pointer(&b[0])
+		iov.Base = &b[0]
+		iov.SetLen(len(b))
 	}
+	h.Iov, h.Iovlen = &iov, 1
+	if len(oob) > 0 {
+		h.Control = &oob[0]
+		h.SetControllen(len(oob))
+	}
+	h.Name, h.Namelen = (*byte)(to.ptr()), to.n
 	var r uintptr
 	var errno syscall.Errno
 	err = rc.Write(func(fd uintptr) bool {
 		for {
-			r, _, errno = unix.Syscall6(unix.SYS_SENDTO, fd, uintptr(p), uintptr(len(b)), 0, uintptr(to.ptr()), uintptr(to.n))
+			r, _, errno = unix.Syscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&h)), 0)
 			if errno != unix.EINTR {
 				return errno != unix.EAGAIN
 			}
 		}
 	})
 	if err == nil && errno != 0 {
-		err = os.NewSyscallError("sendto", errno)
+		err = os.NewSyscallError("sendmsg", errno)
 	}
 	if err != nil {
 		return 0, c.opError("write", addr, err)

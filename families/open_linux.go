@@ -30,7 +30,7 @@ func openUDP(d *Definition, o Options) (Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := udpOptions(fd, d.Spec, o); err != nil {
+	if err := udpOptions(fd, d.Spec, o, ua.IP.IsUnspecified()); err != nil {
 		unix.Close(fd)
 		return nil, &Error{Op: "setsockopt", Spec: d.Spec, Addr: addr, Err: err}
 	}
@@ -52,8 +52,14 @@ func bindCause(err error) error {
 
 // udpOptions sets what a UDP socket needs before bind: IPV6_V6ONLY on
 // udp6, which means IPv6 only, as Go's "udp6" does (no v4-mapped peers),
-// and SO_REUSEPORT when o asks for it.
-func udpOptions(fd int, spec Spec, o Options) error {
+// SO_REUSEPORT when o asks for it, and the datagrams' destinations when o
+// asks for them and the address is a wildcard.
+func udpOptions(fd int, spec Spec, o Options, wildcard bool) error {
+	if o.Destination && wildcard {
+		if err := setDestination(fd, spec.Family); err != nil {
+			return err
+		}
+	}
 	if spec.Family == AF_INET6 {
 		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
 			return os.NewSyscallError("setsockopt IPV6_V6ONLY", err)
