@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -109,8 +108,7 @@ func (b *RecvBatch) Control(i int) []byte {
 // sysmon's 20µs and the runtime hands the P to another thread and back.
 func (b *RecvBatch) recv(fd uintptr) bool {
 	for {
-		r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.hdrs[0])), uintptr(len(b.hdrs)),
-			unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
+		r, e := sysRecvmmsg(fd, b.hdrs)
 		switch e {
 		case 0:
 			b.n = int(r)
@@ -288,8 +286,7 @@ func (b *SendBatch) add(to *rawAddr, prefix, data []byte) {
 // caller decides again, message by message, whether a peer is worth a wait.
 func (b *SendBatch) send(fd uintptr) bool {
 	for b.off < b.n {
-		r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.hdrs[b.off])), uintptr(b.n-b.off),
-			unix.MSG_DONTWAIT, 0, 0)
+		r, e := sysSendmmsg(fd, b.hdrs[b.off:b.n])
 		switch e {
 		case 0:
 			b.off += int(r)

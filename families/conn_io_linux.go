@@ -4,7 +4,6 @@ import (
 	"net"
 	"os"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -68,14 +67,14 @@ func (c *conn) RecvMsgBuffers(bufs [][]byte, oob []byte, flags int) (Msg, error)
 		h.SetControllen(len(oob))
 	}
 	h.Name = (*byte)(from.ptr())
-	var r uintptr
+	var r int
 	var errno syscall.Errno
 	dontwait := flags&unix.MSG_DONTWAIT != 0
 	err = rc.Read(func(fd uintptr) bool {
 		for {
 			h.Namelen = unix.SizeofSockaddrAny
 			// MSG_TRUNC makes recvmsg return the datagram's real length.
-			r, _, errno = unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&h)), uintptr(unix.MSG_TRUNC|flags))
+			r, errno = sysRecvmsg(int(fd), &h, unix.MSG_TRUNC|flags, &from, c.network)
 			if errno != unix.EINTR {
 				return dontwait || errno != unix.EAGAIN
 			}
@@ -88,7 +87,7 @@ func (c *conn) RecvMsgBuffers(bufs [][]byte, oob []byte, flags int) (Msg, error)
 		return Msg{}, c.opError("read", nil, err)
 	}
 	from.n = h.Namelen
-	m := Msg{Size: int(r), N: min(int(r), total), OOBN: int(h.Controllen), Flags: int(h.Flags)}
+	m := Msg{Size: r, N: min(r, total), OOBN: int(h.Controllen), Flags: int(h.Flags)}
 	if from.named() {
 		m.Addr = from.addr(c.network)
 	}
@@ -122,11 +121,11 @@ func (c *conn) WriteMsg(b, oob []byte, addr net.Addr) (int, error) {
 		h.SetControllen(len(oob))
 	}
 	h.Name, h.Namelen = (*byte)(to.ptr()), to.n
-	var r uintptr
+	var r int
 	var errno syscall.Errno
 	err = rc.Write(func(fd uintptr) bool {
 		for {
-			r, _, errno = unix.Syscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&h)), 0)
+			r, errno = sysSendmsg(int(fd), &h, &to)
 			if errno != unix.EINTR {
 				return errno != unix.EAGAIN
 			}
@@ -138,5 +137,5 @@ func (c *conn) WriteMsg(b, oob []byte, addr net.Addr) (int, error) {
 	if err != nil {
 		return 0, c.opError("write", addr, err)
 	}
-	return int(r), nil
+	return r, nil
 }

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // conn is the one Conn of every family: a non-blocking descriptor this
@@ -70,7 +68,7 @@ func newConn(fd int, spec Spec) (*conn, error) {
 	}
 	w, err := newWaiter()
 	if err != nil {
-		unix.Close(fd)
+		sysClose(fd)
 		return nil, &Error{Op: "adopt", Spec: spec, Err: err}
 	}
 	c.wait = w
@@ -203,13 +201,17 @@ func (c *conn) closeFd() error {
 	f, w := c.f.Load(), c.wait
 	c.mu.Unlock()
 	if f != nil {
-		return f.Close()
+		err := f.Close()
+		if t := tracer.Load(); t != nil {
+			trace(t, "close", c.fd, 0, err)
+		}
+		return err
 	}
 	w.ring()
 	c.ops.Lock()
 	defer c.ops.Unlock()
 	w.close()
-	return os.NewSyscallError("close", unix.Close(c.fd))
+	return os.NewSyscallError("close", sysClose(c.fd))
 }
 
 func (c *conn) SetDeadline(t time.Time) error {

@@ -31,11 +31,11 @@ func openUDP(d *Definition, o Options) (Conn, error) {
 		return nil, err
 	}
 	if err := udpOptions(fd, d.Spec, o, ua.IP.IsUnspecified()); err != nil {
-		unix.Close(fd)
+		sysClose(fd)
 		return nil, &Error{Op: "setsockopt", Spec: d.Spec, Addr: addr, Err: err}
 	}
 	if err := Bind(fd, d.Spec.Family, ua); err != nil {
-		unix.Close(fd)
+		sysClose(fd)
 		return nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: bindCause(err), Hint: Hint(d.Spec, err)}
 	}
 	return NewConn(fd, d.Spec)
@@ -61,12 +61,12 @@ func udpOptions(fd int, spec Spec, o Options, wildcard bool) error {
 		}
 	}
 	if spec.Family == AF_INET6 {
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
+		if err := SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
 			return os.NewSyscallError("setsockopt IPV6_V6ONLY", err)
 		}
 	}
 	if o.ReusePort {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+		if err := SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
 			return os.NewSyscallError("setsockopt SO_REUSEPORT", err)
 		}
 	}
@@ -87,14 +87,14 @@ func openUnix(d *Definition, o Options) (Conn, error) {
 		// abstract name of five hex digits.
 		a := rawAddr{n: 2}
 		a.sa.Addr.Family = unix.AF_UNIX
-		if err := sockaddrCall(unix.SYS_BIND, fd, &a); err != nil {
-			unix.Close(fd)
+		if err := sysSockaddr("bind", unix.SYS_BIND, fd, &a); err != nil {
+			sysClose(fd)
 			return nil, &Error{Op: "bind", Spec: d.Spec, Addr: "(autobind)", Err: os.NewSyscallError("bind", err)}
 		}
 	} else {
 		cleanup, err = bindUnix(fd, d.Spec, o)
 		if err != nil {
-			unix.Close(fd)
+			sysClose(fd)
 			return nil, err
 		}
 	}
@@ -160,12 +160,12 @@ func staleSocket(spec Spec, path string) (os.FileInfo, error) {
 
 // probeStale connects to the socket at path: refused means nobody serves it.
 func probeStale(spec Spec, path string) error {
-	probe, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	probe, err := sysSocket(NewSpec(AF_UNIX, SOCK_DGRAM, 0))
 	if err != nil {
 		return &Error{Op: "socket", Spec: spec, Err: os.NewSyscallError("socket", err)}
 	}
-	defer unix.Close(probe)
-	err = unix.Connect(probe, &unix.SockaddrUnix{Name: path})
+	defer sysClose(probe)
+	err = Connect(probe, AF_UNIX, &net.UnixAddr{Name: path, Net: "unixgram"})
 	switch {
 	case err == unix.ECONNREFUSED:
 		return nil

@@ -29,9 +29,9 @@ func RecvDestination(c Conn) error {
 func setDestination(fd, family int) error {
 	switch family {
 	case AF_INET:
-		return os.NewSyscallError("setsockopt IP_PKTINFO", unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_PKTINFO, 1))
+		return os.NewSyscallError("setsockopt IP_PKTINFO", SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_PKTINFO, 1))
 	case AF_INET6:
-		return os.NewSyscallError("setsockopt IPV6_RECVPKTINFO", unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1))
+		return os.NewSyscallError("setsockopt IPV6_RECVPKTINFO", SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1))
 	}
 	return nil
 }
