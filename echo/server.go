@@ -50,6 +50,10 @@ type ServerConfig struct {
 	// Policy says who is answered beyond the checks every server makes
 	// (see Dropped).
 	Policy Policy
+	// Spin, on the batch path of a UDP socket, is how long a read that
+	// finds nothing tries again before it sleeps; negative: it never
+	// sleeps (busy polling). See families.SetSpin.
+	Spin time.Duration
 }
 
 // The I/O paths Serve takes, as Stats.IO names them.

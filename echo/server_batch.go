@@ -77,6 +77,9 @@ func (s *batchServer) serve(ctx context.Context) (Stats, error) {
 	// read from SO_MEMINFO at the start and the end.
 	s.drops0 = kernelDrops(s.c)
 	replyFromDestination(s.c)
+	if s.cfg.Spin != 0 {
+		families.SetSpin(s.c, s.cfg.Spin)
+	}
 	// SO_PASSCRED costs every datagram both ways: off until a sender
 	// without an address needs naming, unless the policy filters by uid.
 	families.PassCred(s.c, s.guard.wantsCred())

@@ -169,6 +169,7 @@ func (c *conn) bare(fn func(fd uintptr) bool, events int16, dl *atomic.Int64) (e
 	}
 	c.ops.RLock()
 	defer c.ops.RUnlock()
+	var spinUntil int64
 	for {
 		switch {
 		case c.registered():
@@ -179,10 +180,30 @@ func (c *conn) bare(fn func(fd uintptr) bool, events int16, dl *atomic.Int64) (e
 			return os.ErrDeadlineExceeded, true
 		case fn(uintptr(c.fd)):
 			return nil, true
+		case c.spinning(&spinUntil):
+			// Try again at once: see SetSpin.
 		case c.wait.poll(c.fd, events, dl, c.stopWait):
 			return os.ErrDeadlineExceeded, true
 		}
 	}
+}
+
+// spinning reports whether a bare wait tries its call again at once
+// instead of sleeping in ppoll: for the spin SetSpin set, from the first
+// try that would have slept (until), or for ever with a negative spin.
+func (c *conn) spinning(until *int64) bool {
+	spin := c.spin.Load()
+	switch {
+	case spin == 0:
+		return false
+	case spin < 0:
+		return true
+	}
+	now := time.Now().UnixNano()
+	if *until == 0 {
+		*until = now + spin
+	}
+	return now < *until
 }
 
 // stopWait reports whether a bare wait must end: the conn was closed or

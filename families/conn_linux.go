@@ -38,6 +38,7 @@ type conn struct {
 	// every use of the bare descriptor, so that Close never closes it
 	// under a running system call.
 	rdl, wdl atomic.Int64
+	spin     atomic.Int64 // nanoseconds a bare wait retries before it sleeps; < 0: never sleeps
 	wait     *waiter
 	ops      sync.RWMutex
 

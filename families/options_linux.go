@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -159,6 +160,26 @@ func Buffers(c Conn) (rcv, snd int, err error) {
 		return nil
 	})
 	return rcv, snd, err
+}
+
+// SetSpin sets how a batch read or write on c that finds nothing to do
+// waits, while c is not in Go's netpoller (a UDP socket's batch path): for
+// d > 0 it tries again at once for up to d before it sleeps in ppoll, which
+// saves a sleep and a wake-up when the next datagram is microseconds away;
+// for d < 0 it never sleeps (busy polling: the lowest latency, a core spent
+// on it), and asks the kernel to busy-poll the device queue too
+// (SO_BUSY_POLL, best effort); 0 sleeps at once (the default).
+func SetSpin(c Conn, d time.Duration) error {
+	cc, ok := c.(*conn)
+	if !ok || !unregisteredBatch(c.Spec()) {
+		return fmt.Errorf("%s: spinning needs the batch path of a UDP socket: %w", c.Spec(), ErrUnsupported)
+	}
+	if d < 0 {
+		Control(c, func(fd int) error { return SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_BUSY_POLL, 50) })
+		d = -1
+	}
+	cc.spin.Store(int64(d))
+	return nil
 }
 
 // MaxDatagram is the largest payload c can send in one datagram: 65507 for

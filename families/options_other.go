@@ -5,6 +5,7 @@ package families
 import (
 	"net"
 	"syscall"
+	"time"
 )
 
 // RawConn is not supported on this system.
@@ -39,3 +40,6 @@ func RecvDestination(c Conn) error { return ErrUnsupported }
 
 // ReplyControl returns dst unchanged on this system.
 func ReplyControl(dst, rx []byte) []byte { return dst }
+
+// SetSpin is not supported on this system.
+func SetSpin(c Conn, d time.Duration) error { return ErrUnsupported }
