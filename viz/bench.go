@@ -30,7 +30,7 @@ func WriteBenchPlot(w io.Writer, runs []Run) error {
 // BenchFigure draws bench reports overlaid, one colour per run, in three
 // panels: the latency percentile distribution in HdrHistogram's classic
 // form (x is 1/(1-q) on a log scale, labelled 90%, 99%, 99.9% ...; y is
-// the round trip in µs), echoes per second over time, and datagrams lost
+// the round trip in µs, on a log scale when the tail is long), echoes per second over time, and datagrams lost
 // per second over time. A report without its percentiles (one written
 // before they were added) is drawn from its summary: min, p50, p90, p99,
 // p99.9 and max.
@@ -65,12 +65,31 @@ func BenchFigure(runs []Run) (*Figure, error) {
 		}
 	}
 	lat.X.Min, lat.X.Max, lat.X.Ticks = percentileAxis(maxX)
+	if longTail(lat.Series) {
+		lat.Y = Axis{Label: "round trip (µs, log scale)", Scale: Log10}
+	}
 	rate.X.Max, loss.X.Max = maxT, maxT
 	if len(runs) == 1 {
 		f.Title = "socklab bench: " + runs[0].Label
 	}
 	f.Panels = []Panel{lat, rate, loss}
 	return f, nil
+}
+
+// longTail reports whether the slowest round trip of the curves is more
+// than ten times the highest median: on a linear axis the tail would then
+// flatten every curve's body against the floor, so the plot turns log.
+func longTail(curves []Series) bool {
+	var top, median float64
+	for _, s := range curves {
+		for _, p := range s.Points {
+			top = math.Max(top, p.Y)
+			if p.X <= 2 { // up to 50%: 1/(1-0.5)
+				median = math.Max(median, p.Y)
+			}
+		}
+	}
+	return top > 10*median
 }
 
 // percentileX places percentile pct on the classic axis: 1/(1-q). 100% has

@@ -139,3 +139,19 @@ func TestBenchFigureNeedsARun(t *testing.T) {
 		t.Error("no runs: want an error")
 	}
 }
+
+// TestBenchFigureLongTailTurnsLog checks that a tail 100 times the median
+// gets a log latency axis, so the curve's body is not flattened, and that
+// a short tail keeps the linear one.
+func TestBenchFigureLongTailTurnsLog(t *testing.T) {
+	r := fakeReport(100000, 20, 1)
+	r.Percentiles[len(r.Percentiles)-1].Us = 100 * 20
+	f, _ := BenchFigure([]Run{{"tail", r}})
+	if f.Panels[0].Y.Scale != Log10 || !strings.Contains(f.Panels[0].Y.Label, "log scale") {
+		t.Errorf("a tail 100× the median: latency axis %+v, want a log scale that says so", f.Panels[0].Y)
+	}
+	f, _ = BenchFigure([]Run{{"flat", fakeReport(100000, 20, 1)}})
+	if f.Panels[0].Y.Scale != Linear {
+		t.Errorf("a tail 6× the median: latency axis %+v, want linear", f.Panels[0].Y)
+	}
+}

@@ -233,8 +233,18 @@ func (s *span) logBounds(auto bool, vs []float64) {
 func (s span) roundTicks() []Tick {
 	var t []Tick
 	if s.scale == Log10 {
-		for v := s.lo; v <= s.hi*1.0001; v *= 10 {
-			t = append(t, Tick{v, Compact(v)})
+		// 1, 2 and 5 times each power of ten when the span is short,
+		// else the powers only.
+		steps := []float64{1}
+		if s.hi/s.lo <= 1001 {
+			steps = []float64{1, 2, 5}
+		}
+		for d := s.lo; d <= s.hi*1.0001; d *= 10 {
+			for _, m := range steps {
+				if v := d * m; v <= s.hi*1.0001 {
+					t = append(t, Tick{v, Compact(v)})
+				}
+			}
 		}
 		return t
 	}
