@@ -122,3 +122,22 @@ func TestZshAndFishCompletionParse(t *testing.T) {
 		}
 	}
 }
+
+// TestFishCompletion asks fish itself to complete lines (complete -C) with
+// socklab's fish script loaded.
+func TestFishCompletion(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("fish"); err != nil {
+		t.Skip("fish is not installed")
+	}
+	prog := `socklab completion fish | source; complete -C "socklab udp4 serve --reply "; complete -C "socklab ud"`
+	cmd := exec.Command("fish", "--no-config", "-c", prog)
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+":"+os.Getenv("PATH"))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("fish: %v", err)
+	}
+	if got := strings.Fields(string(out)); !slices.Equal(got, []string{"echo", "seed", "sockperf", "udp4", "udp6"}) {
+		t.Errorf("fish completes %q, want the --reply values then udp4 and udp6", got)
+	}
+}
