@@ -45,7 +45,7 @@ type labStatusCmd struct {
 type labExecCmd struct {
 	Name    string   `default:"lab" help:"Name of the lab."`
 	Host    string   `arg:"" enum:"client,router,server" help:"The host to run in: client, router (3 hosts) or server."`
-	Command []string `arg:"" passthrough:"" help:"The command and its arguments, after --. \"socklab\" runs this socklab binary."`
+	Command []string `arg:"" optional:"" passthrough:"" help:"The command and its arguments, after --. \"socklab\" runs this socklab binary."`
 }
 
 // event starts a JSON event: its name and the time.
