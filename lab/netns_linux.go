@@ -14,9 +14,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// NetnsDir is where ip netns keeps a file for each named namespace.
-const NetnsDir = "/run/netns"
-
 // errStuck means a thread could not return to its own network namespace.
 var errStuck = errors.New("cannot return to this process's network namespace")
 

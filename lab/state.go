@@ -14,6 +14,9 @@ import (
 // tmpfs, so it goes at reboot as the namespaces do.
 var StateDir = "/run/socklab/labs"
 
+// NetnsDir is where ip netns keeps a file for each named namespace.
+const NetnsDir = "/run/netns"
+
 // ErrExists is returned by Up when a lab of that name, or a namespace it
 // would use, is already there.
 var ErrExists = errors.New("lab exists")
