@@ -64,7 +64,7 @@ var tableRows = []tableRow{
 		return s
 	}},
 	{fmt.Sprintf("mode: receives for %d sends", modeSends), "transmission mode", func(r *Result) string {
-		if len(r.Mode.Split) < r.Mode.Sends {
+		if r.Mode.Receives < r.Mode.Sends {
 			return fmt.Sprintf("%d (%s B)", r.Mode.Receives, splitString(r.Mode.Split, 3))
 		}
 		return fmt.Sprint(r.Mode.Receives)
