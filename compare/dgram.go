@@ -77,7 +77,18 @@ func (t *familyTransport) Open(env Env) (*Pair, error) {
 		srv.Close()
 		return nil, err
 	}
-	return &Pair{Client: &pktEnd{c: cl, peer: srv.LocalAddr()}, Server: &pktEnd{c: srv}}, nil
+	// The server is connected to the client too, so that the kernel
+	// gives it nothing from anyone else (a stray datagram would make it
+	// answer the wrong peer).
+	err = families.Control(srv, func(fd int) error {
+		return os.NewSyscallError("connect", families.Connect(fd, t.def.Spec.Family, cl.LocalAddr()))
+	})
+	if err != nil {
+		srv.Close()
+		cl.Close()
+		return nil, fmt.Errorf("%s connect %v: %w", t.Socket(), cl.LocalAddr(), err)
+	}
+	return &Pair{Client: &pktEnd{c: cl, peer: srv.LocalAddr()}, Server: &pktEnd{c: srv, peer: cl.LocalAddr()}}, nil
 }
 
 // NoServer sends to an address where no socket is bound: UDP learns of
@@ -110,25 +121,16 @@ func (t *familyTransport) NoServer(env Env) (NoServer, error) {
 	return ns, nil
 }
 
-// pktEnd is a datagram socket: the client sends to the server; the server
-// answers whoever sent to it last.
+// pktEnd is a datagram socket connected to its peer.
 type pktEnd struct {
 	c    families.Conn
 	peer net.Addr
 }
 
-func (e *pktEnd) Send(b []byte) (int, error) {
-	if e.peer == nil {
-		return 0, errors.New("no peer yet: nothing received")
-	}
-	return e.c.WriteTo(b, e.peer)
-}
+func (e *pktEnd) Send(b []byte) (int, error) { return e.c.WriteTo(b, e.peer) }
 
 func (e *pktEnd) Recv(b []byte) (int, error) {
-	n, from, err := e.c.ReadFrom(b)
-	if err == nil && from != nil {
-		e.peer = from
-	}
+	n, _, err := e.c.ReadFrom(b)
 	return n, err
 }
 

@@ -57,6 +57,13 @@ type Latency struct {
 // fails its row instead of hanging.
 const overall = 30 * time.Second
 
+// roundTimeout is how long ping-pong waits for an echo before it counts
+// the exchange as lost.
+const roundTimeout = 200 * time.Millisecond
+
+// pingBudget bounds the whole ping-pong.
+const pingBudget = 5 * time.Second
+
 // quiet is how long a datagram receiver waits after the sender is done
 // before it takes the rest as lost.
 const quiet = 300 * time.Millisecond
@@ -235,9 +242,13 @@ func measureLatency(t Transport, env Env, rounds, size int) (Latency, error) {
 	defer func() { p.Client.Close(); p.Server.SetDeadline(time.Now()); <-served; p.Server.Close() }()
 	msg, buf := make([]byte, size), make([]byte, 64<<10)
 	rtts := make([]time.Duration, 0, rounds)
+	end := time.Now().Add(pingBudget)
 	for range rounds {
 		start := time.Now()
-		p.Client.SetDeadline(start.Add(time.Second))
+		if start.After(end) {
+			return l, fmt.Errorf("%d of %d exchanges done in %v (%d lost)", len(rtts), rounds, pingBudget, l.Lost)
+		}
+		p.Client.SetDeadline(start.Add(roundTimeout))
 		if err := exchange(p.Client, t.Kind(), msg, buf); errors.Is(err, os.ErrDeadlineExceeded) && t.Kind() == KindDatagram {
 			l.Lost++
 			continue
