@@ -57,6 +57,9 @@ type Latency struct {
 // fails its row instead of hanging.
 const overall = 30 * time.Second
 
+// firstWait is how long a datagram receiver waits for the first datagram.
+const firstWait = 2 * time.Second
+
 // roundTimeout is how long ping-pong waits for an echo before it counts
 // the exchange as lost.
 const roundTimeout = 200 * time.Millisecond
@@ -213,6 +216,11 @@ func receive(e Endpoint, k Kind, want int64, done <-chan struct{}) (msgs int, by
 		wait = quiet
 	}
 	for bytes < want {
+		if k == KindDatagram && msgs == 0 {
+			// The first may wait for the path: ARP or neighbour
+			// discovery on the way to a lab's server.
+			wait = firstWait
+		}
 		e.SetDeadline(time.Now().Add(wait))
 		n, err := e.Recv(buf)
 		if errors.Is(err, os.ErrDeadlineExceeded) && k == KindDatagram {
@@ -227,6 +235,9 @@ func receive(e Endpoint, k Kind, want int64, done <-chan struct{}) (msgs int, by
 			return msgs, bytes, last, err
 		}
 		msgs, bytes, last = msgs+1, bytes+int64(n), time.Now()
+		if k == KindDatagram {
+			wait = quiet
+		}
 	}
 	return msgs, bytes, last, nil
 }

@@ -262,12 +262,17 @@ func TestLoss(t *testing.T) {
 	}
 }
 
-// countUntilQuiet counts datagrams until none has come for 300 ms.
+// countUntilQuiet counts datagrams until none has come for 300 ms, once
+// the first has come (which may wait for neighbour discovery on the way).
 func countUntilQuiet(c families.Conn) int {
 	buf := make([]byte, 2048)
 	n := 0
 	for {
-		c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		wait := 300 * time.Millisecond
+		if n == 0 {
+			wait = 5 * time.Second
+		}
+		c.SetReadDeadline(time.Now().Add(wait))
 		if _, _, err := c.ReadFrom(buf); err != nil {
 			return n
 		}
