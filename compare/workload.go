@@ -3,7 +3,6 @@ package compare
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"time"
@@ -248,9 +247,17 @@ func measureLatency(t Transport, env Env, rounds, size int) (Latency, error) {
 	if err != nil {
 		return l, err
 	}
+	// One deadline for the whole echo: were the server to set its own
+	// before each read, it could undo the one that stops it at the end.
+	p.Server.SetDeadline(time.Now().Add(pingBudget + time.Second))
 	served := make(chan struct{})
 	go func() { echoAll(p.Server); close(served) }()
-	defer func() { p.Client.Close(); p.Server.SetDeadline(time.Now()); <-served; p.Server.Close() }()
+	defer func() {
+		p.Client.Close()                 // a stream's server reads EOF
+		p.Server.SetDeadline(time.Now()) // a datagram server's read ends
+		<-served
+		p.Server.Close()
+	}()
 	msg, buf := make([]byte, size), make([]byte, 64<<10)
 	rtts := make([]time.Duration, 0, rounds)
 	end := time.Now().Add(pingBudget)
@@ -290,13 +297,13 @@ func exchange(e Endpoint, k Kind, msg, buf []byte) error {
 	return nil
 }
 
-// echoAll sends back what e receives until it fails (its peer closed).
+// echoAll sends back what e receives until it fails: its peer closed
+// (io.EOF), or its deadline passed.
 func echoAll(e Endpoint) {
 	buf := make([]byte, 64<<10)
 	for {
-		e.SetDeadline(time.Now().Add(overall))
 		n, err := e.Recv(buf)
-		if err == io.EOF || err != nil {
+		if err != nil {
 			return
 		}
 		if _, err := e.Send(buf[:n]); err != nil {

@@ -4,21 +4,51 @@ package main
 // builds its own lab, and as nobody, where it says what needs root.
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/socklab/socklab/compare"
 	"github.com/socklab/socklab/lab"
 	"github.com/socklab/socklab/lab/labtest"
 )
 
+// compareTimeout bounds a compare run: a few seconds alone, but CI runs
+// packages side by side on two cores.
+const compareTimeout = 90 * time.Second
+
+// socklabSlow is socklabWith for a command that measures: it may take
+// longer than cmdTimeout on a loaded machine.
+func socklabSlow(t *testing.T, o runOpts, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), compareTimeout)
+	defer cancel()
+	cmd := command(ctx, o, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	if ctx.Err() != nil {
+		t.Fatalf("socklab %s: still running after %v\n%s", strings.Join(args, " "), compareTimeout, r)
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // compareEvents runs socklab compare with args and --json, and returns its
 // results by transport, its claims by row and its summary.
 func compareEvents(t *testing.T, o runOpts, args ...string) (map[string]compare.Result, map[string]compare.Claim, map[string]any) {
 	t.Helper()
-	r := socklabWith(t, o, append([]string{"compare", "--json"}, args...)...)
+	r := socklabSlow(t, o, append([]string{"compare", "--json"}, args...)...)
 	mustSucceed(t, r, "compare")
 	results, claims := map[string]compare.Result{}, map[string]compare.Claim{}
 	var summary map[string]any
@@ -111,7 +141,7 @@ func TestCompareNotRoot(t *testing.T) {
 	if notes, _ := json.Marshal(summary["notes"]); !strings.Contains(string(notes), "needs root") {
 		t.Errorf("no note says loss needs root: %s", notes)
 	}
-	r := socklabWith(t, runOpts{nobody: true}, "compare", "--messages", "100")
+	r := socklabSlow(t, runOpts{nobody: true}, "compare", "--messages", "100")
 	mustSucceed(t, r, "compare")
 	for _, want := range []string{"CLAIM", "UDP", "SEQPACKET", "mode: receives for 100 sends", "mode: \"TCP is a byte stream; UDP sends datagrams\" held", "note: no --loss"} {
 		if !strings.Contains(r.stdout, want) {
