@@ -32,6 +32,8 @@ type cli struct {
 	IP4      ip4Cmd      `cmd:"" name:"ip4" help:"Raw IPv4 with IP_HDRINCL: socklab builds the IP header itself."`
 	Socket   socketCmd   `cmd:"" help:"Name the socket() triple yourself, or adopt an open descriptor with --fd."`
 	Doctor   doctorCmd   `cmd:"" help:"Explain privileges: which sockets open here, CAP_NET_RAW, file capabilities, ping_group_range, and the fix for each."`
+	Compare  compareCmd  `cmd:"" help:"Measure the seed's TCP-vs-UDP table: UDP, TCP, unix datagram, unix stream and seqpacket side by side, and which claims hold here."`
+	Lab      labCmd      `cmd:"" help:"Build a small network of namespaces (client, router, server) with loss, rate and MTU, and run socklab in it."`
 
 	Plot       plotCmd       `cmd:"" help:"Draw bench --json reports as one SVG: latency by percentile, echoes and losses per second."`
 	Help       helpCmd       `cmd:"" help:"Print a command's help, or with --all every command's: the whole reference."`
