@@ -173,8 +173,7 @@ func (s *plainServer) send(to net.Addr, key uint64, pid int, now int64) {
 		s.st.QueueFull++
 		return
 	}
-	s.c.SetWriteDeadline(time.Unix(0, now).Add(sendBudget))
-	_, err := s.write(to)
+	err := s.writeWithin(to, time.Unix(0, now))
 	if err == nil || s.ctx.Err() != nil {
 		delete(s.stuck, key)
 		return
@@ -185,10 +184,24 @@ func (s *plainServer) send(to net.Addr, key uint64, pid int, now int64) {
 		if len(s.stuck) < maxStuck {
 			s.stuck[key] = time.Unix(0, now)
 		}
-		err = fmt.Errorf("reply dropped: the peer's receive queue stayed full for %v (is it reading?)", sendBudget)
+		err = fmt.Errorf("reply dropped: the peer's receive queue stayed full for %v (is it reading?)", time.Since(time.Unix(0, now)).Round(time.Millisecond))
 	}
 	if ok, held := s.note.allow(noticeSend, now); ok {
 		s.emit(Event{Kind: EventSendError, From: to, PID: pid, Err: err, Suppressed: held})
+	}
+}
+
+// writeWithin sends s.out to a peer, waiting for room at most sendBudget
+// while other datagrams wait to be served, and on, up to maxStall from
+// start, while none does.
+func (s *plainServer) writeWithin(to net.Addr, start time.Time) error {
+	for {
+		s.c.SetWriteDeadline(time.Now().Add(sendBudget))
+		_, err := s.write(to)
+		if !errors.Is(err, os.ErrDeadlineExceeded) || s.ctx.Err() != nil ||
+			time.Since(start) >= maxStall || families.Readable(s.c) {
+			return err
+		}
 	}
 }
 
