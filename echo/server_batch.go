@@ -62,9 +62,9 @@ type batchServer struct {
 	stalled bool // a write deadline is set for a full peer
 	// stallStart is when the batch began to wait for room.
 	stallStart time.Time
-	spent   bool // the batch spent its sendBudget
-	st      Stats
-	drops0  uint32 // the socket's drop counter when serving started
+	spent      bool // the batch spent its sendBudget
+	st         Stats
+	drops0     uint32 // the socket's drop counter when serving started
 }
 
 func newBatchServer(c families.BatchConn, cfg ServerConfig) *batchServer {
