@@ -392,8 +392,8 @@ type ip4ServeCmd struct {
 	Proto  string `default:"253" help:"IP protocol to receive: a number 1-254 or a name (default 253, RFC 3692's experimental)."`
 	TTL    int    `default:"64" help:"TTL of the echoed packets."`
 	NoEcho bool   `name:"no-echo" help:"Only print what arrives."`
-	Quiet  bool   `short:"q" help:"Print nothing per packet."`
-	JSON   bool   `name:"json" help:"Print one JSON object per packet (NDJSON)."`
+	Quiet  bool   `short:"q" help:"Print nothing per packet, only the summary."`
+	JSON   bool   `name:"json" help:"Print one JSON object per event (NDJSON): listening, packet, summary."`
 }
 
 func (c *ip4ServeCmd) Run(app *App) error {
@@ -401,11 +401,24 @@ func (c *ip4ServeCmd) Run(app *App) error {
 	if err != nil {
 		return err
 	}
-	o := rawsock.IP4ServeOptions{Proto: proto, TTL: c.TTL, NoEcho: c.NoEcho, OnPacket: func(e rawsock.IP4Event) { c.print(app.Stdout, e) }}
-	if !c.Quiet && !c.JSON {
-		fmt.Fprintf(app.Stderr, "socklab: receiving protocol %d (%s) on socket(AF_INET, SOCK_RAW, %d)\n", proto, rawsock.IPProtoName(proto), proto)
+	o := rawsock.IP4ServeOptions{Proto: proto, TTL: c.TTL, NoEcho: c.NoEcho,
+		OnListen: func(spec families.Spec) { c.listening(app, proto, spec) },
+		OnPacket: func(e rawsock.IP4Event) { c.print(app.Stdout, e) }}
+	st, err := rawsock.ServeIP4(app.Ctx, o)
+	if err == nil || st.Packets > 0 {
+		c.summary(app.Stdout, st)
 	}
-	return rawsock.ServeIP4(app.Ctx, o)
+	return err
+}
+
+// listening says the sockets are open: a line on stderr, or a JSON event.
+func (c *ip4ServeCmd) listening(app *App, proto int, spec families.Spec) {
+	switch {
+	case c.JSON:
+		writeJSON(app.Stdout, map[string]any{"event": "listening", "time": now(), "family": "ip4", "socket": spec.String(), "proto": proto, "echo": !c.NoEcho})
+	case !c.Quiet:
+		fmt.Fprintf(app.Stderr, "socklab: receiving protocol %d (%s) on %s\n", proto, rawsock.IPProtoName(proto), spec)
+	}
 }
 
 // print writes one line (or JSON object) per packet.
@@ -421,13 +434,32 @@ func (c *ip4ServeCmd) print(w io.Writer, e rawsock.IP4Event) {
 		return
 	}
 	fmt.Fprint(w, e.Summary)
-	if e.Echoed {
+	switch {
+	case e.Echoed:
 		fmt.Fprintf(w, ", echoed with id %d", e.ReplyID)
+	case e.NotEchoed != "":
+		fmt.Fprintf(w, ", not echoed: %s", dropReason[e.NotEchoed])
 	}
 	if e.Err != "" {
 		fmt.Fprintf(w, ", echo failed: %s", e.Err)
 	}
 	fmt.Fprintln(w)
+}
+
+// summary writes the server's last line, or JSON object.
+func (c *ip4ServeCmd) summary(w io.Writer, st rawsock.IP4ServeStats) {
+	if c.JSON {
+		writeJSON(w, st)
+		return
+	}
+	fmt.Fprintf(w, "summary: %s", plural(st.Packets, "packet"))
+	if !c.NoEcho {
+		d := st.Dropped
+		fmt.Fprintf(w, ", %d echoed, %d not echoed%s, %s", st.Echoed, d.Total(),
+			reasons([]uint64{d.Echo, d.Broadcast, d.NotLocal, d.BadSource, d.Loop}, []string{"echo", "broadcast", "not_local", "bad_source", "loop"}),
+			plural(st.SendErrors, "send error"))
+	}
+	fmt.Fprintf(w, ", %d malformed, %d own echoes skipped in %.1fs\n", st.Malformed, st.OwnEchoes, st.Elapsed.Seconds())
 }
 
 // doctorCmd is socklab doctor.
