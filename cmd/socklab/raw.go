@@ -341,7 +341,7 @@ func (c *ip4SendCmd) packet() (rawsock.IPv4Packet, error) {
 
 func (c *ip4SendCmd) printDump(w io.Writer, b []byte) {
 	if c.JSON {
-		writeJSON(w, map[string]any{"event": rawsock.EventDump, "bytes": hex.EncodeToString(b), "fields": rawsock.Fields(b)})
+		writeJSON(w, map[string]any{"event": rawsock.EventDump, "time": now(), "bytes": hex.EncodeToString(b), "fields": rawsock.Fields(b)})
 		return
 	}
 	fmt.Fprint(w, rawsock.Dump(b))
@@ -349,7 +349,7 @@ func (c *ip4SendCmd) printDump(w io.Writer, b []byte) {
 
 func (c *ip4SendCmd) printSent(w io.Writer, p rawsock.IPv4Packet, sent []byte) {
 	if c.JSON {
-		writeJSON(w, map[string]any{"event": rawsock.EventSent, "dst": p.Dst.String(), "bytes": len(sent), "proto": p.Proto, "id": p.ID})
+		writeJSON(w, map[string]any{"event": rawsock.EventSent, "time": now(), "dst": p.Dst.String(), "bytes": len(sent), "proto": p.Proto, "id": p.ID})
 		return
 	}
 	fmt.Fprintf(w, "sent %d bytes to %s: %s\n", len(sent), p.Dst, describe(sent))
@@ -358,7 +358,7 @@ func (c *ip4SendCmd) printSent(w io.Writer, p rawsock.IPv4Packet, sent []byte) {
 func (c *ip4SendCmd) printReply(w io.Writer, reply *rawsock.IP4Reply) {
 	rtt := float64(reply.RTT) / float64(time.Millisecond)
 	if c.JSON {
-		ev := map[string]any{"event": rawsock.EventReply, "from": reply.From.String(), "bytes": len(reply.Payload), "time_ms": rtt}
+		ev := map[string]any{"event": rawsock.EventReply, "time": now(), "from": reply.From.String(), "bytes": len(reply.Payload), "time_ms": rtt}
 		if reply.Port != 0 {
 			ev["port"] = reply.Port
 		}
