@@ -2,6 +2,7 @@ package rawsock
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -137,7 +138,7 @@ func (s *ip4Server) echo(d *DecodedIPv4, ev *IP4Event) {
 	h := d.Header
 	r := IPv4Packet{Src: addrOf(h.Dst), Dst: addrOf(h.Src), TTL: s.o.TTL, TOS: h.TOS, DF: ev.DF, Proto: h.Protocol, Payload: d.Payload}
 	r.ID = echoMark(r.Src, r.Dst, r.Proto, r.Payload)
-	b, err := r.Marshal()
+	b, err := r.marshalVerbatim()
 	if err == nil {
 		s.mine.add(r.ID)
 		err = s.send(b, r.Dst)
@@ -149,6 +150,22 @@ func (s *ip4Server) echo(d *DecodedIPv4, ev *IP4Event) {
 	}
 	s.st.Echoed++
 	ev.Echoed, ev.ReplyID = true, r.ID
+}
+
+// marshalVerbatim is p's IPv4 header, then p.Payload as it is, whatever
+// the protocol: an echo sends back the transport header it received
+// (Marshal would build a UDP header or an ICMP echo request around it).
+func (p IPv4Packet) marshalVerbatim() ([]byte, error) {
+	proto := p.Proto
+	p.Proto = ProtoExperimental // no header of ours after the IP header
+	b, err := p.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	b[9] = byte(proto)
+	binary.BigEndian.PutUint16(b[10:], 0)
+	binary.BigEndian.PutUint16(b[10:], Checksum(b[:ipv4.HeaderLen], 0))
+	return b, nil
 }
 
 // recentIDs holds the IP IDs of the last packets ServeIP4 sent, which

@@ -146,3 +146,22 @@ func TestIP4ServersDoNotLoop(t *testing.T) {
 		}
 	}
 }
+
+// TestIP4ServerEchoesTransportVerbatim: with --proto udp or icmp the
+// bytes after the IP header go back as they came; the echo used to wrap
+// them in a second UDP header or ICMP echo request.
+func TestIP4ServerEchoesTransportVerbatim(t *testing.T) {
+	for _, p := range []IPv4Packet{
+		{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.1.2.3"), TTL: 64, Proto: ProtoUDP, SrcPort: 4000, DstPort: 53, Payload: []byte("udp")},
+		{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.1.2.3"), TTL: 64, Proto: ProtoICMP, EchoID: 9, EchoSeq: 1, Payload: []byte("icmp")},
+	} {
+		var out []sentPacket
+		in := mustMarshal(t, p)
+		if ev, _ := testIP4Server(&out).handle(in, time.Now()); !ev.Echoed {
+			t.Fatalf("proto %d not echoed: %+v", p.Proto, ev)
+		}
+		if e := out[0].b; len(e) != len(in) || !bytes.Equal(e[20:], in[20:]) || e[9] != byte(p.Proto) || Checksum(e[:20], 0) != 0 {
+			t.Errorf("proto %d: echo %x for %x", p.Proto, e, in)
+		}
+	}
+}
