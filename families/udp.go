@@ -1,6 +1,7 @@
 package families
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -80,8 +81,8 @@ func LooksLikeAddr(s string) bool {
 	if err != nil {
 		return false
 	}
-	if _, err := strconv.Atoi(port); err != nil {
-		return false // a port out of range is still an address, refused by name later
+	if _, err := strconv.Atoi(port); err != nil && !errors.Is(err, strconv.ErrRange) {
+		return false // a port out of range, even of int's, is still an address, refused by name later
 	}
 	if host == "" {
 		return true
