@@ -31,6 +31,7 @@ type ICMPMessage struct {
 
 	// How the message arrived, set by ReadICMP.
 	From   net.IP    // the sender; for a queued error, the router that sent it
+	Zone   string    // From's IPv6 zone, the interface, when it is link-local
 	Dst    net.IP    // where it was sent: from a raw IPv4 header, or IPV6_PKTINFO (ICMPConfig.RecvDst); nil when unknown
 	TTL    int       // the IP TTL or hop limit it arrived with, -1 when unknown
 	Size   int       // its length, more than was read when it was truncated

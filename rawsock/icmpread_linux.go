@@ -59,6 +59,9 @@ func (c *ICMPConn) ReadICMP(b []byte) (*ICMPMessage, error) {
 		m = &ICMPMessage{IPVersion: c.ver, Err: err}
 	}
 	m.From, m.Size, m.Time, m.TTL, m.Dst = ipOf(r.Addr), r.Size, at, h.ttl, h.dst
+	if ia, ok := r.Addr.(*net.IPAddr); ok {
+		m.Zone = ia.Zone
+	}
 	if t, ok := cmsgTTL(oob[:r.OOBN]); ok {
 		m.TTL = t
 	}

@@ -235,13 +235,14 @@ func newICMPEvent(m *ICMPMessage) ICMPEvent {
 }
 
 // answerEcho answers m, an echo request, as the kernel does: a reply with
-// its ID, sequence and data. It reports whether the reply went; ev says
+// its ID, sequence and data, to its sender (on its interface, for a
+// link-local one). It reports whether the reply went; ev says
 // how that went.
 func answerEcho(c PingConn, m *ICMPMessage, ev *ICMPEvent) bool {
 	_, reply := echoTypes(m.IPVersion)
 	b, err := marshalEcho(reply, m.Echo.ID, m.Echo.Seq, m.Echo.Data)
 	if err == nil {
-		_, err = c.WriteTo(b, &net.IPAddr{IP: m.From})
+		_, err = c.WriteTo(b, &net.IPAddr{IP: m.From, Zone: m.Zone})
 	}
 	if err != nil {
 		ev.Err = sendError(c.Spec(), m.From.String(), err).Error()

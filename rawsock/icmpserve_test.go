@@ -21,6 +21,7 @@ type icmpIn struct {
 	v        int
 	wire     []byte
 	from, to string
+	zone     string // from's
 }
 
 // echoRequest is the bytes of an echo request of ICMP v.
@@ -36,12 +37,13 @@ func echoRequest(t testing.TB, v, id, seq int, data string) []byte {
 
 // fakeICMP is a PingConn that reads a script and records what is written.
 type fakeICMP struct {
-	v    int
-	in   chan icmpIn
-	mu   sync.Mutex
-	out  [][]byte
-	to   []net.IP
-	stop chan struct{}
+	v     int
+	in    chan icmpIn
+	mu    sync.Mutex
+	out   [][]byte
+	to    []net.IP
+	zones []string
+	stop  chan struct{}
 }
 
 func newFakeICMP(v int) *fakeICMP {
@@ -56,7 +58,7 @@ func (f *fakeICMP) ReadICMP(b []byte) (*ICMPMessage, error) {
 		if err != nil {
 			m = &ICMPMessage{IPVersion: r.v, Err: err}
 		}
-		m.From, m.Dst, m.Size, m.TTL, m.Time = net.ParseIP(r.from), net.ParseIP(r.to), len(r.wire), 64, time.Now()
+		m.From, m.Zone, m.Dst, m.Size, m.TTL, m.Time = net.ParseIP(r.from), r.zone, net.ParseIP(r.to), len(r.wire), 64, time.Now()
 		return m, nil
 	case <-f.stop:
 		return nil, &families.Error{Op: "read", Spec: f.Spec(), Err: os.ErrDeadlineExceeded}
@@ -67,6 +69,7 @@ func (f *fakeICMP) WriteTo(b []byte, addr net.Addr) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.out, f.to = append(f.out, append([]byte(nil), b...)), append(f.to, ipOf(addr))
+	f.zones = append(f.zones, addr.(*net.IPAddr).Zone)
 	return len(b), nil
 }
 
@@ -132,6 +135,7 @@ func TestServeICMP6AnswersUnicastOnly(t *testing.T) {
 	req := echoRequest(t, 6, 7, 1, "v6")
 	for _, tc := range []struct{ from, to, want string }{
 		{"fd00::9", "::1", ""},
+		{"fe80::9", "fd00::3", ""}, // link-local: the reply goes out on its interface
 		{"fd00::9", "fd00::3", ""},
 		{"fe80::1", "ff02::1", "broadcast"},
 		{"fd00::9", "fd00::77", "not_local"},
@@ -140,10 +144,13 @@ func TestServeICMP6AnswersUnicastOnly(t *testing.T) {
 	} {
 		f := newFakeICMP(6)
 		s := &icmpServer{c: f, o: ICMPServeOptions{IPVersion: 6, Reply: true}, host: testHost()}
-		f.in <- icmpIn{v: 6, wire: req, from: tc.from, to: tc.to}
+		f.in <- icmpIn{v: 6, wire: req, from: tc.from, to: tc.to, zone: "eth0"}
 		m, _ := f.ReadICMP(make([]byte, 100))
 		if ev := s.handle(m, req); ev.NotAnswered != tc.want || len(f.out) != map[bool]int{true: 1}[tc.want == ""] {
 			t.Errorf("%s > %s: event %+v, %d replies, want %q", tc.from, tc.to, ev, len(f.out), tc.want)
+		}
+		if len(f.zones) == 1 && f.zones[0] != "eth0" {
+			t.Errorf("%s > %s: reply on zone %q, want the request's, eth0", tc.from, tc.to, f.zones[0])
 		}
 	}
 }
@@ -159,10 +166,10 @@ func TestServeICMPReportsEverything(t *testing.T) {
 	c := Checksum(rep, 0)
 	rep[2], rep[3] = byte(c>>8), byte(c)
 	for _, in := range []icmpIn{
-		{4, echoRequest(t, 4, 321, 9, "data"), "10.9.9.9", "127.0.0.1"},
-		{4, rep, "10.9.9.9", "127.0.0.1"},
-		{4, []byte("hello"), "127.0.0.1", "127.0.0.1"}, // what socket ... send hello sends on a raw socket
-		{4, []byte{8}, "10.9.9.9", "127.0.0.1"},
+		{v: 4, wire: echoRequest(t, 4, 321, 9, "data"), from: "10.9.9.9", to: "127.0.0.1"},
+		{v: 4, wire: rep, from: "10.9.9.9", to: "127.0.0.1"},
+		{v: 4, wire: []byte("hello"), from: "127.0.0.1", to: "127.0.0.1"}, // what socket ... send hello sends on a raw socket
+		{v: 4, wire: []byte{8}, from: "10.9.9.9", to: "127.0.0.1"},
 	} {
 		f.in <- in
 	}
