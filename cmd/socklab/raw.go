@@ -124,6 +124,7 @@ func (c *icmpServeCmd) BeforeReset(trace *kong.Path) error {
 	return nil
 }
 
+// Run serves until SIGINT or SIGTERM, then prints the summary.
 func (c *icmpServeCmd) Run(app *App) error {
 	v := ipVersion(app)
 	o := rawsock.ICMPServeOptions{IPVersion: v, Bind: c.Bind, Reply: c.Reply,
@@ -396,6 +397,7 @@ type ip4ServeCmd struct {
 	JSON   bool   `name:"json" help:"Print one JSON object per event (NDJSON): listening, packet, summary."`
 }
 
+// Run serves until SIGINT or SIGTERM, then prints the summary.
 func (c *ip4ServeCmd) Run(app *App) error {
 	proto, err := rawsock.ParseIPProto(c.Proto)
 	if err != nil {
