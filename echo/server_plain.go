@@ -115,9 +115,14 @@ func (s *plainServer) read() (n, size int, from net.Addr, cred families.Cred, er
 
 // sourceOf describes a sender for the guard.
 func sourceOf(from net.Addr, cred families.Cred) source {
-	if ua, ok := from.(*net.UDPAddr); ok {
-		ap := ua.AddrPort()
+	switch a := from.(type) {
+	case *net.UDPAddr:
+		ap := a.AddrPort()
 		return source{ap: ap, key: apKey(ap)}
+	case *net.IPAddr:
+		ip, _ := netip.AddrFromSlice(a.IP)
+		ap := netip.AddrPortFrom(ip.Unmap(), 0)
+		return source{ap: ap, key: apKey(ap), portless: true}
 	}
 	return source{key: hashString(from.String()), hasCred: cred.PID != 0, uid: cred.UID, gid: cred.GID}
 }
