@@ -121,7 +121,7 @@ func (r *Registry) Resolve(s Spec) (*Definition, error) {
 			return d, nil
 		}
 	}
-	return nil, fmt.Errorf("%s is not a socket socklab serves; valid are: %s", NewSpec(s.Family, s.Type, s.Proto), r.validTriples())
+	return nil, fmt.Errorf("%s is not a socket a registered family serves; valid are: %s", NewSpec(s.Family, s.Type, s.Proto), r.validTriples())
 }
 
 func (r *Registry) validTriples() string {

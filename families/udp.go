@@ -3,7 +3,6 @@ package families
 import (
 	"fmt"
 	"net"
-	"net/netip"
 	"strconv"
 )
 
@@ -70,34 +69,3 @@ func (e *AddrError) Error() string {
 
 // Unwrap returns the resolver's error.
 func (e *AddrError) Unwrap() error { return e.Err }
-
-// LooksLikeAddr reports whether s has the HOST:PORT shape of an IP family's
-// address, so a command line can tell an address from a message: HOST is an
-// IP address, empty, or a host name with a letter in it ("10:30" and
-// "meet at 10:30" are messages), and PORT is a number.
-func LooksLikeAddr(s string) bool {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		return false
-	}
-	if _, err := strconv.Atoi(port); err != nil {
-		return false // a port out of range is still an address, refused by name later
-	}
-	if host == "" {
-		return true
-	}
-	if _, err := netip.ParseAddr(host); err == nil {
-		return true
-	}
-	letter := false
-	for _, r := range host {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-			letter = true
-		case r >= '0' && r <= '9', r == '.', r == '-':
-		default:
-			return false
-		}
-	}
-	return letter
-}
