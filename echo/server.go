@@ -80,9 +80,9 @@ type Event struct {
 	PID  int      // the sender's process ID on unix sockets, 0 if unknown
 	// UID and GID are a unix sender's user and group (with PID set).
 	UID, GID int
-	Data []byte   // the bytes read (valid during OnEvent only)
-	Size int      // the datagram's full length; > len(Data) when truncated
-	Err  error    // for EventSendError
+	Data     []byte // the bytes read (valid during OnEvent only)
+	Size     int    // the datagram's full length; > len(Data) when truncated
+	Err      error  // for EventSendError
 	// Reason is why a datagram was dropped (EventDropped), as Dropped's
 	// JSON names it: "self", "service", "loop" ...; Suppressed counts the
 	// drops not told since the last EventDropped.
