@@ -18,7 +18,7 @@ import (
 // (the kernel may still fill in the fields Fields marks).
 func SendIP4(ctx context.Context, p IPv4Packet, o IP4SendOptions) (sent []byte, reply *IP4Reply, err error) {
 	if err := p.Validate(); err != nil {
-		return nil, nil, &families.Error{Op: "build", Spec: IP4Spec, Addr: p.Dst.String(), Err: err, Hint: "fix that flag"}
+		return nil, nil, &families.Error{Op: "build", Spec: IP4Spec, Addr: p.Dst.String(), Err: err, Hint: "fix that field of the packet"}
 	}
 	out, err := OpenIP4()
 	if err != nil {
@@ -135,7 +135,7 @@ func (w *replyWaiter) wait(ctx context.Context, t0 time.Time, timeout time.Durat
 func waitError(spec families.Spec, addr string, timeout time.Duration, err error) error {
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return &families.Error{Op: "wait for reply", Spec: spec, Addr: addr, Err: fmt.Errorf("no reply within %v", timeout),
-			Hint: "is a server answering there (socklab ip4 serve --proto N, or a UDP echo server)? a longer --timeout?"}
+			Hint: "is a server answering there (an ip4 echo server for the protocol, or a UDP echo server)? a longer timeout?", Terms: []families.Term{families.TermTimeout}}
 	}
 	return &families.Error{Op: "wait for reply", Spec: spec, Addr: addr, Err: families.Cause(err)}
 }
