@@ -35,7 +35,7 @@ func SendError(op string, c Conn, peer net.Addr, size int, err error) *Error {
 	case errors.Is(err, syscall.EPERM):
 		e.Hint = "a firewall rule refused the datagram (nft list ruleset)"
 	case errors.Is(err, os.ErrDeadlineExceeded) && spec.Family == AF_UNIX:
-		e.Err = errors.New("the server's receive queue stayed full")
+		e.Err = &worded{"the server's receive queue stayed full", err}
 		e.Hint, e.Terms = "the server is not reading, or is slower than its senders: a longer timeout waits more", []Term{TermTimeout}
 	default:
 		e.Hint = Hint(spec, err)
@@ -78,3 +78,13 @@ func kindOf(m os.FileMode) string {
 	}
 	return "mode " + m.String()
 }
+
+// worded is an error told in other words than its cause's, which it
+// unwraps to (errors.Is sees os.ErrDeadlineExceeded through it).
+type worded struct {
+	text  string
+	cause error
+}
+
+func (w *worded) Error() string { return w.text }
+func (w *worded) Unwrap() error { return w.cause }
