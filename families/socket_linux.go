@@ -93,7 +93,7 @@ func Adopt(d *Definition, f *os.File) (Conn, error) {
 func RawHint() string {
 	switch {
 	case os.Geteuid() == 0 && !inBoundingSet(capNetRaw):
-		return "this process is root but CAP_NET_RAW is not in its bounding set (a container or capsh --drop removed it), " +
+		return "this process is root but CAP_NET_RAW is not in its bounding set (a container, or capsh, dropped it), " +
 			"so neither root nor setcap cap_net_raw+ep can give it: run where the bounding set keeps CAP_NET_RAW"
 	case os.Geteuid() == 0:
 		return "this process is root but runs without CAP_NET_RAW in its effective set (capsh or setpriv dropped it): run it as plain root"

@@ -179,7 +179,7 @@ func literalPeer(d *families.Definition, s string, ip netip.Addr, port int, fail
 		return fail("%s is IPv4 mapped into IPv6, which a v6-only socket cannot reach (use udp4)", ip)
 	}
 	var p peer
-	if ip.IsUnspecified() {
+	if ip.WithZone("").IsUnspecified() {
 		lo := netip.IPv6Loopback()
 		if !v6 {
 			lo = netip.AddrFrom4([4]byte{127, 0, 0, 1})

@@ -417,7 +417,7 @@ func TestRawPrivilegeErrors(t *testing.T) {
 	drop := []string{"setpriv", "--inh-caps=-net_raw", "--bounding-set=-net_raw"}
 	ns := rawNetns(t, "priv") // ping_group_range is the default "1 0" there
 	// Root without CAP_NET_RAW in its bounding set: root does not help.
-	const rawHint = `(this process is root but CAP_NET_RAW is not in its bounding set (a container or capsh --drop removed it), ` +
+	const rawHint = `(this process is root but CAP_NET_RAW is not in its bounding set (a container, or capsh, dropped it), ` +
 		`so neither root nor setcap cap_net_raw+ep can give it: run where the bounding set keeps CAP_NET_RAW)`
 	r := socklabWith(t, runOpts{netns: ns, wrap: drop}, "icmp4", "ping", "-c", "1", "--mode", "raw", "127.0.0.1")
 	if want := "socklab: socket(AF_INET, SOCK_RAW, IPPROTO_ICMP): operation not permitted " + rawHint + "\n"; r.stderr != want || r.code != 1 {
