@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/socklab/socklab/echo"
 )
 
 // cliNetns makes a network namespace with its loopback up for the test,
@@ -319,4 +321,30 @@ func TestPathMTU(t *testing.T) {
 		t.Errorf("want the first message refused for the path MTU, with the fix, and the second answered\n%s", res)
 	}
 	s.stopServer(os.Interrupt)
+}
+
+// TestSummaryCounts: the summary says when the peer count is capped, and
+// counts drops by reason and full queues, in text and in JSON.
+func TestSummaryCounts(t *testing.T) {
+	st := echo.Stats{Datagrams: 70000, Bytes: 1, Peers: 65536, PeersCapped: true, SendErrors: 3, QueueFull: 2,
+		Dropped: echo.Dropped{Loop: 1, RateLimited: 4}, Elapsed: time.Second}
+	var b strings.Builder
+	printSummary(&b, st)
+	want := "summary: 70000 datagrams, 1 byte, 65536+ peers (more are not counted), 0 truncated, 0 unanswerable, 3 send errors in 1.0s\n" +
+		"dropped: 5 datagrams not answered: 0 self, 0 service port, 0 broadcast, 1 loop, 0 denied, 4 rate limited\n" +
+		"queue full: 2 replies dropped because the peer's receive queue stayed full (among the send errors)\n"
+	if b.String() != want {
+		t.Errorf("summary:\n%s\nwant:\n%s", b.String(), want)
+	}
+	if m := summaryRE.FindStringSubmatch(strings.Split(b.String(), "\n")[0]); m == nil || m[3] != "65536+" {
+		t.Errorf("the tests' summaryRE does not read the capped summary: %v", m)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(eventJSON(summaryFields(st), time.Now()), &ev); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := ev["dropped"].(map[string]any)
+	if ev["peers_capped"] != true || ev["queue_full"] != 2.0 || ev["dropped_total"] != 5.0 || d["loop"] != 1.0 || d["rate_limited"] != 4.0 {
+		t.Errorf("summary JSON %v", ev)
+	}
 }
