@@ -100,6 +100,9 @@ func (b *bench) makeTx(batch int) {
 func (b *bench) openIO(batch, rxsize int) benchIO {
 	if !b.cfg.Plain {
 		if io := newBatchIO(b.c, b.peer, batch, rxsize, b.cfg.Connect); io != nil {
+			if b.cfg.Spin != 0 {
+				families.SetSpin(b.c, b.cfg.Spin)
+			}
 			return io
 		}
 	}

@@ -82,6 +82,10 @@ type BenchConfig struct {
 	// datagrams. c stays connected afterwards, so set it only for a Conn
 	// that is closed after the bench.
 	Connect bool
+	// Spin, on the batch path of a UDP socket, is how long a read that
+	// finds no reply tries again before it sleeps; negative: it never
+	// sleeps (busy polling, the latency floor). See families.SetSpin.
+	Spin time.Duration
 	// OnSample, when set, is called once a second with the last second's
 	// figures, from the bench's goroutine.
 	OnSample func(Sample)

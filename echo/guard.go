@@ -139,10 +139,15 @@ const (
 // AddrPort for a unix socket).
 func newGuard(local net.Addr, p Policy) *guard {
 	g := &guard{policy: p, loops: make([]loopSlot, loopSlots), eph: ephemeralPorts()}
+	g.bcast = []netip.Addr{netip.AddrFrom4([4]byte{255, 255, 255, 255})}
 	if ua, ok := local.(*net.UDPAddr); ok {
 		g.local = ua.AddrPort()
 		g.port = g.local.Port()
-		g.own, g.bcast = hostAddrs()
+		if exposed(local) {
+			// Only a server others can reach needs this host's
+			// addresses (a netlink dump): loopback hears loopback.
+			g.own, g.bcast = hostAddrs()
+		}
 	}
 	if p.Rate > 0 {
 		g.rates = make([]bucketSlot, maxTracked)

@@ -50,6 +50,10 @@ type ServerConfig struct {
 	// Policy says who is answered beyond the checks every server makes
 	// (see Dropped).
 	Policy Policy
+	// Spin, on the batch path of a UDP socket, is how long a read that
+	// finds nothing tries again before it sleeps; negative: it never
+	// sleeps (busy polling). See families.SetSpin.
+	Spin time.Duration
 }
 
 // The I/O paths Serve takes, as Stats.IO names them.
@@ -226,6 +230,14 @@ func serveUntil(ctx context.Context, once func() error) error {
 // read or a write waiting for room returns; the returned function undoes it.
 func stopOnDone(ctx context.Context, c families.Conn) func() bool {
 	return context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+}
+
+// replyFromDestination turns on the destination address of every datagram
+// on a server bound to a wildcard address, so that each reply goes out from
+// the address the request was sent to, as a connected client expects.
+func replyFromDestination(c families.Conn) bool {
+	ua, ok := c.LocalAddr().(*net.UDPAddr)
+	return ok && ua.IP.IsUnspecified() && families.RecvDestination(c) == nil
 }
 
 // kernelDrops reads the socket's drop counter, to count from it.

@@ -21,6 +21,11 @@ type plainServer struct {
 	emit func(Event)
 
 	buf, out []byte
+	// With dest, datagrams are read with their destination (oob), and
+	// replies go out from it (ctl).
+	dest     bool
+	oob, ctl []byte
+	oobn     int
 	ct       ctimeCache
 	guard    *guard
 	note     notices
@@ -50,6 +55,9 @@ func (s *plainServer) serve(ctx context.Context) (Stats, error) {
 	s.ctx = ctx
 	defer stopOnDone(ctx, s.c)()
 	s.drops0 = kernelDrops(s.c)
+	if _, ok := s.c.(families.MsgConn); ok && replyFromDestination(s.c) {
+		s.dest, s.oob, s.ctl = true, make([]byte, families.BatchControlSpace), make([]byte, 0, families.BatchControlSpace)
+	}
 	err := serveUntil(ctx, s.once)
 	s.st.Elapsed = time.Since(start)
 	s.st.Drops = dropsSince(s.c, s.drops0)
@@ -93,6 +101,11 @@ func (s *plainServer) once() error {
 // read reads one datagram, with its sender's credentials where the Conn
 // has them.
 func (s *plainServer) read() (n, size int, from net.Addr, cred families.Cred, err error) {
+	if s.dest {
+		m, err := s.c.(families.MsgConn).RecvMsg(s.buf, s.oob, 0)
+		s.oobn = m.OOBN
+		return m.N, m.Size, m.Addr, cred, err
+	}
 	if cr, ok := s.c.(families.CredReader); ok {
 		return cr.ReadMsgCred(s.buf)
 	}
@@ -160,8 +173,7 @@ func (s *plainServer) send(to net.Addr, key uint64, pid int, now int64) {
 		s.st.QueueFull++
 		return
 	}
-	s.c.SetWriteDeadline(time.Unix(0, now).Add(sendBudget))
-	_, err := s.c.WriteTo(s.out, to)
+	err := s.writeWithin(to, time.Unix(0, now))
 	if err == nil || s.ctx.Err() != nil {
 		delete(s.stuck, key)
 		return
@@ -172,11 +184,34 @@ func (s *plainServer) send(to net.Addr, key uint64, pid int, now int64) {
 		if len(s.stuck) < maxStuck {
 			s.stuck[key] = time.Unix(0, now)
 		}
-		err = fmt.Errorf("reply dropped: the peer's receive queue stayed full for %v (is it reading?)", sendBudget)
+		err = fmt.Errorf("reply dropped: the peer's receive queue stayed full for %v (is it reading?)", time.Since(time.Unix(0, now)).Round(time.Millisecond))
 	}
 	if ok, held := s.note.allow(noticeSend, now); ok {
 		s.emit(Event{Kind: EventSendError, From: to, PID: pid, Err: err, Suppressed: held})
 	}
+}
+
+// writeWithin sends s.out to a peer, waiting for room at most sendBudget
+// while other datagrams wait to be served, and on, up to maxStall from
+// start, while none does.
+func (s *plainServer) writeWithin(to net.Addr, start time.Time) error {
+	for {
+		s.c.SetWriteDeadline(time.Now().Add(sendBudget))
+		_, err := s.write(to)
+		if !errors.Is(err, os.ErrDeadlineExceeded) || s.ctx.Err() != nil ||
+			time.Since(start) >= maxStall || families.Readable(s.c) {
+			return err
+		}
+	}
+}
+
+// write sends s.out to a peer, from the request's destination with dest.
+func (s *plainServer) write(to net.Addr) (int, error) {
+	if s.dest {
+		s.ctl = families.ReplyControl(s.ctl[:0], s.oob[:s.oobn])
+		return s.c.(families.MsgConn).WriteMsg(s.out, s.ctl, to)
+	}
+	return s.c.WriteTo(s.out, to)
 }
 
 // isUnnamed reports a unix sender that has no name to answer.

@@ -4,7 +4,7 @@ package families
 // on buffers allocated once. A RecvBatch holds the slots one ReadBatch
 // fills: data, the full length of each datagram (MSG_TRUNC), the sender's
 // address as the kernel wrote it, and room for control messages
-// (credentials). A SendBatch holds the
+// (credentials, destination addresses). A SendBatch holds the
 // messages one WriteBatch sends: each up to two buffers (a reply prefix and
 // the data), addressed to one peer, to the sender of a RecvBatch slot
 // (answered without building a Go address), or to nobody on a connected
@@ -55,5 +55,6 @@ func batchSpec(s Spec) bool {
 }
 
 // BatchControlSpace is the control space per RecvBatch slot that holds
-// SCM_CREDENTIALS (32 bytes on 64-bit Linux).
-const BatchControlSpace = 32
+// SCM_CREDENTIALS of a unix sender (32 bytes on 64-bit Linux) or the
+// IP_PKTINFO/IPV6_PKTINFO of RecvDestination (32 or 40).
+const BatchControlSpace = 48

@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -109,8 +108,7 @@ func (b *RecvBatch) Control(i int) []byte {
 // sysmon's 20µs and the runtime hands the P to another thread and back.
 func (b *RecvBatch) recv(fd uintptr) bool {
 	for {
-		r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.hdrs[0])), uintptr(len(b.hdrs)),
-			unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
+		r, e := sysRecvmmsg(fd, b.hdrs)
 		switch e {
 		case 0:
 			b.n = int(r)
@@ -171,6 +169,7 @@ func (c *conn) bare(fn func(fd uintptr) bool, events int16, dl *atomic.Int64) (e
 	}
 	c.ops.RLock()
 	defer c.ops.RUnlock()
+	var spinUntil int64
 	for {
 		switch {
 		case c.registered():
@@ -181,10 +180,30 @@ func (c *conn) bare(fn func(fd uintptr) bool, events int16, dl *atomic.Int64) (e
 			return os.ErrDeadlineExceeded, true
 		case fn(uintptr(c.fd)):
 			return nil, true
+		case c.spinning(&spinUntil):
+			// Try again at once: see SetSpin.
 		case c.wait.poll(c.fd, events, dl, c.stopWait):
 			return os.ErrDeadlineExceeded, true
 		}
 	}
+}
+
+// spinning reports whether a bare wait tries its call again at once
+// instead of sleeping in ppoll: for the spin SetSpin set, from the first
+// try that would have slept (until), or for ever with a negative spin.
+func (c *conn) spinning(until *int64) bool {
+	spin := c.spin.Load()
+	switch {
+	case spin == 0:
+		return false
+	case spin < 0:
+		return true
+	}
+	now := time.Now().UnixNano()
+	if *until == 0 {
+		*until = now + spin
+	}
+	return now < *until
 }
 
 // stopWait reports whether a bare wait must end: the conn was closed or
@@ -200,6 +219,7 @@ func expired(dl int64) bool { return dl != 0 && dl <= time.Now().UnixNano() }
 type SendBatch struct {
 	hdrs []unix.Mmsghdr
 	iovs []unix.Iovec // two per message: prefix, data
+	ctrl []byte       // pktinfoSpace per message: where a reply goes out from
 	peer rawAddr      // where Add sends; no address when n is 0
 	n    int          // messages added
 	off  int          // messages sent (or skipped)
@@ -212,7 +232,7 @@ type SendBatch struct {
 
 // NewSendBatch allocates a SendBatch of at most slots messages.
 func NewSendBatch(slots int) *SendBatch {
-	b := &SendBatch{hdrs: make([]unix.Mmsghdr, slots), iovs: make([]unix.Iovec, 2*slots)}
+	b := &SendBatch{hdrs: make([]unix.Mmsghdr, slots), iovs: make([]unix.Iovec, 2*slots), ctrl: make([]byte, slots*pktinfoSpace)}
 	b.fn = b.send
 	return b
 }
@@ -248,9 +268,17 @@ func (b *SendBatch) Skip() { b.off++ }
 func (b *SendBatch) Add(prefix, data []byte) { b.add(&b.peer, prefix, data) }
 
 // AddReply appends a message of prefix then data to the sender of rx's
-// datagram i, which must be Named.
+// datagram i, which must be Named. When the datagram carries its
+// destination (RecvDestination), the reply goes out from it.
 func (b *SendBatch) AddReply(rx *RecvBatch, i int, prefix, data []byte) {
+	k := b.n
 	b.add(&rx.names[i], prefix, data)
+	slot := b.ctrl[k*pktinfoSpace : k*pktinfoSpace : (k+1)*pktinfoSpace]
+	if ctl := ReplyControl(slot, rx.Control(i)); len(ctl) > 0 {
+		h := &b.hdrs[k].Hdr
+		h.Control = &ctl[0]
+		h.SetControllen(len(ctl))
+	}
 }
 
 func (b *SendBatch) add(to *rawAddr, prefix, data []byte) {
@@ -279,8 +307,7 @@ func (b *SendBatch) add(to *rawAddr, prefix, data []byte) {
 // caller decides again, message by message, whether a peer is worth a wait.
 func (b *SendBatch) send(fd uintptr) bool {
 	for b.off < b.n {
-		r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.hdrs[b.off])), uintptr(b.n-b.off),
-			unix.MSG_DONTWAIT, 0, 0)
+		r, e := sysSendmmsg(fd, b.hdrs[b.off:b.n])
 		switch e {
 		case 0:
 			b.off += int(r)

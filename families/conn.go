@@ -47,6 +47,9 @@ type MsgConn interface {
 	// socket's IP header into one, its payload into the next, say); Msg.N
 	// counts the bytes in all of them.
 	RecvMsgBuffers(bufs [][]byte, oob []byte, flags int) (Msg, error)
+	// WriteMsg is WriteTo with control messages (sendmsg(2)), such as
+	// ReplyControl's.
+	WriteMsg(b, oob []byte, addr net.Addr) (int, error)
 }
 
 // CredReader is implemented by the Conns of this package: ReadMsgCred is
@@ -69,6 +72,10 @@ type Options struct {
 	File *os.File
 	// Mode, when non-zero, is set as the permission bits of a unix socket file.
 	Mode os.FileMode
+	// Destination, on a UDP socket bound to a wildcard address, attaches
+	// each datagram's destination to it from the first one on (see
+	// RecvDestination), for a server that replies from it.
+	Destination bool
 	// ReusePort sets SO_REUSEPORT before a UDP socket binds, so that
 	// several sockets can share the address (see OpenReusePort).
 	ReusePort bool

@@ -4,7 +4,6 @@ import (
 	"net"
 	"os"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -68,14 +67,14 @@ func (c *conn) RecvMsgBuffers(bufs [][]byte, oob []byte, flags int) (Msg, error)
 		h.SetControllen(len(oob))
 	}
 	h.Name = (*byte)(from.ptr())
-	var r uintptr
+	var r int
 	var errno syscall.Errno
 	dontwait := flags&unix.MSG_DONTWAIT != 0
 	err = rc.Read(func(fd uintptr) bool {
 		for {
 			h.Namelen = unix.SizeofSockaddrAny
 			// MSG_TRUNC makes recvmsg return the datagram's real length.
-			r, _, errno = unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&h)), uintptr(unix.MSG_TRUNC|flags))
+			r, errno = sysRecvmsg(int(fd), &h, unix.MSG_TRUNC|flags, &from, c.network)
 			if errno != unix.EINTR {
 				return dontwait || errno != unix.EAGAIN
 			}
@@ -88,7 +87,7 @@ func (c *conn) RecvMsgBuffers(bufs [][]byte, oob []byte, flags int) (Msg, error)
 		return Msg{}, c.opError("read", nil, err)
 	}
 	from.n = h.Namelen
-	m := Msg{Size: int(r), N: min(int(r), total), OOBN: int(h.Controllen), Flags: int(h.Flags)}
+	m := Msg{Size: r, N: min(r, total), OOBN: int(h.Controllen), Flags: int(h.Flags)}
 	if from.named() {
 		m.Addr = from.addr(c.network)
 	}
@@ -98,7 +97,10 @@ func (c *conn) RecvMsgBuffers(bufs [][]byte, oob []byte, flags int) (Msg, error)
 // WriteTo sends b as one datagram to addr: a *net.UDPAddr or *net.IPAddr
 // for IP sockets of any type, a *net.UnixAddr for unix sockets. It waits
 // for room in the send buffer until the write deadline.
-func (c *conn) WriteTo(b []byte, addr net.Addr) (int, error) {
+func (c *conn) WriteTo(b []byte, addr net.Addr) (int, error) { return c.WriteMsg(b, nil, addr) }
+
+// WriteMsg is WriteTo with control messages (sendmsg): see MsgConn.
+func (c *conn) WriteMsg(b, oob []byte, addr net.Addr) (int, error) {
 	var to rawAddr
 	if err := to.set(c.spec.Family, addr); err != nil {
 		return 0, c.opError("write", addr, err)
@@ -107,25 +109,33 @@ func (c *conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	if err != nil {
 		return 0, c.opError("write", addr, err)
 	}
-	var p unsafe.Pointer
+	var h unix.Msghdr
+	var iov unix.Iovec
 	if len(b) > 0 {
-		p = unsafe.Pointer(&b[0])
+		iov.Base = &b[0]
+		iov.SetLen(len(b))
 	}
-	var r uintptr
+	h.Iov, h.Iovlen = &iov, 1
+	if len(oob) > 0 {
+		h.Control = &oob[0]
+		h.SetControllen(len(oob))
+	}
+	h.Name, h.Namelen = (*byte)(to.ptr()), to.n
+	var r int
 	var errno syscall.Errno
 	err = rc.Write(func(fd uintptr) bool {
 		for {
-			r, _, errno = unix.Syscall6(unix.SYS_SENDTO, fd, uintptr(p), uintptr(len(b)), 0, uintptr(to.ptr()), uintptr(to.n))
+			r, errno = sysSendmsg(int(fd), &h, &to)
 			if errno != unix.EINTR {
 				return errno != unix.EAGAIN
 			}
 		}
 	})
 	if err == nil && errno != 0 {
-		err = os.NewSyscallError("sendto", errno)
+		err = os.NewSyscallError("sendmsg", errno)
 	}
 	if err != nil {
 		return 0, c.opError("write", addr, err)
 	}
-	return int(r), nil
+	return r, nil
 }

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // conn is the one Conn of every family: a non-blocking descriptor this
@@ -40,6 +38,7 @@ type conn struct {
 	// every use of the bare descriptor, so that Close never closes it
 	// under a running system call.
 	rdl, wdl atomic.Int64
+	spin     atomic.Int64 // nanoseconds a bare wait retries before it sleeps; < 0: never sleeps
 	wait     *waiter
 	ops      sync.RWMutex
 
@@ -70,7 +69,7 @@ func newConn(fd int, spec Spec) (*conn, error) {
 	}
 	w, err := newWaiter()
 	if err != nil {
-		unix.Close(fd)
+		sysClose(fd)
 		return nil, &Error{Op: "adopt", Spec: spec, Err: err}
 	}
 	c.wait = w
@@ -203,13 +202,17 @@ func (c *conn) closeFd() error {
 	f, w := c.f.Load(), c.wait
 	c.mu.Unlock()
 	if f != nil {
-		return f.Close()
+		err := f.Close()
+		if t := tracer.Load(); t != nil {
+			trace(t, "close", c.fd, 0, err)
+		}
+		return err
 	}
 	w.ring()
 	c.ops.Lock()
 	defer c.ops.Unlock()
 	w.close()
-	return os.NewSyscallError("close", unix.Close(c.fd))
+	return os.NewSyscallError("close", sysClose(c.fd))
 }
 
 func (c *conn) SetDeadline(t time.Time) error {

@@ -30,12 +30,12 @@ func openUDP(d *Definition, o Options) (Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := udpOptions(fd, d.Spec, o); err != nil {
-		unix.Close(fd)
+	if err := udpOptions(fd, d.Spec, o, ua.IP.IsUnspecified()); err != nil {
+		sysClose(fd)
 		return nil, &Error{Op: "setsockopt", Spec: d.Spec, Addr: addr, Err: err}
 	}
 	if err := Bind(fd, d.Spec.Family, ua); err != nil {
-		unix.Close(fd)
+		sysClose(fd)
 		return nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: bindCause(err), Hint: Hint(d.Spec, err)}
 	}
 	return NewConn(fd, d.Spec)
@@ -52,15 +52,21 @@ func bindCause(err error) error {
 
 // udpOptions sets what a UDP socket needs before bind: IPV6_V6ONLY on
 // udp6, which means IPv6 only, as Go's "udp6" does (no v4-mapped peers),
-// and SO_REUSEPORT when o asks for it.
-func udpOptions(fd int, spec Spec, o Options) error {
+// SO_REUSEPORT when o asks for it, and the datagrams' destinations when o
+// asks for them and the address is a wildcard.
+func udpOptions(fd int, spec Spec, o Options, wildcard bool) error {
+	if o.Destination && wildcard {
+		if err := setDestination(fd, spec.Family); err != nil {
+			return err
+		}
+	}
 	if spec.Family == AF_INET6 {
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
+		if err := SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
 			return os.NewSyscallError("setsockopt IPV6_V6ONLY", err)
 		}
 	}
 	if o.ReusePort {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+		if err := SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
 			return os.NewSyscallError("setsockopt SO_REUSEPORT", err)
 		}
 	}
@@ -81,14 +87,14 @@ func openUnix(d *Definition, o Options) (Conn, error) {
 		// abstract name of five hex digits.
 		a := rawAddr{n: 2}
 		a.sa.Addr.Family = unix.AF_UNIX
-		if err := sockaddrCall(unix.SYS_BIND, fd, &a); err != nil {
-			unix.Close(fd)
+		if err := sysSockaddr("bind", unix.SYS_BIND, fd, &a); err != nil {
+			sysClose(fd)
 			return nil, &Error{Op: "bind", Spec: d.Spec, Addr: "(autobind)", Err: os.NewSyscallError("bind", err)}
 		}
 	} else {
 		cleanup, err = bindUnix(fd, d.Spec, o)
 		if err != nil {
-			unix.Close(fd)
+			sysClose(fd)
 			return nil, err
 		}
 	}
@@ -116,71 +122,49 @@ func bindUnix(fd int, spec Spec, o Options) (func(), error) {
 	if err := CheckUnixName(name); err != nil {
 		return nil, &Error{Op: "bind", Spec: spec, Addr: name, Err: err}
 	}
-	abstract := strings.HasPrefix(name, "@")
-	sa := &net.UnixAddr{Name: name, Net: "unixgram"}
-	err := Bind(fd, AF_UNIX, sa)
-	if err == unix.EADDRINUSE && !abstract {
-		if err = staleSocket(spec, name); err != nil {
-			return nil, err
-		}
-		if err = os.Remove(name); err != nil {
-			return nil, &Error{Op: "bind", Spec: spec, Addr: name, Err: fmt.Errorf("stale socket file: %w", err), Hint: "remove it by hand"}
-		}
-		if o.Notify != nil {
-			o.Notify(fmt.Sprintf("removed stale socket %s (no server was listening on it)", name))
-		}
-		err = Bind(fd, AF_UNIX, sa)
+	if !strings.HasPrefix(name, "@") {
+		return bindPath(fd, spec, o)
 	}
-	if err != nil {
-		e := &Error{Op: "bind", Spec: spec, Addr: name, Err: os.NewSyscallError("bind", err), Hint: Hint(spec, err)}
-		if err == unix.EADDRINUSE {
-			e.Hint, e.Terms = "another server is listening there: stop it or choose another local address", []Term{TermLocal}
-			if abstract {
-				e.Hint = "another socket holds that abstract name: stop its server or choose another local address"
-			}
-		}
-		return nil, e
+	if err := Bind(fd, AF_UNIX, &net.UnixAddr{Name: name, Net: "unixgram"}); err != nil {
+		return nil, bindUnixError(spec, name, err)
 	}
-	if abstract {
-		return nil, nil
-	}
-	if o.Mode != 0 {
-		if err := os.Chmod(name, o.Mode.Perm()); err != nil {
-			os.Remove(name)
-			return nil, &Error{Op: "chmod", Spec: spec, Addr: name, Err: err}
-		}
-	}
-	fi, err := os.Lstat(name)
-	if err != nil {
-		return nil, &Error{Op: "bind", Spec: spec, Addr: name, Err: err}
-	}
-	return func() {
-		// Remove the path only while it is the socket this bind made: a
-		// later server may have replaced it, or someone else's file may be
-		// there now.
-		if now, err := os.Lstat(name); err == nil && os.SameFile(fi, now) {
-			os.Remove(name)
-		}
-	}, nil
+	return nil, nil
 }
 
-// staleSocket returns nil when the socket file at path has no server (a
-// connect is refused), and an *Error saying what is there otherwise.
-func staleSocket(spec Spec, path string) error {
+// bindUnixError is the *Error of a failed bind to a unix name.
+func bindUnixError(spec Spec, name string, err error) error {
+	e := &Error{Op: "bind", Spec: spec, Addr: name, Err: os.NewSyscallError("bind", err), Hint: Hint(spec, err)}
+	if err == unix.EADDRINUSE {
+		e.Hint, e.Terms = "another server is listening there: stop it or choose another local address", []Term{TermLocal}
+		if strings.HasPrefix(name, "@") {
+			e.Hint = "another socket holds that abstract name: stop its server or choose another local address"
+		}
+	}
+	return e
+}
+
+// staleSocket returns the file at path when it is a socket with no server
+// (a connect is refused), and an *Error saying what is there otherwise.
+func staleSocket(spec Spec, path string) (os.FileInfo, error) {
 	fi, err := os.Lstat(path)
 	if err != nil {
-		return &Error{Op: "bind", Spec: spec, Addr: path, Err: err}
+		return nil, &Error{Op: "bind", Spec: spec, Addr: path, Err: err}
 	}
 	if fi.Mode()&os.ModeSocket == 0 {
-		return &Error{Op: "bind", Spec: spec, Addr: path, Err: fmt.Errorf("%s exists and is not a socket (%s)", path, kindOf(fi.Mode())),
+		return nil, &Error{Op: "bind", Spec: spec, Addr: path, Err: fmt.Errorf("%s exists and is not a socket (%s)", path, kindOf(fi.Mode())),
 			Hint: "it is left untouched: choose another local address", Terms: []Term{TermLocal}}
 	}
-	probe, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	return fi, probeStale(spec, path)
+}
+
+// probeStale connects to the socket at path: refused means nobody serves it.
+func probeStale(spec Spec, path string) error {
+	probe, err := sysSocket(NewSpec(AF_UNIX, SOCK_DGRAM, 0))
 	if err != nil {
 		return &Error{Op: "socket", Spec: spec, Err: os.NewSyscallError("socket", err)}
 	}
-	defer unix.Close(probe)
-	err = unix.Connect(probe, &unix.SockaddrUnix{Name: path})
+	defer sysClose(probe)
+	err = Connect(probe, AF_UNIX, &net.UnixAddr{Name: path, Net: "unixgram"})
 	switch {
 	case err == unix.ECONNREFUSED:
 		return nil

@@ -1,11 +1,12 @@
 package families
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net"
 	"os"
 	"syscall"
-	"unsafe"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -50,9 +51,9 @@ func ReportICMPErrors(c Conn) error {
 	return Control(c, func(fd int) error {
 		switch s.Family {
 		case AF_INET:
-			return os.NewSyscallError("setsockopt IP_RECVERR", unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_RECVERR, 1))
+			return os.NewSyscallError("setsockopt IP_RECVERR", SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_RECVERR, 1))
 		case AF_INET6:
-			return os.NewSyscallError("setsockopt IPV6_RECVERR", unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVERR, 1))
+			return os.NewSyscallError("setsockopt IPV6_RECVERR", SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVERR, 1))
 		}
 		return nil
 	})
@@ -87,7 +88,7 @@ func PassCred(c Conn, on bool) error {
 		v = 1
 	}
 	err := Control(c, func(fd int) error {
-		return os.NewSyscallError("setsockopt SO_PASSCRED", unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, v))
+		return os.NewSyscallError("setsockopt SO_PASSCRED", SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, v))
 	})
 	if cc, ok := c.(*conn); ok && err == nil {
 		cc.creds.Store(on)
@@ -101,17 +102,15 @@ func PassCred(c Conn, on bool) error {
 func Drops(c Conn) (uint32, bool) {
 	var v uint32
 	err := Control(c, func(fd int) error {
-		var mem [unix.SK_MEMINFO_VARS]uint32
-		l := uint32(unsafe.Sizeof(mem))
-		_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_MEMINFO,
-			uintptr(unsafe.Pointer(&mem[0])), uintptr(unsafe.Pointer(&l)), 0)
-		if e != 0 {
-			return e
+		var mem [unix.SK_MEMINFO_VARS * 4]byte
+		l, err := getsockoptBytes(fd, unix.SOL_SOCKET, unix.SO_MEMINFO, mem[:])
+		if err != nil {
+			return err
 		}
 		if l <= unix.SK_MEMINFO_DROPS*4 {
 			return unix.EINVAL
 		}
-		v = mem[unix.SK_MEMINFO_DROPS]
+		v = binary.NativeEndian.Uint32(mem[unix.SK_MEMINFO_DROPS*4:])
 		return nil
 	})
 	return v, err == nil
@@ -140,9 +139,9 @@ func SetBuffers(c Conn, rcv, snd int) error {
 }
 
 func setBuffer(fd, force, plain, v int) error {
-	err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, force, v)
+	err := SetsockoptInt(fd, unix.SOL_SOCKET, force, v)
 	if err == unix.EPERM {
-		err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, plain, v)
+		err = SetsockoptInt(fd, unix.SOL_SOCKET, plain, v)
 	}
 	return err
 }
@@ -152,15 +151,48 @@ func setBuffer(fd, force, plain, v int) error {
 func Buffers(c Conn) (rcv, snd int, err error) {
 	err = Control(c, func(fd int) error {
 		var err error
-		if rcv, err = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF); err != nil {
+		if rcv, err = GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF); err != nil {
 			return os.NewSyscallError("getsockopt SO_RCVBUF", err)
 		}
-		if snd, err = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF); err != nil {
+		if snd, err = GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF); err != nil {
 			return os.NewSyscallError("getsockopt SO_SNDBUF", err)
 		}
 		return nil
 	})
 	return rcv, snd, err
+}
+
+// SetSpin sets how a batch read or write on c that finds nothing to do
+// waits, while c is not in Go's netpoller (a UDP socket's batch path): for
+// d > 0 it tries again at once for up to d before it sleeps in ppoll, which
+// saves a sleep and a wake-up when the next datagram is microseconds away;
+// for d < 0 it never sleeps (busy polling: the lowest latency, a core spent
+// on it), and asks the kernel to busy-poll the device queue too
+// (SO_BUSY_POLL, best effort); 0 sleeps at once (the default).
+func SetSpin(c Conn, d time.Duration) error {
+	cc, ok := c.(*conn)
+	if !ok || !unregisteredBatch(c.Spec()) {
+		return fmt.Errorf("%s: spinning needs the batch path of a UDP socket: %w", c.Spec(), ErrUnsupported)
+	}
+	if d < 0 {
+		Control(c, func(fd int) error { return SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_BUSY_POLL, 50) })
+		d = -1
+	}
+	cc.spin.Store(int64(d))
+	return nil
+}
+
+// Readable reports whether a datagram is queued to c now (poll(2) with no
+// wait): a server deciding whether anybody waits for it.
+func Readable(c Conn) bool {
+	ready := false
+	Control(c, func(fd int) error {
+		fds := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds[:], 0)
+		ready = err == nil && n > 0 && fds[0].Revents&unix.POLLIN != 0
+		return nil
+	})
+	return ready
 }
 
 // MaxDatagram is the largest payload c can send in one datagram: 65507 for
@@ -172,7 +204,7 @@ func MaxDatagram(c Conn) int {
 	}
 	max := 0
 	Control(c, func(fd int) error {
-		v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
+		v, err := GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
 		if err == nil {
 			// Measured on Linux 6.18: the largest datagram is SO_SNDBUF
 			// less 32 bytes (212960 with the default 212992).

@@ -5,6 +5,7 @@ package families
 import (
 	"net"
 	"syscall"
+	"time"
 )
 
 // RawConn is not supported on this system.
@@ -33,3 +34,15 @@ func Buffers(c Conn) (rcv, snd int, err error) { return 0, 0, ErrUnsupported }
 
 // MaxDatagram is the IP limit; unix sockets are not supported here.
 func MaxDatagram(c Conn) int { return maxIPDatagram(c.Spec()) }
+
+// RecvDestination is not supported on this system.
+func RecvDestination(c Conn) error { return ErrUnsupported }
+
+// ReplyControl returns dst unchanged on this system.
+func ReplyControl(dst, rx []byte) []byte { return dst }
+
+// SetSpin is not supported on this system.
+func SetSpin(c Conn, d time.Duration) error { return ErrUnsupported }
+
+// Readable is false on this system.
+func Readable(c Conn) bool { return false }

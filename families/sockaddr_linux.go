@@ -184,16 +184,6 @@ func ntohs(v uint16) int {
 	return int(b[0])<<8 | int(b[1])
 }
 
-// sockaddrCall runs a system call that takes a descriptor, a sockaddr and
-// its length: bind(2) or connect(2).
-func sockaddrCall(trap uintptr, fd int, a *rawAddr) error {
-	_, _, e := unix.Syscall(trap, uintptr(fd), uintptr(a.ptr()), uintptr(a.n))
-	if e != 0 {
-		return e
-	}
-	return nil
-}
-
 // Bind binds descriptor fd, a socket of family, to addr (see Conn.WriteTo
 // for the address types each family takes). The error is the bare errno.
 func Bind(fd, family int, addr net.Addr) error {
@@ -201,7 +191,7 @@ func Bind(fd, family int, addr net.Addr) error {
 	if err := a.set(family, addr); err != nil {
 		return err
 	}
-	return sockaddrCall(unix.SYS_BIND, fd, &a)
+	return sysSockaddr("bind", unix.SYS_BIND, fd, &a)
 }
 
 // Connect connects descriptor fd, a socket of family, to addr.
@@ -210,16 +200,14 @@ func Connect(fd, family int, addr net.Addr) error {
 	if err := a.set(family, addr); err != nil {
 		return err
 	}
-	return sockaddrCall(unix.SYS_CONNECT, fd, &a)
+	return sysSockaddr("connect", unix.SYS_CONNECT, fd, &a)
 }
 
 // sockname returns the address fd is bound to, as network spells it.
 func sockname(fd int, network string) (net.Addr, error) {
 	var a rawAddr
-	a.n = unix.SizeofSockaddrAny
-	_, _, e := unix.RawSyscall(unix.SYS_GETSOCKNAME, uintptr(fd), uintptr(a.ptr()), uintptr(unsafe.Pointer(&a.n)))
-	if e != 0 {
-		return nil, e
+	if err := sysGetsockname(fd, &a); err != nil {
+		return nil, err
 	}
 	return a.addr(network), nil
 }

@@ -13,7 +13,7 @@ import (
 // Socket creates a non-blocking, close-on-exec socket of spec. The error is
 // an *Error with the fix for the errno.
 func Socket(spec Spec) (int, error) {
-	fd, err := unix.Socket(spec.Family, spec.Type|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, spec.Proto)
+	fd, err := sysSocket(spec)
 	if err != nil {
 		return -1, &Error{Op: "socket", Spec: spec, Err: os.NewSyscallError("socket", err), Hint: Hint(spec, err)}
 	}
@@ -24,7 +24,7 @@ func Socket(spec Spec) (int, error) {
 func ProbeSpec(spec Spec) error {
 	fd, err := Socket(spec)
 	if err == nil {
-		unix.Close(fd)
+		sysClose(fd)
 	}
 	return err
 }
@@ -39,7 +39,7 @@ func Inspect(fd int) (Spec, error) {
 		opt int
 		v   *int
 	}{{unix.SO_DOMAIN, &s.Family}, {unix.SO_TYPE, &s.Type}, {unix.SO_PROTOCOL, &s.Proto}} {
-		if *o.v, err = unix.GetsockoptInt(fd, unix.SOL_SOCKET, o.opt); err != nil {
+		if *o.v, err = GetsockoptInt(fd, unix.SOL_SOCKET, o.opt); err != nil {
 			break
 		}
 	}
@@ -80,7 +80,7 @@ func Adopt(d *Definition, f *os.File) (Conn, error) {
 	// file, which the process that passed it shares, as with Go's
 	// net.FilePacketConn.
 	if err := unix.SetNonblock(nfd, true); err != nil {
-		unix.Close(nfd)
+		sysClose(nfd)
 		return nil, &Error{Op: "adopt", Spec: s, Err: os.NewSyscallError("fcntl", err)}
 	}
 	return NewConn(nfd, s)

@@ -13,7 +13,8 @@ import (
 // the positional arguments of its command, and passes those after a "--"
 // of its own. A "--" of the user's ends the flags: what follows is
 // positional whatever it looks like ("send ADDR -- -hello" sends "-hello"),
-// and is never taken for an address.
+// and is never taken for an address. A passthrough argument (lab exec's
+// command) takes everything after its start, flags included.
 
 // argv is a command line split for kong.
 type argv struct {
@@ -47,6 +48,13 @@ func interspersed(model *kong.Application, args []string) argv {
 			a.args = append(a.args, arg)
 		default:
 			a.positional = append(a.positional, arg)
+			if pt := passthroughAt(node); pt >= 0 && len(a.positional) > pt {
+				// A passthrough argument (lab exec's command) takes the
+				// rest as it is, flags included, as kong does.
+				a.positional = append(a.positional, args[i+1:]...)
+				a.beforeDash = len(a.positional)
+				return a.done()
+			}
 		}
 	}
 	a.beforeDash = len(a.positional)
@@ -59,6 +67,17 @@ func (a argv) done() argv {
 		a.args = append(append(a.args, "--"), a.positional...)
 	}
 	return a
+}
+
+// passthroughAt is the index of node's passthrough positional argument,
+// or -1 when it has none.
+func passthroughAt(node *kong.Node) int {
+	for i, p := range node.Positional {
+		if p.Passthrough {
+			return i
+		}
+	}
+	return -1
 }
 
 // child returns node's subcommand called name, or nil.

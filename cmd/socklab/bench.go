@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"strconv"
 	"time"
@@ -25,6 +26,8 @@ type benchFlags struct {
 	Plain    bool         `help:"One sendto/recvfrom per datagram instead of batches with sendmmsg/recvmmsg."`
 	JSON     bool         `name:"json" help:"Print the report as one JSON object (fields above), and a failure as an error object."`
 	Fd       int          `default:"-1" min:"0" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket."`
+
+	benchPlotFlags `embed:""`
 }
 
 // Help is the detailed help of every bench command.
@@ -57,7 +60,9 @@ not the warmup; latencies are round trips in microseconds):
   cpu_user_s, cpu_sys_s CPU time of this process while measuring
   interrupted           true when stopped by a signal
   samples               one per second: {t_s, sent, received, lost,
-                        echoes_per_sec, mbit_per_sec, p50_us, p99_us, max_us}`
+                        echoes_per_sec, mbit_per_sec, p50_us, p99_us, max_us}
+  percentiles           the latency distribution, [{pct, us}] from 0 to 100%,
+                        for socklab plot`
 }
 
 type udpBenchCmd struct {
@@ -140,42 +145,25 @@ func runBench(app *App, addr, to, bind string, f benchFlags) error {
 	if err != nil {
 		return err
 	}
-	if addr != "" && to != "" {
-		return usageError{errBothAddrs}
-	}
-	addr = orDefault(orDefault(addr, to), app.Def.DefaultAddr)
-	p, err := resolvePeer(app.Def, addr)
+	p, err := benchPeer(app, addr, to)
 	if err != nil {
-		return peerError(app, err, addr, false, "bench")
+		return err
 	}
-	peer := p.addr
 	c, err := open(app, bind, f.Fd, 0)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if p.note != "" && !f.JSON {
-		app.note(p.note)
-	}
 	if !f.JSON {
-		what := fmt.Sprintf("%d in flight", cfg.Inflight)
-		if cfg.Mode == echo.BenchPingPong {
-			what = "one in flight"
+		if p.note != "" {
+			app.note(p.note)
 		}
-		if cfg.Rate > 0 {
-			what += fmt.Sprintf(", at most %g/s", cfg.Rate)
-		}
-		length := cfg.Duration.String()
-		if f.Count > 0 {
-			length = plural(f.Count, "datagram", "datagrams")
-		}
-		fmt.Fprintf(app.Stderr, "socklab: %s bench %s to %s from %s: %s, %s, %d bytes, %s\n",
-			app.Def.Name, cfg.Mode, peer, addrString(c.LocalAddr()), length, what, cfg.Size, warmupText(cfg.Warmup))
+		app.note(benchHeader(app, cfg, f, p.addr, c))
 	}
 	if file, ok := app.Stderr.(*os.File); ok && isTerminal(file) {
 		cfg.OnSample = func(s echo.Sample) { fmt.Fprintln(app.Stderr, sampleLine(s)) }
 	}
-	r, err := echo.Bench(app.Ctx, c, peer, cfg)
+	r, err := echo.Bench(app.Ctx, c, p.addr, cfg)
 	if err != nil {
 		return err
 	}
@@ -184,16 +172,56 @@ func runBench(app *App, addr, to, bind string, f benchFlags) error {
 	} else {
 		printReport(app, r)
 	}
-	if r.Received == 0 && r.Sent > 0 {
-		e := &families.Error{Op: "bench", Spec: c.Spec(), Addr: peer.String(), Err: fmt.Errorf("%w to %d datagrams", errNoReplies, r.Sent),
-			Hint: "is an echo server running there? start an echo server there", Terms: []families.Term{families.TermServer}}
-		if r.Bad > 0 {
-			e.Hint = fmt.Sprintf("%d replies came back but not the payload sent: does the server truncate (the seed's reads 1024 bytes)? try a smaller datagram size", r.Bad)
-			e.Terms = []families.Term{families.TermSize}
-		}
-		return e
+	if err := f.plot(app, r); err != nil {
+		return err
 	}
-	return nil
+	return noReplies(c, p.addr, r)
+}
+
+// benchPeer is the server a bench measures: ADDR or --to, or the family's
+// default address.
+func benchPeer(app *App, addr, to string) (peer, error) {
+	if addr != "" && to != "" {
+		return peer{}, usageError{errBothAddrs}
+	}
+	addr = orDefault(orDefault(addr, to), app.Def.DefaultAddr)
+	p, err := resolvePeer(app.Def, addr)
+	if err != nil {
+		return peer{}, peerError(app, err, addr, false, "bench")
+	}
+	return p, nil
+}
+
+// benchHeader says what the bench measures, before it starts.
+func benchHeader(app *App, cfg echo.BenchConfig, f benchFlags, to net.Addr, c families.Conn) string {
+	what := fmt.Sprintf("%d in flight", cfg.Inflight)
+	if cfg.Mode == echo.BenchPingPong {
+		what = "one in flight"
+	}
+	if cfg.Rate > 0 {
+		what += fmt.Sprintf(", at most %g/s", cfg.Rate)
+	}
+	length := cfg.Duration.String()
+	if f.Count > 0 {
+		length = plural(f.Count, "datagram", "datagrams")
+	}
+	return fmt.Sprintf("%s bench %s to %s from %s: %s, %s, %d bytes, %s",
+		app.Def.Name, cfg.Mode, to, addrString(c.LocalAddr()), length, what, cfg.Size, warmupText(cfg.Warmup))
+}
+
+// noReplies is the error of a bench that got no reply at all, after its
+// report: nothing answered, or nothing answered with the payload sent.
+func noReplies(c families.Conn, to net.Addr, r echo.BenchReport) error {
+	if r.Received > 0 || r.Sent == 0 {
+		return nil
+	}
+	e := &families.Error{Op: "bench", Spec: c.Spec(), Addr: to.String(), Err: fmt.Errorf("%w to %d datagrams", errNoReplies, r.Sent),
+		Hint: "is an echo server running there? start an echo server there", Terms: []families.Term{families.TermServer}}
+	if r.Bad > 0 {
+		e.Hint = fmt.Sprintf("%d replies came back but not the payload sent: does the server truncate (the seed's reads 1024 bytes)? try a smaller datagram size", r.Bad)
+		e.Terms = []families.Term{families.TermSize}
+	}
+	return e
 }
 
 func warmupText(d time.Duration) string {

@@ -45,6 +45,8 @@ type serveFlags struct {
 	Plain     bool   `help:"Use one recvmsg and one sendto per datagram even where batches are possible (to compare)."`
 	Verbose   bool   `short:"v" help:"Say which I/O path serves and the effective SO_RCVBUF/SO_SNDBUF; name each unix sender by pid, uid and gid."`
 	RateLimit string `name:"rate-limit" placeholder:"N/s[:BURST]" help:"Answer each source (an IP address, a unix sender) at most N datagrams a second, in bursts of up to BURST (default N); the rest are dropped and counted."`
+
+	systemdFlags `embed:""`
 }
 
 // ipFlags filter IP senders by their source address.

@@ -23,14 +23,18 @@ func serve(app *App, s serveSpec, f serveFlags) error {
 	if err := noEcho(app, "server"); err != nil {
 		return err
 	}
-	if s.addr == "" && f.Fd < 0 {
-		s.addr = app.Def.DefaultAddr
-	}
 	cfg, err := f.config(app, s)
 	if err != nil {
 		return err
 	}
-	conns, err := openServers(app, s, f)
+	passed, err := f.activated(app, s.addr, s.mode, f.Fd, s.workers)
+	if err != nil {
+		return err
+	}
+	if s.addr == "" && f.Fd < 0 && passed == nil {
+		s.addr = app.Def.DefaultAddr
+	}
+	conns, err := openServers(app, s, f, passed)
 	if err != nil {
 		return err
 	}
@@ -65,14 +69,17 @@ func (f serveFlags) config(app *App, s serveSpec) (echo.ServerConfig, error) {
 	return echo.ServerConfig{Reply: reply, Bufsize: f.Bufsize, Quiet: f.Quiet, Plain: f.Plain, Batch: f.Batch, Policy: policy}, nil
 }
 
-// openServers opens the serving sockets: one, or --workers sockets sharing
-// the address with SO_REUSEPORT, with --rcvbuf and --sndbuf set.
-func openServers(app *App, s serveSpec, f serveFlags) ([]families.Conn, error) {
-	var conns []families.Conn
+// openServers opens the serving sockets: those systemd passed, when any,
+// one, or --workers sockets sharing the address with SO_REUSEPORT, with
+// --rcvbuf and --sndbuf set.
+func openServers(app *App, s serveSpec, f serveFlags, passed []families.Conn) ([]families.Conn, error) {
+	conns := passed
 	var err error
-	if s.workers > 1 {
+	switch {
+	case passed != nil: // adopted already
+	case s.workers > 1:
 		conns, err = families.OpenReusePort(app.Def, families.Options{Addr: s.addr, Mode: s.mode, Notify: app.note}, s.workers)
-	} else {
+	default:
 		var c families.Conn
 		c, err = open(app, s.addr, f.Fd, s.mode)
 		conns = []families.Conn{c}

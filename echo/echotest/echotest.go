@@ -39,11 +39,13 @@ type Server struct {
 // Addr is the address the server is bound to, for clients.
 func (s *Server) Addr() net.Addr { return s.Conn.LocalAddr() }
 
-// Open opens a socket of d bound to addr, closed when the test ends. It
-// skips the test when d is IPv6 and this host has no IPv6 loopback.
+// Open opens a socket of d bound to addr for a server, closed when the
+// test ends: bound to a wildcard address, its datagrams carry their
+// destinations from the first on, for replies from them. It skips the test
+// when d is IPv6 and this host has no IPv6 loopback.
 func Open(t testing.TB, d *families.Definition, addr string) families.Conn {
 	t.Helper()
-	c, err := d.Open(families.Options{Addr: addr})
+	c, err := d.Open(families.Options{Addr: addr, Destination: true})
 	if err != nil {
 		if d.Spec.Family == families.AF_INET6 {
 			t.Skipf("no IPv6 loopback here: %v", err)
