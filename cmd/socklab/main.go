@@ -164,7 +164,7 @@ func runParsed(parser *kong.Kong, app *App, args []string, exit *int) (code int)
 	if lost := app.out.Err(); lost != nil {
 		// What the command could not print is gone: say so, whatever
 		// else happened.
-		if err != nil && !errors.As(err, new(*outputLostError)) && !errors.As(err, new(reportedError)) {
+		if err != nil && !errors.Is(err, lost) && !errors.As(err, new(*outputLostError)) && !errors.As(err, new(reportedError)) {
 			app.fail(err)
 		}
 		err = &outputLostError{lost}
