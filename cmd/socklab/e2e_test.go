@@ -1142,8 +1142,10 @@ func TestServeJSON(t *testing.T) {
 	p := start(t, runOpts{}, "udp4", "serve", "--json", "--bind", "127.0.0.1:0", "--bufsize", "8")
 	m := p.waitLine(&p.stdout, regexp.MustCompile(`"event":"listening".*"addr":"([^"]+)"|"addr":"([^"]+)".*"event":"listening"`))
 	addr := m[1] + m[2]
-	mustSucceed(t, socklab(t, "udp4", "send", addr, "hello", "hello world!"), "send to a --json server")
+	// Open before the send, so the kernel cannot give the two the same
+	// ephemeral port: they are two peers.
 	c := silentUDP(t)
+	mustSucceed(t, socklab(t, "udp4", "send", addr, "hello", "hello world!"), "send to a --json server")
 	to, _ := net.ResolveUDPAddr("udp4", addr)
 	c.WriteTo([]byte{0xff, 0xfe}, to)
 	p.countLines(&p.stdout, regexp.MustCompile(`"event":"datagram"`), 3)
