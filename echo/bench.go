@@ -138,7 +138,9 @@ func (b *bench) sendError(err error) error {
 	case benchNoServer(err):
 		e.Hint = "no server is bound there: start one with socklab " + familyHint(b.c) + " serve"
 	case errors.Is(err, syscall.EMSGSIZE):
-		e.Hint = fmt.Sprintf("a datagram of %d bytes is too large for this socket: lower --size", b.cfg.Size)
+		e.Hint = msgSizeHint(b.c, b.peer, b.cfg.Size, fmt.Sprintf("a datagram of %d bytes is too large for this socket: lower --size", b.cfg.Size))
+	case errors.Is(err, syscall.EACCES) && b.c.Spec().Family == families.AF_INET:
+		e.Hint = broadcastHint
 	default:
 		e.Hint = families.Hint(b.c.Spec(), err)
 	}

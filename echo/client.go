@@ -161,7 +161,9 @@ func (cl *Client) sendError(msg []byte, err error) error {
 	e := &families.Error{Op: "send", Spec: cl.c.Spec(), Addr: cl.peer.String(), Err: families.Cause(err)}
 	switch {
 	case errors.Is(err, syscall.EMSGSIZE):
-		e.Hint = fmt.Sprintf("a datagram of %d bytes is too large for this socket; send at most %d bytes", len(msg), families.MaxDatagram(cl.c))
+		e.Hint = msgSizeHint(cl.c, cl.peer, len(msg), fmt.Sprintf("a datagram of %d bytes is too large for this socket; send at most %d bytes", len(msg), families.MaxDatagram(cl.c)))
+	case errors.Is(err, syscall.EACCES) && cl.c.Spec().Family == families.AF_INET:
+		e.Hint = broadcastHint
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ENOENT):
 		e.Hint = "no server is bound there: start one with socklab " + familyHint(cl.c) + " serve"
 	default:

@@ -54,6 +54,11 @@ type ServerConfig struct {
 	// finds nothing tries again before it sleeps; negative: it never
 	// sleeps (busy polling). See families.SetSpin.
 	Spin time.Duration
+	// RecvInfo asks the kernel, for every datagram, its TTL or hop limit,
+	// TOS or traffic class, destination address, arrival interface and
+	// receive timestamp, for Event.Info (per-datagram events only: not on
+	// the batch path). Off, it costs nothing.
+	RecvInfo bool
 }
 
 // The I/O paths Serve takes, as Stats.IO names them.
@@ -92,6 +97,9 @@ type Event struct {
 	// drops not told since the last EventDropped.
 	Reason     string
 	Suppressed uint64
+	// Info is what the kernel said of the datagram (EventDatagram, with
+	// ServerConfig.RecvInfo on; nil otherwise), valid during OnEvent only.
+	Info *families.RecvInfo
 }
 
 // Stats is what a server did, for its summary line.

@@ -41,7 +41,8 @@ type serveFlags struct {
 	Sndbuf  int    `placeholder:"BYTES" help:"Set SO_SNDBUF (SO_SNDBUFFORCE as root); the kernel doubles it, and clamps it to net.core.wmem_max unless forced."`
 	Batch   int    `default:"64" placeholder:"N" help:"Datagrams per recvmmsg/sendmmsg call on the batch path."`
 	Plain   bool   `help:"Use one recvmsg and one sendto per datagram even where batches are possible (to compare)."`
-	Verbose bool   `short:"v" help:"Say which I/O path serves and the effective SO_RCVBUF/SO_SNDBUF."`
+	Verbose bool   `short:"v" help:"Say which I/O path serves and the effective SO_RCVBUF/SO_SNDBUF; with each datagram, its TTL, TOS, destination, interface and kernel receive time."`
+	serveIPFlags `embed:""`
 }
 
 // sendFlags are the flags every send command has.
@@ -52,6 +53,7 @@ type sendFlags struct {
 	Hex     bool          `short:"x" help:"Print replies as a hex dump."`
 	JSON    bool          `name:"json" help:"Print one JSON object per reply (NDJSON)."`
 	Fd      int           `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket."`
+	sendIPFlags `embed:""`
 }
 
 type udpServeCmd struct {
@@ -226,6 +228,7 @@ func serve(app *App, addr string, mode os.FileMode, f serveFlags) error {
 	if app.Def.Open == nil {
 		return fmt.Errorf("%s has no echo server: see socklab %s --help", app.Def.Name, app.Def.Name)
 	}
+	addr = f.serveIPFlags.defaultAddr(app.Def, addr, f.Fd)
 	if addr == "" && f.Fd < 0 {
 		addr = app.Def.DefaultAddr
 	}
@@ -239,6 +242,9 @@ func serve(app *App, addr string, mode os.FileMode, f serveFlags) error {
 	}
 	for _, c := range conns {
 		defer c.Close()
+	}
+	if err := f.serveIPFlags.apply(app, conns, &cfg, f.Verbose); err != nil {
+		return err
 	}
 	p := &serverPrinter{app: app, flags: f}
 	p.listening(conns[0], cfg.Reply)
@@ -336,6 +342,9 @@ func send(app *App, to, bind string, msgs []message, f sendFlags) error {
 	defer c.Close()
 	// Hear "port unreachable" at once instead of waiting out --timeout.
 	families.ReportICMPErrors(c)
+	if peer, err = f.sendIPFlags.apply(app, c, peer); err != nil {
+		return err
+	}
 	cl := echo.NewClient(c, peer, echo.ClientConfig{Timeout: f.Timeout, Retries: f.Retries, Bufsize: f.Bufsize})
 	max := families.MaxDatagram(c)
 	tooBig := func(size string) error {
@@ -347,12 +356,15 @@ func send(app *App, to, bind string, msgs []message, f sendFlags) error {
 		if max > 0 && len(msg) > max {
 			return tooBig(strconv.Itoa(len(msg)))
 		}
+		if f.sendIPFlags.gathers(peer) {
+			return exchangeGroup(app, cl, f, peer, msg)
+		}
 		resp, err := cl.Exchange(app.Ctx, msg)
 		if app.Ctx.Err() != nil {
 			return errInterrupted // the deferred Close still unlinks our socket file
 		}
 		if err != nil {
-			return err
+			return explainSend(err)
 		}
 		printResponse(app, f, peer.String(), msg, resp)
 		return nil
@@ -469,6 +481,7 @@ func (p *serverPrinter) event(ev echo.Event) {
 		}
 		if ev.Kind == echo.EventDatagram {
 			jsonData(m, ev.Data)
+			addInfoJSON(m, ev.Info)
 		}
 		writeJSON(p.app.Stdout, m)
 		return
@@ -481,6 +494,7 @@ func (p *serverPrinter) event(ev echo.Event) {
 		}
 		fmt.Fprintln(w, "Got message from", addrString(ev.From))
 		fmt.Fprintln(w, "Received message:", showData(ev.Data, p.flags.Hex))
+		printInfo(w, ev.Info)
 	case echo.EventTruncated:
 		fmt.Fprintf(w, "truncated: datagram was %d bytes, read %d, %d lost (raise --bufsize)\n", ev.Size, len(ev.Data), ev.Size-len(ev.Data))
 	case echo.EventUnanswerable:
