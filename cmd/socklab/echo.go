@@ -30,29 +30,31 @@ type unixCmd struct {
 
 // serveFlags are the flags every serve command has.
 type serveFlags struct {
-	Reply        string `default:"seed" enum:"seed,echo,sockperf" help:"How to answer: seed ([ctime] message), echo (the datagram unchanged) or sockperf (sockperf's server protocol, for sockperf ping-pong and under-load)."`
-	Bufsize      int    `default:"65536" help:"Receive buffer handed to recvfrom; longer datagrams are truncated, and said so."`
-	Hex          bool   `short:"x" help:"Print data as a hex dump."`
-	Quiet        bool   `short:"q" help:"Print only the summary and rare events, not every datagram: the batch path (recvmmsg/sendmmsg)."`
-	JSON         bool   `name:"json" help:"Print one JSON object per event (NDJSON)."`
-	Fd           int    `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket (Python's fileno)."`
-	Workers      int    `default:"1" placeholder:"N" help:"UDP: serve with N sockets bound to the address with SO_REUSEPORT, one goroutine each (the kernel keeps each peer on one)."`
-	Rcvbuf       int    `placeholder:"BYTES" help:"Set SO_RCVBUF (SO_RCVBUFFORCE as root); the kernel doubles it, and clamps it to net.core.rmem_max unless forced."`
-	Sndbuf       int    `placeholder:"BYTES" help:"Set SO_SNDBUF (SO_SNDBUFFORCE as root); the kernel doubles it, and clamps it to net.core.wmem_max unless forced."`
-	Batch        int    `default:"64" placeholder:"N" help:"Datagrams per recvmmsg/sendmmsg call on the batch path."`
-	Plain        bool   `help:"Use one recvmsg and one sendto per datagram even where batches are possible (to compare)."`
-	Verbose      bool   `short:"v" help:"Say which I/O path serves and the effective SO_RCVBUF/SO_SNDBUF; with each datagram, its TTL, TOS, destination, interface and kernel receive time."`
+	Reply   string `default:"seed" enum:"seed,echo,sockperf" help:"How to answer: seed ([ctime] message), echo (the datagram unchanged) or sockperf (sockperf's server protocol, for sockperf ping-pong and under-load)."`
+	Bufsize int    `default:"65536" help:"Receive buffer handed to recvfrom; longer datagrams are truncated, and said so."`
+	Hex     bool   `short:"x" help:"Print data as a hex dump."`
+	Quiet   bool   `short:"q" help:"Print only the summary and rare events, not every datagram: the batch path (recvmmsg/sendmmsg)."`
+	JSON    bool   `name:"json" help:"Print one JSON object per event (NDJSON)."`
+	Fd      int    `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket (Python's fileno)."`
+	Workers int    `default:"1" placeholder:"N" help:"UDP: serve with N sockets bound to the address with SO_REUSEPORT, one goroutine each (the kernel keeps each peer on one)."`
+	Rcvbuf  int    `placeholder:"BYTES" help:"Set SO_RCVBUF (SO_RCVBUFFORCE as root); the kernel doubles it, and clamps it to net.core.rmem_max unless forced."`
+	Sndbuf  int    `placeholder:"BYTES" help:"Set SO_SNDBUF (SO_SNDBUFFORCE as root); the kernel doubles it, and clamps it to net.core.wmem_max unless forced."`
+	Batch   int    `default:"64" placeholder:"N" help:"Datagrams per recvmmsg/sendmmsg call on the batch path."`
+	Plain   bool   `help:"Use one recvmsg and one sendto per datagram even where batches are possible (to compare)."`
+	Verbose bool   `short:"v" help:"Say which I/O path serves and the effective SO_RCVBUF/SO_SNDBUF; with each datagram, its TTL, TOS, destination, interface and kernel receive time."`
+
 	serveIPFlags `embed:""`
 }
 
 // sendFlags are the flags every send command has.
 type sendFlags struct {
-	Timeout     time.Duration `default:"2s" help:"How long to wait for each reply."`
-	Retries     int           `default:"0" help:"Send again this many times when no reply comes (the server may see a message twice)."`
-	Bufsize     int           `default:"65536" help:"Receive buffer for replies; longer replies are truncated, and said so."`
-	Hex         bool          `short:"x" help:"Print replies as a hex dump."`
-	JSON        bool          `name:"json" help:"Print one JSON object per reply (NDJSON)."`
-	Fd          int           `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket."`
+	Timeout time.Duration `default:"2s" help:"How long to wait for each reply."`
+	Retries int           `default:"0" help:"Send again this many times when no reply comes (the server may see a message twice)."`
+	Bufsize int           `default:"65536" help:"Receive buffer for replies; longer replies are truncated, and said so."`
+	Hex     bool          `short:"x" help:"Print replies as a hex dump."`
+	JSON    bool          `name:"json" help:"Print one JSON object per reply (NDJSON)."`
+	Fd      int           `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket."`
+
 	sendIPFlags `embed:""`
 }
 
