@@ -2,7 +2,10 @@
 
 package families
 
-import "net"
+import (
+	"context"
+	"net"
+)
 
 // PathMTU is not supported on this system.
 func PathMTU(family int, peer net.Addr) (int, error) { return 0, ErrUnsupported }
@@ -13,4 +16,9 @@ func IPOverhead(family int) int {
 		return 48
 	}
 	return 28
+}
+
+// ProbePathMTU is not supported on this system.
+func ProbePathMTU(ctx context.Context, def *Definition, peer *net.UDPAddr, cfg PMTUConfig) (PMTUResult, error) {
+	return PMTUResult{}, ErrUnsupported
 }

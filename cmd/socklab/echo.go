@@ -19,6 +19,7 @@ type udpCmd struct {
 	Serve udpServeCmd `cmd:"" help:"Answer datagrams like the seed's server: [ctime] message."`
 	Send  udpSendCmd  `cmd:"" help:"Send messages and print each reply, like the seed's client."`
 	Bench udpBenchCmd `cmd:"" help:"Measure an echo server: latency (--mode pingpong) or echoes per second (throughput), loss, reordering, jitter."`
+	Pmtu  udpPMTUCmd  `cmd:"" name:"pmtu" help:"Discover the path MTU to a host by DF probing, like tracepath."`
 }
 
 // unixCmd is socklab unix.
