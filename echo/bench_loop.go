@@ -51,7 +51,7 @@ func (b *bench) newLoop() *benchLoop {
 	cfg := b.cfg
 	l := &benchLoop{bench: b, base: time.Now(),
 		r: BenchReport{Mode: cfg.Mode.String(), IO: b.io.name(), Peer: b.peer.String(), Size: cfg.Size,
-			Inflight: cfg.Inflight, Rate: cfg.Rate},
+			Inflight: cfg.Inflight, Rate: cfg.Rate, Offload: b.offloadNote},
 		timeout:  int64(cfg.Timeout),
 		interval: 1 / cfg.Rate * 1e9,
 		warming:  cfg.Warmup > 0,

@@ -59,6 +59,12 @@ type ServerConfig struct {
 	// receive timestamp, for Event.Info (per-datagram events only: not on
 	// the batch path). Off, it costs nothing.
 	RecvInfo bool
+	// GRO, on the batch path of a UDP socket whose UDP_GRO is on (see
+	// families.SetGRO), takes each buffer the kernel coalesced as the
+	// datagrams it holds, counts them so, and answers them with one
+	// UDP_SEGMENT send (--reply echo: see GROReplies). The guard sees a
+	// coalesced buffer, one peer's datagrams, as one datagram.
+	GRO bool
 }
 
 // The I/O paths Serve takes, as Stats.IO names them.

@@ -24,6 +24,8 @@ type benchFlags struct {
 	Plain    bool         `help:"One sendto/recvfrom per datagram instead of batches with sendmmsg/recvmmsg."`
 	JSON     bool         `name:"json" help:"Print the report as one JSON object (fields above)."`
 	Fd       int          `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket."`
+
+	benchIPFlags `embed:""`
 }
 
 // Help is the detailed help of every bench command.
@@ -149,6 +151,9 @@ func runBench(app *App, to, bind string, f benchFlags) error {
 		return err
 	}
 	defer c.Close()
+	if peer, err = f.benchIPFlags.apply(app, c, peer, &cfg); err != nil {
+		return err
+	}
 	if !f.JSON {
 		what := fmt.Sprintf("%d in flight", cfg.Inflight)
 		if cfg.Mode == echo.BenchPingPong {
@@ -234,4 +239,5 @@ func printReport(app *App, r echo.BenchReport) {
 	fmt.Fprintf(w, "  latency µs  min %.1f  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  mean %.1f\n",
 		l.Min, l.P50, l.P90, l.P99, l.P999, l.Max, l.Mean)
 	fmt.Fprintf(w, "  cpu         user %.2fs  sys %.2fs%s\n", r.CPUUser, r.CPUSys, cpu)
+	printIPReport(w, r)
 }

@@ -39,6 +39,7 @@ type serveIPFlags struct {
 	ipHeaderFlags `embed:""`
 	Join          []string `placeholder:"GROUP[%IFACE]" sep:"none" help:"Join a multicast group (IPv4 224.0.0.0/4, IPv6 ff00::/8), on an interface or the group's route; repeat for more. Without --bind the server binds the wildcard address. Replies go from the unicast address."`
 	JoinSource    string   `placeholder:"ADDR" help:"Join source-specific: hear only this sender in the groups of --join (MCAST_JOIN_SOURCE_GROUP)."`
+	GRO           bool     `name:"gro" help:"Read with UDP_GRO: the kernel hands over a peer's datagrams that came together as one buffer, answered by one UDP_SEGMENT send (needs -q and --reply echo; says why not otherwise)."`
 }
 
 // sendIPFlags are send's.
@@ -232,7 +233,27 @@ func (f serveIPFlags) apply(app *App, conns []families.Conn, cfg *echo.ServerCon
 	if len(s.groups) > 0 {
 		f.sayJoined(app, conns[0], s)
 	}
+	if f.GRO {
+		cfg.GRO = enableGRO(app, conns, *cfg)
+	}
 	return nil
+}
+
+// enableGRO turns on UDP_GRO on every serving socket, or says why the
+// server reads datagram by datagram.
+func enableGRO(app *App, conns []families.Conn, cfg echo.ServerConfig) bool {
+	ok, why := echo.GROReplies(conns[0], cfg)
+	for i := 0; ok && i < len(conns); i++ {
+		if err := families.SetGRO(conns[i]); err != nil {
+			ok, why = false, err.Error()
+		}
+	}
+	if !ok {
+		fmt.Fprintf(app.Stderr, "socklab: --gro: reading datagram by datagram: %s\n", why)
+		return false
+	}
+	fmt.Fprintln(app.Stderr, "socklab: UDP_GRO on: coalesced datagrams are answered with one UDP_SEGMENT send each")
+	return true
 }
 
 // applyTo sets the options on one socket and joins its groups.

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/socklab/socklab/echo"
+	"github.com/socklab/socklab/families"
+)
+
+// benchIPFlags are bench's IP flags: header fields, groups, GSO.
+type benchIPFlags struct {
+	ipHeaderFlags `embed:""`
+	peerIPFlags   `embed:""`
+	GSO           int `name:"gso" placeholder:"N" help:"Send N datagrams per UDP_SEGMENT send (GSO), and read replies with UDP_GRO; N times --size at most 65507 bytes, N at most 64. Throughput mode."`
+}
+
+// apply checks bench's IP flags, sets them on c and in cfg, and returns
+// the peer to send to. To a group or a broadcast address the socket stays
+// unconnected: members answer from their own addresses.
+func (f benchIPFlags) apply(app *App, c families.Conn, peer net.Addr, cfg *echo.BenchConfig) (net.Addr, error) {
+	var s ipSetup
+	if err := f.ipHeaderFlags.parse(&s); err != nil {
+		return nil, err
+	}
+	if err := f.peerIPFlags.parse(&s); err != nil {
+		return nil, err
+	}
+	if err := f.checkGSO(app.Def, *cfg); err != nil {
+		return nil, err
+	}
+	cfg.GSO = f.GSO
+	if f.Broadcast || echo.IsGroup(peer) {
+		cfg.Connect = false
+	}
+	return s.applyPeer(app.Def, c, peer)
+}
+
+// checkGSO refuses a --gso the bench cannot use.
+func (f benchIPFlags) checkGSO(def *families.Definition, cfg echo.BenchConfig) error {
+	switch {
+	case f.GSO == 0 || f.GSO == 1:
+		return nil
+	case def.Spec.Family != families.AF_INET && def.Spec.Family != families.AF_INET6:
+		return fmt.Errorf("--gso: UDP_SEGMENT is for UDP sockets (udp4, udp6), not %s", def.Name)
+	case f.GSO < 0 || f.GSO > families.MaxGSOSegments:
+		return fmt.Errorf("--gso %d: want 2 to %d datagrams per send", f.GSO, families.MaxGSOSegments)
+	case cfg.Mode == echo.BenchPingPong || cfg.Inflight < f.GSO:
+		return fmt.Errorf("--gso %d: a send of %d datagrams needs throughput mode with --inflight %d or more", f.GSO, f.GSO, f.GSO)
+	case f.GSO*cfg.Size > 65507:
+		return fmt.Errorf("--gso %d with --size %d: one UDP_SEGMENT send carries at most 65507 bytes: --gso %d at most", f.GSO, cfg.Size, 65507/cfg.Size)
+	}
+	return nil
+}
+
+// printIPReport prints what the IP layer adds to a bench report.
+func printIPReport(w io.Writer, r echo.BenchReport) {
+	if r.Offload != "" {
+		fmt.Fprintf(w, "  offload     %s\n", r.Offload)
+	}
+}
