@@ -57,7 +57,8 @@ type bench struct {
 
 	hist, ihist *hdrhistogram.Histogram // whole run, this second
 
-	offloadNote string // what GSO and GRO became, for the report
+	offloadNote string   // what GSO and GRO became, for the report
+	stamps      *stampIO // the I/O, with BenchConfig.Timestamps
 }
 
 // newBench checks cfg, fills in its defaults, and makes the buffers and the
@@ -104,6 +105,11 @@ func (b *bench) makeTx(batch int) {
 // openIO returns sendmmsg/recvmmsg where c and peer allow them and cfg does
 // not ask for the plain path, and the plain path otherwise.
 func (b *bench) openIO(batch, rxsize int) benchIO {
+	if b.cfg.Timestamps {
+		if b.stamps = newStampIO(b.c, b.peer, b.cfg.Size, rxsize); b.stamps != nil {
+			return b.stamps
+		}
+	}
 	if !b.cfg.Plain {
 		if io := newBatchIO(b.c, b.peer, batch, rxsize, b.cfg.Connect); io != nil {
 			if b.cfg.Spin != 0 {

@@ -92,6 +92,10 @@ type BenchConfig struct {
 	// batch path, and reads replies with UDP_GRO where the kernel has it;
 	// BenchReport.Offload says what was used, or why not.
 	GSO int
+	// Timestamps takes the plain path with SO_TIMESTAMPING on, and splits
+	// each round trip by the kernel's send and receive timestamps
+	// (BenchReport.Timestamps).
+	Timestamps bool
 	// OnSample, when set, is called once a second with the last second's
 	// figures, from the bench's goroutine.
 	OnSample func(Sample)

@@ -127,6 +127,9 @@ func (l *benchLoop) endWarmup(now int64) {
 	l.tr.measureFrom()
 	l.hist.Reset()
 	l.ihist.Reset()
+	if l.stamps != nil {
+		l.stamps.measureFrom()
+	}
 	l.start, l.paceFrom, l.paced = now, now, 0
 	l.nextTick = now + int64(time.Second)
 	l.tick = benchCounters{}
@@ -192,6 +195,9 @@ func (l *benchLoop) finish() BenchReport {
 		l.stopAt, l.receivedAtStop = l.start, 0
 	}
 	l.report(&l.r, l.stopAt-l.start, l.receivedAtStop, cpu, l.interrupted)
+	if l.stamps != nil {
+		l.r.Timestamps = l.stamps.report()
+	}
 	return l.r
 }
 
@@ -228,6 +234,9 @@ func (l *benchLoop) recordReply(data []byte, trunc bool, now int64) {
 		return
 	}
 	if rtt, fresh := l.tr.reply(seq, ts, now); fresh {
+		if l.stamps != nil {
+			l.stamps.record(seq)
+		}
 		l.hist.RecordValue(rtt)
 		l.ihist.RecordValue(rtt)
 		l.tick.received++

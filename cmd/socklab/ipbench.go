@@ -13,7 +13,8 @@ import (
 type benchIPFlags struct {
 	ipHeaderFlags `embed:""`
 	peerIPFlags   `embed:""`
-	GSO           int `name:"gso" placeholder:"N" help:"Send N datagrams per UDP_SEGMENT send (GSO), and read replies with UDP_GRO; N times --size at most 65507 bytes, N at most 64. Throughput mode."`
+	GSO           int  `name:"gso" placeholder:"N" help:"Send N datagrams per UDP_SEGMENT send (GSO), and read replies with UDP_GRO; N times --size at most 65507 bytes, N at most 64. Throughput mode."`
+	Timestamps    bool `name:"timestamps" help:"Split each round trip by the kernel's timestamps (SO_TIMESTAMPING): this host's sending stack, the wire and the peer, this host's receiving stack. One sendto/recvmsg per datagram."`
 }
 
 // apply checks bench's IP flags, sets them on c and in cfg, and returns
@@ -30,7 +31,10 @@ func (f benchIPFlags) apply(app *App, c families.Conn, peer net.Addr, cfg *echo.
 	if err := f.checkGSO(app.Def, *cfg); err != nil {
 		return nil, err
 	}
-	cfg.GSO = f.GSO
+	cfg.GSO, cfg.Timestamps = f.GSO, f.Timestamps
+	if f.GSO > 1 && f.Timestamps {
+		return nil, fmt.Errorf("--gso and --timestamps: timestamps are read datagram by datagram, GSO sends many at once; drop one of them")
+	}
 	if f.Broadcast || echo.IsGroup(peer) {
 		cfg.Connect = false
 	}
@@ -58,5 +62,14 @@ func (f benchIPFlags) checkGSO(def *families.Definition, cfg echo.BenchConfig) e
 func printIPReport(w io.Writer, r echo.BenchReport) {
 	if r.Offload != "" {
 		fmt.Fprintf(w, "  offload     %s\n", r.Offload)
+	}
+	if ts := r.Timestamps; ts != nil {
+		fmt.Fprintf(w, "  kernel timestamps: %d round trips split, %d without all stamps; hardware %s\n", ts.Matched, ts.Missing, ts.Hardware)
+		for _, p := range []struct {
+			name string
+			l    echo.Latency
+		}{{"sender stack  ", ts.SenderStack}, {"wire and peer ", ts.WireAndPeer}, {"receiver stack", ts.ReceiverStack}} {
+			fmt.Fprintf(w, "    %s µs  min %.1f  p50 %.1f  p99 %.1f  max %.1f  mean %.1f\n", p.name, p.l.Min, p.l.P50, p.l.P99, p.l.Max, p.l.Mean)
+		}
 	}
 }

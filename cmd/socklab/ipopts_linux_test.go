@@ -74,6 +74,11 @@ func TestIPOptionsRefused(t *testing.T) {
 		{[]string{"udp6", "send", "--flowlabel", "0x100000", "[::1]:9", "x"}, "socklab: --flowlabel 0x100000: want a number from 1 to 0xfffff (20 bits; 0 means none)\n"},
 		{[]string{"udp6", "send", "--broadcast", "[::1]:9", "x"}, "socklab: --broadcast: IPv6 has no broadcast; send to the all-nodes group ff02::1%IFACE instead\n"},
 		{[]string{"unix", "send", "--ttl", "3", "x"}, "socklab: unix sockets have no IP header: --ttl"},
+		{[]string{"udp4", "bench", "--gso", "100", "127.0.0.1:9"}, "socklab: --gso 100: want 2 to 64 datagrams per send\n"},
+		{[]string{"udp4", "bench", "--gso", "50", "--size", "1400", "127.0.0.1:9"}, "socklab: --gso 50 with --size 1400: one UDP_SEGMENT send carries at most 65507 bytes: --gso 46 at most\n"},
+		{[]string{"udp4", "bench", "--gso", "4", "--mode", "pingpong", "127.0.0.1:9"}, "socklab: --gso 4: a send of 4 datagrams needs throughput mode with --inflight 4 or more\n"},
+		{[]string{"udp4", "bench", "--gso", "4", "--timestamps", "127.0.0.1:9"}, "socklab: --gso and --timestamps: timestamps are read datagram by datagram, GSO sends many at once; drop one of them\n"},
+		{[]string{"unix", "bench", "--gso", "4"}, "socklab: --gso: UDP_SEGMENT is for UDP sockets (udp4, udp6), not unix\n"},
 		{[]string{"udp4", "serve", "--bind", "127.0.0.1:0", "--join", "10.1.2.3"}, "socklab: --join 10.1.2.3: 10.1.2.3 is not a multicast address: IPv4 groups are 224.0.0.0 to 239.255.255.255, IPv6 groups ff00::/8\n"},
 		{[]string{"udp4", "serve", "--bind", "127.0.0.1:0", "--join", "239.1.1.1%nosuch0"}, "socklab: --join 239.1.1.1%nosuch0: no interface nosuch0; the interfaces are lo"},
 		{[]string{"udp4", "serve", "--bind", "127.0.0.1:0", "--join", "ff02::1"}, "socklab: --join ff02::1: not an IPv4 group, and this is a udp4 socket\n"},
@@ -226,5 +231,34 @@ func TestMulticastTTLAcrossRouter(t *testing.T) {
 	got := srv.countLines(&srv.stdout, regexp.MustCompile(`^Received message: `), 1)
 	if got[0] != "Received message: ttl two" {
 		t.Errorf("the server got %q: the TTL 1 datagram crossed", got)
+	}
+}
+
+// bench --timestamps prints the split of the round trips, and --json has
+// it; bench --gso against serve --gro says what it used.
+func TestBenchTimestampsAndGSO(t *testing.T) {
+	l := newIPLab(t, "h")
+	l.serve("h", "udp4", "serve", "-q", "--reply", "echo", "--gro", "--bind", "127.0.0.1:8020")
+	r := l.run("h", "udp4", "bench", "--mode", "pingpong", "--timestamps", "-c", "500", "127.0.0.1:8020")
+	mustSucceed(t, r, "bench --timestamps")
+	for _, re := range []string{
+		`(?m)^pingpong, sendto/recvmsg with SO_TIMESTAMPING, 64 bytes, 1 in flight, `,
+		`(?m)^  kernel timestamps: 500 round trips split, 0 without all stamps; hardware unavailable: lo stamps in software only \(ethtool -T lo\)$`,
+		`(?m)^    sender stack   µs  min \d+\.\d  p50 \d+\.\d  p99 `,
+		`(?m)^    wire and peer  µs  min `,
+		`(?m)^    receiver stack µs  min `,
+	} {
+		if !regexp.MustCompile(re).MatchString(r.stdout) {
+			t.Errorf("bench --timestamps lacks %s:\n%s", re, r)
+		}
+	}
+	r = l.run("h", "udp4", "bench", "--gso", "16", "--size", "1400", "-c", "3000", "--json", "127.0.0.1:8020")
+	mustSucceed(t, r, "bench --gso")
+	if !strings.Contains(r.stdout, `"offload":"UDP_SEGMENT, 16 datagrams per send; replies read with UDP_GRO"`) || !strings.Contains(r.stdout, `"received":3000,`) {
+		t.Errorf("bench --gso --json:\n%s", r)
+	}
+	r = l.run("h", "udp4", "bench", "--gso", "16", "--plain", "-c", "100", "127.0.0.1:8020")
+	if !strings.Contains(r.stdout, "  offload     GSO off: UDP_SEGMENT needs the batch path (sendmmsg), and this bench is plain\n") {
+		t.Errorf("bench --gso --plain: want the reason GSO is off:\n%s", r)
 	}
 }
