@@ -27,6 +27,16 @@ type StampReport struct {
 	ReceiverStack Latency `json:"receiver_stack_us"`
 	// Hardware says whether the card stamped packets, or why not.
 	Hardware string `json:"hardware"`
+	// Wire is the round trip the peer's kernel answers by itself (see
+	// WireProbePort): the wire both ways and the peer's stack up to UDP;
+	// PeerP50 is the median of WireAndPeer less the median of Wire: the
+	// peer's socket, program and sending stack. Nil and 0, with WireNote
+	// saying why, when no probe was answered.
+	Wire         *Latency `json:"wire_us,omitempty"`
+	PeerP50      float64  `json:"peer_p50_us"`
+	WireProbes   uint64   `json:"wire_probes"`
+	WireAnswered uint64   `json:"wire_probes_answered"`
+	WireNote     string   `json:"wire_note,omitempty"`
 }
 
 // stampSlots is the ring of send times, by sequence number.
@@ -49,6 +59,8 @@ type stampIO struct {
 	matched, miss     uint64
 	hSnd, hNet, hRecv *hdrhistogram.Histogram
 	hardware          string
+	wire              *wireProbe
+	probeRefused      bool // the last ICMP error queued answered a wire probe
 }
 
 // stampSlot is what is known of one datagram's send.
@@ -63,10 +75,13 @@ func newStampIO(c families.Conn, peer net.Addr, size, rxsize int) *stampIO {
 	if !ok || families.EnableTimestamps(c) != nil {
 		return nil
 	}
+	// The wire probes' answers are ICMP errors, queued only with
+	// IP_RECVERR on an unconnected socket.
+	families.ReportICMPErrors(c)
 	h := func() *hdrhistogram.Histogram { return hdrhistogram.New(1, int64(time.Hour), 3) }
 	return &stampIO{c: mc, peer: peer, size: size, buf: make([]byte, rxsize), oob: make([]byte, families.RecvInfoSpace),
 		eb: make([]byte, rxsize+256), eoob: make([]byte, families.RecvInfoSpace), ring: make([]stampSlot, stampSlots),
-		hSnd: h(), hNet: h(), hRecv: h(), hardware: families.HardwareStamps(c.Spec().Family, peer)}
+		hSnd: h(), hNet: h(), hRecv: h(), hardware: families.HardwareStamps(c.Spec().Family, peer), wire: newWireProbe(peer)}
 }
 
 func (s *stampIO) name() string { return "sendto/recvmsg with SO_TIMESTAMPING" }
@@ -74,11 +89,12 @@ func (s *stampIO) name() string { return "sendto/recvmsg with SO_TIMESTAMPING" }
 // send writes each datagram, noting the time just before, and reads back
 // its send timestamp.
 func (s *stampIO) send(bufs [][]byte) (int, error) {
+	s.wire.maybeSend(s.c, time.Now().UnixNano())
 	for i, b := range bufs {
 		seq, _ := getHex(b[len(BenchMagic):])
 		slot := &s.ring[seq%stampSlots]
 		*slot = stampSlot{seq: seq, user: time.Now().UnixNano()}
-		if _, err := s.c.WriteTo(b, s.peer); err != nil {
+		if err := s.write(b); err != nil {
 			if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.ENOBUFS) {
 				return i, nil
 			}
@@ -89,12 +105,33 @@ func (s *stampIO) send(bufs [][]byte) (int, error) {
 	return len(bufs), nil
 }
 
+// write sends one datagram. A wire probe's "port unreachable" is also
+// the socket's pending error, which the next send returns: that send is
+// made again.
+func (s *stampIO) write(b []byte) error {
+	_, err := s.c.WriteTo(b, s.peer)
+	if err != nil && errors.Is(err, syscall.ECONNREFUSED) {
+		s.drain()
+		if s.probeRefused {
+			_, err = s.c.WriteTo(b, s.peer)
+		}
+	}
+	return err
+}
+
 // drain reads the send timestamps queued so far.
 func (s *stampIO) drain() {
 	for {
-		data, sw, hw, ok := families.ReadTxTimestamp(s.c, s.eb, s.eoob)
+		data, rep, sw, hw, ok := families.ReadErrQueueStamped(s.c, s.eb, s.eoob)
 		if !ok {
 			return
+		}
+		probe := s.wire.take(data, rep, sw)
+		if rep.Origin != stampOrigin {
+			s.probeRefused = probe // the last ICMP error: the probe's, or a datagram's
+		}
+		if probe || rep.Origin != stampOrigin {
+			continue
 		}
 		seq, _, found := ParseBenchReply(data, s.size)
 		slot := &s.ring[seq%stampSlots]
@@ -147,6 +184,7 @@ func (s *stampIO) measureFrom() {
 	s.hSnd.Reset()
 	s.hNet.Reset()
 	s.hRecv.Reset()
+	s.wire.reset()
 }
 
 // report is the split of the measured round trips.
@@ -158,5 +196,6 @@ func (s *stampIO) report() *StampReport {
 	if s.matched > 0 {
 		r.SenderStack, r.WireAndPeer, r.ReceiverStack = latency(s.hSnd), latency(s.hNet), latency(s.hRecv)
 	}
+	s.wire.fill(r)
 	return r
 }

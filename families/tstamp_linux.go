@@ -23,29 +23,27 @@ const stampFlags = rxStampFlags | unix.SOF_TIMESTAMPING_TX_SOFTWARE | unix.SOF_T
 
 // EnableTimestamps turns on send and receive timestamps on c: reads then
 // carry SCM_TIMESTAMPING (ParseTimestamps), and each datagram sent queues
-// its send timestamp on the error queue (ReadTxTimestamp).
+// its send timestamp on the error queue (ReadErrQueueStamped).
 func EnableTimestamps(c Conn) error {
 	return Control(c, func(fd int) error {
 		return os.NewSyscallError("setsockopt SO_TIMESTAMPING", SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPING, stampFlags))
 	})
 }
 
-// ReadTxTimestamp takes one send timestamp from c's error queue, without
-// waiting: the datagram it stamps (as sent, after its headers) into buf,
-// and the software and hardware times. ok is false when none is queued.
-func ReadTxTimestamp(c MsgConn, buf, oob []byte) (data []byte, sw, hw time.Time, ok bool) {
-	for {
-		m, err := c.RecvMsg(buf, oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
-		if err != nil {
-			return nil, time.Time{}, time.Time{}, false
-		}
-		rep, isErr := parseErrReport(oob[:m.OOBN])
-		if isErr && rep.Origin != unix.SO_EE_ORIGIN_TIMESTAMPING {
-			continue // an ICMP error, not a timestamp
-		}
-		sw, hw = ParseTimestamps(oob[:m.OOBN])
-		return buf[:m.N], sw, hw, true
+// ReadErrQueueStamped takes one report from c's error queue without
+// waiting: a send timestamp (rep.Origin SO_EE_ORIGIN_TIMESTAMPING), whose
+// data is the datagram as sent, headers first, or an ICMP error, whose
+// data is the payload of the datagram it answers; with the software and
+// hardware time it was stamped (an ICMP error's: when it arrived). ok is
+// false when the queue is empty.
+func ReadErrQueueStamped(c MsgConn, buf, oob []byte) (data []byte, rep ErrReport, sw, hw time.Time, ok bool) {
+	m, err := c.RecvMsg(buf, oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
+	if err != nil {
+		return nil, ErrReport{}, time.Time{}, time.Time{}, false
 	}
+	rep, _ = parseErrReport(oob[:m.OOBN])
+	sw, hw = ParseTimestamps(oob[:m.OOBN])
+	return buf[:m.N], rep, sw, hw, true
 }
 
 // HardwareStamps says whether the interface the route to peer leaves by

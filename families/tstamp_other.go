@@ -10,9 +10,9 @@ import (
 // EnableTimestamps is not supported on this system.
 func EnableTimestamps(c Conn) error { return ErrUnsupported }
 
-// ReadTxTimestamp finds nothing on this system.
-func ReadTxTimestamp(c MsgConn, buf, oob []byte) (data []byte, sw, hw time.Time, ok bool) {
-	return nil, time.Time{}, time.Time{}, false
+// ReadErrQueueStamped finds nothing on this system.
+func ReadErrQueueStamped(c MsgConn, buf, oob []byte) (data []byte, rep ErrReport, sw, hw time.Time, ok bool) {
+	return nil, ErrReport{}, time.Time{}, time.Time{}, false
 }
 
 // HardwareStamps are unavailable on this system.

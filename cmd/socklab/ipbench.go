@@ -65,11 +65,24 @@ func printIPReport(w io.Writer, r echo.BenchReport) {
 	}
 	if ts := r.Timestamps; ts != nil {
 		fmt.Fprintf(w, "  kernel timestamps: %d round trips split, %d without all stamps; hardware %s\n", ts.Matched, ts.Missing, ts.Hardware)
-		for _, p := range []struct {
-			name string
-			l    echo.Latency
-		}{{"sender stack  ", ts.SenderStack}, {"wire and peer ", ts.WireAndPeer}, {"receiver stack", ts.ReceiverStack}} {
-			fmt.Fprintf(w, "    %s µs  min %.1f  p50 %.1f  p99 %.1f  max %.1f  mean %.1f\n", p.name, p.l.Min, p.l.P50, p.l.P99, p.l.Max, p.l.Mean)
+		part := func(name string, l echo.Latency) {
+			fmt.Fprintf(w, "    %s µs  min %.1f  p50 %.1f  p99 %.1f  max %.1f  mean %.1f\n", name, l.Min, l.P50, l.P99, l.Max, l.Mean)
 		}
+		part("sender stack  ", ts.SenderStack)
+		part("wire and peer ", ts.WireAndPeer)
+		printWire(w, ts)
+		part("receiver stack", ts.ReceiverStack)
 	}
+}
+
+// printWire prints the split of the middle part: the wire (the round trip
+// the peer's kernel answers by itself) and the peer.
+func printWire(w io.Writer, ts *echo.StampReport) {
+	if ts.Wire == nil {
+		fmt.Fprintf(w, "    wire and peer not split: %s\n", ts.WireNote)
+		return
+	}
+	fmt.Fprintf(w, "      wire       µs  min %.1f  p50 %.1f  p99 %.1f  (%d of %d probes to port %d answered by the peer's kernel)\n",
+		ts.Wire.Min, ts.Wire.P50, ts.Wire.P99, ts.WireAnswered, ts.WireProbes, echo.WireProbePort)
+	fmt.Fprintf(w, "      peer       µs  p50 %.1f  (its socket, program and sending stack: wire and peer less wire, at the median)\n", ts.PeerP50)
 }

@@ -246,6 +246,8 @@ func TestBenchTimestampsAndGSO(t *testing.T) {
 		`(?m)^  kernel timestamps: 500 round trips split, 0 without all stamps; hardware unavailable: lo stamps in software only \(ethtool -T lo\)$`,
 		`(?m)^    sender stack   µs  min \d+\.\d  p50 \d+\.\d  p99 `,
 		`(?m)^    wire and peer  µs  min `,
+		`(?m)^      wire       µs  min \d+\.\d  p50 \d+\.\d  p99 \d+\.\d  \(\d+ of \d+ probes to port 33434 answered by the peer's kernel\)$`,
+		`(?m)^      peer       µs  p50 \d+\.\d  \(its socket, program and sending stack`,
 		`(?m)^    receiver stack µs  min `,
 	} {
 		if !regexp.MustCompile(re).MatchString(r.stdout) {
