@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"time"
@@ -25,7 +26,8 @@ type benchFlags struct {
 	JSON     bool         `name:"json" help:"Print the report as one JSON object (fields above)."`
 	Fd       int          `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket."`
 
-	benchIPFlags `embed:""`
+	benchPlotFlags `embed:""`
+	benchIPFlags   `embed:""`
 }
 
 // Help is the detailed help of every bench command.
@@ -57,7 +59,9 @@ not the warmup; latencies are round trips in microseconds):
   cpu_user_s, cpu_sys_s CPU time of this process while measuring
   interrupted           true when stopped by a signal
   samples               one per second: {t_s, sent, received, lost,
-                        echoes_per_sec, mbit_per_sec, p50_us, p99_us, max_us}`
+                        echoes_per_sec, mbit_per_sec, p50_us, p99_us, max_us}
+  percentiles           the latency distribution, [{pct, us}] from 0 to 100%,
+                        for socklab plot`
 }
 
 type udpBenchCmd struct {
@@ -90,7 +94,11 @@ type benchSeconds time.Duration
 // UnmarshalText reads "2.5" as seconds, anything else as a Go duration.
 func (d *benchSeconds) UnmarshalText(b []byte) error {
 	if f, err := strconv.ParseFloat(string(b), 64); err == nil {
-		*d = benchSeconds(f * float64(time.Second))
+		ns := f * float64(time.Second)
+		if math.IsNaN(ns) || ns >= math.MaxInt64 || ns < math.MinInt64 {
+			return fmt.Errorf("%q: %v seconds is more than a duration holds (about 292 years)", b, f)
+		}
+		*d = benchSeconds(ns)
 		return nil
 	}
 	v, err := time.ParseDuration(string(b))
@@ -180,6 +188,9 @@ func runBench(app *App, to, bind string, f benchFlags) error {
 		writeJSON(app.Stdout, benchJSON{Event: "bench", Family: app.Def.Name, Socket: c.Spec().String(), BenchReport: r})
 	} else {
 		printReport(app, r)
+	}
+	if err := f.plot(app, r); err != nil {
+		return err
 	}
 	if r.Received == 0 && r.Sent > 0 {
 		hint := "is an echo server running there? start one with socklab " + app.Def.Name + " serve"

@@ -44,6 +44,7 @@ type serveFlags struct {
 	Plain   bool   `help:"Use one recvmsg and one sendto per datagram even where batches are possible (to compare)."`
 	Verbose bool   `short:"v" help:"Say which I/O path serves and the effective SO_RCVBUF/SO_SNDBUF; with each datagram, its TTL, TOS, destination, interface and kernel receive time."`
 
+	systemdFlags `embed:""`
 	serveIPFlags `embed:""`
 }
 
@@ -231,15 +232,21 @@ func serve(app *App, addr string, mode os.FileMode, f serveFlags) error {
 	if app.Def.Open == nil {
 		return fmt.Errorf("%s has no echo server: see socklab %s --help", app.Def.Name, app.Def.Name)
 	}
-	addr = f.serveIPFlags.defaultAddr(app.Def, addr, f.Fd)
-	if addr == "" && f.Fd < 0 {
-		addr = app.Def.DefaultAddr
-	}
 	cfg, err := f.config()
 	if err != nil {
 		return err
 	}
-	conns, err := openServers(app, addr, mode, f)
+	passed, err := f.activated(app, addr, mode, f.Fd, f.Workers)
+	if err != nil {
+		return err
+	}
+	if passed == nil {
+		addr = f.serveIPFlags.defaultAddr(app.Def, addr, f.Fd)
+	}
+	if addr == "" && f.Fd < 0 && passed == nil {
+		addr = app.Def.DefaultAddr
+	}
+	conns, err := openServers(app, addr, mode, f, passed)
 	if err != nil {
 		return err
 	}
@@ -278,15 +285,18 @@ func (f serveFlags) config() (echo.ServerConfig, error) {
 	return echo.ServerConfig{Reply: reply, Bufsize: f.Bufsize, Quiet: f.Quiet, Plain: f.Plain, Batch: f.Batch}, nil
 }
 
-// openServers opens the serving sockets: one, or --workers sockets sharing
-// the address with SO_REUSEPORT, with --rcvbuf and --sndbuf set.
-func openServers(app *App, addr string, mode os.FileMode, f serveFlags) ([]families.Conn, error) {
+// openServers opens the serving sockets: those systemd passed, when any,
+// one, or --workers sockets sharing the address with SO_REUSEPORT, with
+// --rcvbuf and --sndbuf set.
+func openServers(app *App, addr string, mode os.FileMode, f serveFlags, passed []families.Conn) ([]families.Conn, error) {
 	notify := func(msg string) { fmt.Fprintln(app.Stderr, "socklab:", msg) }
-	var conns []families.Conn
+	conns := passed
 	var err error
-	if f.Workers > 1 {
+	switch {
+	case passed != nil: // adopted already
+	case f.Workers > 1:
 		conns, err = families.OpenReusePort(app.Def, families.Options{Addr: addr, Mode: mode, Notify: notify}, f.Workers)
-	} else {
+	default:
 		var c families.Conn
 		c, err = open(app, addr, f.Fd, mode, notify)
 		conns = []families.Conn{c}

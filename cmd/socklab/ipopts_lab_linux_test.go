@@ -1,24 +1,48 @@
 package main
 
-// Helpers for the IP-layer tests: a lab of network namespaces joined by
-// veth pairs (the lab package is not merged yet; these build on
-// rawNetns, which removes each namespace whatever happens), a static
-// multicast route in a router namespace, tshark on an interface, and
-// sockets opened inside a namespace.
+// Helpers for the IP-layer tests: the lab package's labs where a client,
+// a router and a server do (labtest.New), and, for what they do not have
+// (one namespace, three hosts on a bridge), namespaces of rawNetns joined
+// by veth pairs; a static multicast route in a router namespace, tshark
+// on an interface, and sockets opened inside a namespace.
 
 import (
 	"encoding/binary"
 	"fmt"
-	"os"
 	"os/exec"
 	"regexp"
-	"runtime"
 	"syscall"
 	"testing"
 
 	"github.com/socklab/socklab/families"
+	"github.com/socklab/socklab/lab"
+	"github.com/socklab/socklab/lab/labtest"
 	"golang.org/x/sys/unix"
 )
+
+// newLab builds a lab of the lab package for the test (client, server, and
+// a router between with three hosts), and returns it with the namespace
+// and addresses of each role: "client", "router", "server".
+func newLab(t *testing.T, cfg lab.Config) (*lab.Lab, *ipLab) {
+	t.Helper()
+	l := labtest.New(t, cfg)
+	il := &ipLab{t: t, ns: map[string]string{}}
+	for _, h := range l.Hosts {
+		il.ns[h.Role] = h.Netns
+	}
+	return l, il
+}
+
+// addr is role's IPv4 (v 4) or IPv6 (v 6) address in lab l, on its first
+// link: the client side's, for the router.
+func addr(t *testing.T, l *lab.Lab, role string, v int) string {
+	t.Helper()
+	h, err := l.Host(role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Addr(v).String()
+}
 
 // ipLab is a set of namespaces, by role, made for one test.
 type ipLab struct {
@@ -63,31 +87,6 @@ func (l *ipLab) run(role string, args ...string) result {
 func (l *ipLab) serve(role string, args ...string) *server {
 	l.t.Helper()
 	return startServerWith(l.t, runOpts{netns: l.ns[role]}, args...)
-}
-
-// inNetns runs fn on a thread inside namespace ns (a name from ip netns);
-// the thread is discarded after, so nothing else runs in ns by mistake.
-// Sockets fn opens stay in ns.
-func inNetns(t *testing.T, ns string, fn func() error) {
-	t.Helper()
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		f, err := os.Open("/run/netns/" + ns)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns %s: %w", ns, err)
-			return
-		}
-		errc <- fn()
-	}()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
 }
 
 // openIn opens a socket of def in namespace ns, closed when the test ends.

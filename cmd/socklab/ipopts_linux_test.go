@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/socklab/socklab/families"
+	"github.com/socklab/socklab/lab"
 )
 
 // The header fields send sets are on the wire (tshark) and in what the
@@ -93,23 +94,21 @@ func TestIPOptionsRefused(t *testing.T) {
 	}
 }
 
-// Two namespaces on one link: a broadcast is refused without --broadcast,
-// with SO_BROADCAST named, and answered from the server's unicast address
-// with it.
+// A client and a server on one link (a lab of two hosts, 192.0.2.0/24):
+// a broadcast is refused without --broadcast, with SO_BROADCAST named, and
+// answered from the server's unicast address with it.
 func TestBroadcast(t *testing.T) {
-	l := newIPLab(t, "c", "s")
-	l.link("c", "c0", "s", "s0")
-	l.sh("c", "ip addr add 10.9.0.1/24 dev c0")
-	l.sh("s", "ip addr add 10.9.0.2/24 dev s0")
-	srv := l.serve("s", "udp4", "serve", "-v", "--reply", "echo", "--bind", "0.0.0.0:8020")
-	r := l.run("c", "udp4", "send", "10.9.0.255:8020", "all")
+	lb, l := newLab(t, lab.Config{})
+	server := addr(t, lb, "server", 4)
+	srv := l.serve("server", "udp4", "serve", "-v", "--reply", "echo", "--bind", "0.0.0.0:8020")
+	r := l.run("client", "udp4", "send", "192.0.2.255:8020", "all")
 	checkOneLineError(t, r, "permission denied (the destination is a broadcast address, and the kernel sends to one only from a socket with SO_BROADCAST set: add --broadcast)")
-	r = l.run("c", "udp4", "send", "--broadcast", "--timeout", "0.5s", "10.9.0.255:8020", "all")
+	r = l.run("client", "udp4", "send", "--broadcast", "--timeout", "0.5s", "192.0.2.255:8020", "all")
 	mustSucceed(t, r, "send --broadcast")
-	if r.stdout != "Response from 10.9.0.2:8020: all\n" {
-		t.Errorf("want one answer, from the server's unicast address:\n%s", r)
+	if r.stdout != "Response from "+server+":8020: all\n" {
+		t.Errorf("want one answer, from the server's unicast address %s:\n%s", server, r)
 	}
-	srv.waitLine(&srv.stdout, regexp.MustCompile(`^  ttl 64, tos 0x00 \(cs0, not-ect\), to 10\.9\.0\.255 on s0, `))
+	srv.waitLine(&srv.stdout, regexp.MustCompile(`^  ttl 64, tos 0x00 \(cs0, not-ect\), to 192\.0\.2\.255 on eth0, `))
 }
 
 // mcastLab is a sender and two receivers on a bridge: 10.8.0.1-3 and
@@ -205,62 +204,27 @@ func TestMulticastLeave(t *testing.T) {
 	}
 }
 
-// Across a router namespace that forwards the group (a static multicast
-// route): a datagram sent with --mcast-ttl 1 stays on the sender's link,
-// one with --mcast-ttl 2 crosses and arrives with TTL 1.
+// Across the router of a three-host lab that forwards the group (a static
+// multicast route): a datagram sent with --mcast-ttl 1 stays on the
+// client's link, one with --mcast-ttl 2 crosses and arrives with TTL 1.
 func TestMulticastTTLAcrossRouter(t *testing.T) {
-	l := newIPLab(t, "c", "rt", "s")
-	l.link("c", "c0", "rt", "r0")
-	l.link("rt", "r1", "s", "s0")
-	l.sh("c", "ip addr add 10.78.1.1/24 dev c0 && ip route add default via 10.78.1.2")
-	l.sh("rt", "ip addr add 10.78.1.2/24 dev r0 && ip addr add 10.78.2.1/24 dev r1 && sysctl -qw net.ipv4.ip_forward=1")
-	l.sh("s", "ip addr add 10.78.2.2/24 dev s0 && ip route add default via 10.78.2.1")
-	staticMroute(t, l.ns["rt"], "r0", "r1", "10.78.1.1", "239.9.9.9")
-	srv := l.serve("s", "udp4", "serve", "-v", "--reply", "echo", "--join", "239.9.9.9%s0")
+	lb, l := newLab(t, lab.Config{Hosts: 3})
+	client, server := addr(t, lb, "client", 4), addr(t, lb, "server", 4)
+	staticMroute(t, l.ns["router"], "eth0", "eth1", client, "239.9.9.9")
+	srv := l.serve("server", "udp4", "serve", "-v", "--reply", "echo", "--join", "239.9.9.9%eth0")
 
-	r := l.run("c", "udp4", "send", "--mcast-if", "c0", "--mcast-ttl", "1", "--timeout", "0.3s", "239.9.9.9:8020", "ttl one")
+	r := l.run("client", "udp4", "send", "--mcast-if", "eth0", "--mcast-ttl", "1", "--timeout", "0.3s", "239.9.9.9:8020", "ttl one")
 	if r.code != 1 || !strings.Contains(r.stderr, "no reply after 1 tries") {
 		t.Errorf("TTL 1 must not cross the router:\n%s", r)
 	}
-	r = l.run("c", "udp4", "send", "--mcast-if", "c0", "--mcast-ttl", "2", "--timeout", "1s", "239.9.9.9:8020", "ttl two")
+	r = l.run("client", "udp4", "send", "--mcast-if", "eth0", "--mcast-ttl", "2", "--timeout", "1s", "239.9.9.9:8020", "ttl two")
 	mustSucceed(t, r, "send with TTL 2")
-	if r.stdout != "Response from 10.78.2.2:8020: ttl two\n" {
-		t.Errorf("TTL 2 crosses the router, and the server answers from its unicast address:\n%s", r)
+	if r.stdout != "Response from "+server+":8020: ttl two\n" {
+		t.Errorf("TTL 2 crosses the router, and the server answers from its unicast address %s:\n%s", server, r)
 	}
-	srv.waitLine(&srv.stdout, regexp.MustCompile(`^  ttl 1, .* to 239\.9\.9\.9 \(group\) on s0, `))
+	srv.waitLine(&srv.stdout, regexp.MustCompile(`^  ttl 1, .* to 239\.9\.9\.9 \(group\) on eth0, `))
 	got := srv.countLines(&srv.stdout, regexp.MustCompile(`^Received message: `), 1)
 	if got[0] != "Received message: ttl two" {
 		t.Errorf("the server got %q: the TTL 1 datagram crossed", got)
-	}
-}
-
-// bench --timestamps prints the split of the round trips, and --json has
-// it; bench --gso against serve --gro says what it used.
-func TestBenchTimestampsAndGSO(t *testing.T) {
-	l := newIPLab(t, "h")
-	l.serve("h", "udp4", "serve", "-q", "--reply", "echo", "--gro", "--bind", "127.0.0.1:8020")
-	r := l.run("h", "udp4", "bench", "--mode", "pingpong", "--timestamps", "-c", "500", "127.0.0.1:8020")
-	mustSucceed(t, r, "bench --timestamps")
-	for _, re := range []string{
-		`(?m)^pingpong, sendto/recvmsg with SO_TIMESTAMPING, 64 bytes, 1 in flight, `,
-		`(?m)^  kernel timestamps: 500 round trips split, 0 without all stamps; hardware unavailable: lo stamps in software only \(ethtool -T lo\)$`,
-		`(?m)^    sender stack   µs  min \d+\.\d  p50 \d+\.\d  p99 `,
-		`(?m)^    wire and peer  µs  min `,
-		`(?m)^      wire       µs  min \d+\.\d  p50 \d+\.\d  p99 \d+\.\d  \(\d+ of \d+ probes to port 33434 answered by the peer's kernel\)$`,
-		`(?m)^      peer       µs  p50 \d+\.\d  \(its socket, program and sending stack`,
-		`(?m)^    receiver stack µs  min `,
-	} {
-		if !regexp.MustCompile(re).MatchString(r.stdout) {
-			t.Errorf("bench --timestamps lacks %s:\n%s", re, r)
-		}
-	}
-	r = l.run("h", "udp4", "bench", "--gso", "16", "--size", "1400", "-c", "3000", "--json", "127.0.0.1:8020")
-	mustSucceed(t, r, "bench --gso")
-	if !strings.Contains(r.stdout, `"offload":"UDP_SEGMENT, 16 datagrams per send; replies read with UDP_GRO"`) || !strings.Contains(r.stdout, `"received":3000,`) {
-		t.Errorf("bench --gso --json:\n%s", r)
-	}
-	r = l.run("h", "udp4", "bench", "--gso", "16", "--plain", "-c", "100", "127.0.0.1:8020")
-	if !strings.Contains(r.stdout, "  offload     GSO off: UDP_SEGMENT needs the batch path (sendmmsg), and this bench is plain\n") {
-		t.Errorf("bench --gso --plain: want the reason GSO is off:\n%s", r)
 	}
 }

@@ -4,45 +4,37 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/socklab/socklab/lab"
 )
 
-// pmtuLab is client - router - server, whose inner link (router to
-// server) has an MTU of 1400 where the outer has 1500, over IPv4 and IPv6.
-func pmtuLab(t *testing.T) *ipLab {
-	l := newIPLab(t, "c", "rt", "s")
-	l.link("c", "c0", "rt", "r0")
-	l.link("rt", "r1", "s", "s0")
-	l.sh("rt", "ip link set r1 mtu 1400")
-	l.sh("s", "ip link set s0 mtu 1400")
-	l.sh("c", "ip addr add 10.79.1.1/24 dev c0 && ip route add default via 10.79.1.2 && ip addr add fd00:79:1::1/64 dev c0 nodad && ip -6 route add default via fd00:79:1::2")
-	l.sh("rt", "ip addr add 10.79.1.2/24 dev r0 && ip addr add 10.79.2.1/24 dev r1 && ip addr add fd00:79:1::2/64 dev r0 nodad && ip addr add fd00:79:2::1/64 dev r1 nodad && sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1")
-	l.sh("s", "ip addr add 10.79.2.2/24 dev s0 && ip route add default via 10.79.2.1 && ip addr add fd00:79:2::2/64 dev s0 nodad && ip -6 route add default via fd00:79:2::1")
-	return l
-}
-
-// pmtu finds the inner link's MTU the way tracepath does, and a send with
-// DF past it then fails with the path MTU the kernel learned and the fix.
+// pmtu finds the MTU of a three-host lab's inner link (router to server,
+// 1400 where the client's link has 1500) the way tracepath does, and a
+// send with DF past it then fails with the path MTU the kernel learned and
+// the fix.
 func TestPathMTUAcrossRouter(t *testing.T) {
-	for _, tc := range []struct{ fam, dest, router, payload string }{
-		{"udp4", "10.79.2.2", "10.79.1.2", "1372"},
-		{"udp6", "fd00:79:2::2", "fd00:79:1::2", "1352"},
-	} {
+	for _, tc := range []struct {
+		fam     string
+		v       int
+		payload string
+	}{{"udp4", 4, "1372"}, {"udp6", 6, "1352"}} {
 		t.Run(tc.fam, func(t *testing.T) {
-			l := pmtuLab(t)
-			r := l.run("c", tc.fam, "pmtu", tc.dest)
+			lb, l := newLab(t, lab.Config{Hosts: 3, MTU: 1400})
+			dest, router := addr(t, lb, "server", tc.v), addr(t, lb, "router", tc.v)
+			r := l.run("client", tc.fam, "pmtu", dest)
 			mustSucceed(t, r, "pmtu")
-			want := "pmtu to " + bracket(tc.dest) + ":33434, route MTU 1500\n" +
-				"   1500 bytes: too big, said " + tc.router + ": mtu 1400\n" +
-				"   1400 bytes: reached " + tc.dest + "\n" +
+			want := "pmtu to " + bracket(dest) + ":33434, route MTU 1500\n" +
+				"   1500 bytes: too big, said " + router + ": mtu 1400\n" +
+				"   1400 bytes: reached " + dest + "\n" +
 				"pmtu 1400 (payload " + tc.payload + " bytes)\n"
 			if r.stdout != want {
 				t.Errorf("want\n%s\ngot\n%s", want, r)
 			}
 			big := strings.Repeat("x", 1400)
-			r = l.run("c", tc.fam, "send", "--df", "do", bracket(tc.dest)+":8020", big)
-			checkOneLineError(t, r, "message too long (the path MTU the kernel holds for "+tc.dest+" is 1400 bytes (IP_MTU), so at most "+tc.payload+" bytes of payload fit in a datagram with DF set")
+			r = l.run("client", tc.fam, "send", "--df", "do", bracket(dest)+":8020", big)
+			checkOneLineError(t, r, "message too long (the path MTU the kernel holds for "+dest+" is 1400 bytes (IP_MTU), so at most "+tc.payload+" bytes of payload fit in a datagram with DF set")
 
-			r = l.run("c", tc.fam, "pmtu", "--json", tc.dest)
+			r = l.run("client", tc.fam, "pmtu", "--json", dest)
 			mustSucceed(t, r, "pmtu --json")
 			var got struct {
 				Event    string `json:"event"`
