@@ -4,6 +4,8 @@ import (
 	"net"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // One UDP_SEGMENT send of 8 datagrams of 1000 bytes: a receiver with
@@ -75,4 +77,41 @@ func TestOffloadRefused(t *testing.T) {
 		t.Errorf("GSO on a unix socket: %v", err)
 	}
 	_ = net.IPv4zero
+}
+
+// What SetGRO, EnableTimestamps and EnableRecvInfo set reads back with
+// getsockopt.
+func TestOffloadStampsInfoReadBack(t *testing.T) {
+	c, err := UDP4().Open(Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := SetGRO(c); err != nil {
+		t.Skipf("no GRO here: %v", err)
+	}
+	if err := EnableTimestamps(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := EnableRecvInfo(c); err != nil {
+		t.Fatal(err)
+	}
+	Control(c, func(fd int) error {
+		for _, o := range []struct {
+			level, opt int
+			name       string
+			want       int
+		}{
+			{unix.IPPROTO_UDP, unix.UDP_GRO, "UDP_GRO", 1},
+			{unix.SOL_SOCKET, unix.SO_TIMESTAMPING, "SO_TIMESTAMPING", rxStampFlags},
+			{unix.IPPROTO_IP, unix.IP_RECVTTL, "IP_RECVTTL", 1},
+			{unix.IPPROTO_IP, unix.IP_RECVTOS, "IP_RECVTOS", 1},
+			{unix.IPPROTO_IP, unix.IP_PKTINFO, "IP_PKTINFO", 1},
+		} {
+			if v, err := GetsockoptInt(fd, o.level, o.opt); err != nil || v != o.want {
+				t.Errorf("%s reads back %#x, %v; want %#x", o.name, v, err, o.want)
+			}
+		}
+		return nil
+	})
 }

@@ -154,14 +154,11 @@ func runBench(app *App, to, bind string, f benchFlags) error {
 	if err != nil {
 		return err
 	}
-	c, err := open(app, bind, f.Fd, 0, func(msg string) { fmt.Fprintln(app.Stderr, "socklab:", msg) })
+	c, err := f.benchIPFlags.open(app, bind, f.Fd, &peer, &cfg)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if peer, err = f.benchIPFlags.apply(app, c, peer, &cfg); err != nil {
-		return err
-	}
 	if !f.JSON {
 		what := fmt.Sprintf("%d in flight", cfg.Inflight)
 		if cfg.Mode == echo.BenchPingPong {

@@ -348,16 +348,13 @@ func send(app *App, to, bind string, msgs []message, f sendFlags) error {
 	if f.Retries < 0 {
 		return fmt.Errorf("--retries %d: want 0 or more", f.Retries)
 	}
-	c, err := open(app, bind, f.Fd, 0, func(msg string) { fmt.Fprintln(app.Stderr, "socklab:", msg) })
+	c, err := f.sendIPFlags.open(app, bind, f.Fd, &peer)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	// Hear "port unreachable" at once instead of waiting out --timeout.
 	families.ReportICMPErrors(c)
-	if peer, err = f.sendIPFlags.apply(app, c, peer); err != nil {
-		return err
-	}
 	cl := echo.NewClient(c, peer, echo.ClientConfig{Timeout: f.Timeout, Retries: f.Retries, Bufsize: f.Bufsize})
 	max := families.MaxDatagram(c)
 	tooBig := func(size string) error {
@@ -369,19 +366,17 @@ func send(app *App, to, bind string, msgs []message, f sendFlags) error {
 		if max > 0 && len(msg) > max {
 			return tooBig(strconv.Itoa(len(msg)))
 		}
-		if f.sendIPFlags.gathers(peer) {
-			return exchangeGroup(app, cl, f, peer, msg)
-		}
 		resp, err := cl.Exchange(app.Ctx, msg)
 		if app.Ctx.Err() != nil {
 			return errInterrupted // the deferred Close still unlinks our socket file
 		}
 		if err != nil {
-			return explainSend(err)
+			return err
 		}
 		printResponse(app, f, peer.String(), msg, resp)
 		return nil
 	}
+	exchange = f.sendIPFlags.wrap(app, cl, f, peer, exchange)
 	if len(msgs) > 0 {
 		for _, m := range msgs {
 			if err := exchange([]byte(m)); err != nil {

@@ -86,3 +86,17 @@ func printWire(w io.Writer, ts *echo.StampReport) {
 		ts.Wire.Min, ts.Wire.P50, ts.Wire.P99, ts.WireAnswered, ts.WireProbes, echo.WireProbePort)
 	fmt.Fprintf(w, "      peer       µs  p50 %.1f  (its socket, program and sending stack: wire and peer less wire, at the median)\n", ts.PeerP50)
 }
+
+// open opens bench's socket, as bench does without IP flags, and sets
+// them, in the socket and in cfg.
+func (f benchIPFlags) open(app *App, bind string, fd int, peer *net.Addr, cfg *echo.BenchConfig) (families.Conn, error) {
+	c, err := open(app, bind, fd, 0, func(msg string) { fmt.Fprintln(app.Stderr, "socklab:", msg) })
+	if err != nil {
+		return nil, err
+	}
+	if *peer, err = f.apply(app, c, *peer, cfg); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}

@@ -242,6 +242,7 @@ func (f serveIPFlags) apply(app *App, conns []families.Conn, cfg *echo.ServerCon
 // enableGRO turns on UDP_GRO on every serving socket, or says why the
 // server reads datagram by datagram.
 func enableGRO(app *App, conns []families.Conn, cfg echo.ServerConfig) bool {
+	cfg.OnEvent = func(echo.Event) {} // serve prints events: set once the server is ready
 	ok, why := echo.GROReplies(conns[0], cfg)
 	for i := 0; ok && i < len(conns); i++ {
 		if err := families.SetGRO(conns[i]); err != nil {
@@ -365,4 +366,28 @@ func explainSend(err error) error {
 		fe.Hint += ": add --broadcast"
 	}
 	return err
+}
+
+// open opens send's socket, as send does without IP flags, and sets them;
+// with --flowlabel, *peer becomes one that carries the label.
+func (f sendIPFlags) open(app *App, bind string, fd int, peer *net.Addr) (families.Conn, error) {
+	c, err := open(app, bind, fd, 0, func(msg string) { fmt.Fprintln(app.Stderr, "socklab:", msg) })
+	if err != nil {
+		return nil, err
+	}
+	if *peer, err = f.apply(app, c, *peer); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// wrap makes send's exchange of one message fit its peer: to a group or a
+// broadcast address every answer is printed (exchangeGroup); otherwise
+// plain's error gets the flag that fixes it, where there is one.
+func (f sendIPFlags) wrap(app *App, cl *echo.Client, sf sendFlags, peer net.Addr, plain func([]byte) error) func([]byte) error {
+	if f.gathers(peer) {
+		return func(msg []byte) error { return exchangeGroup(app, cl, sf, peer, msg) }
+	}
+	return func(msg []byte) error { return explainSend(plain(msg)) }
 }

@@ -228,3 +228,37 @@ func TestMulticastTTLAcrossRouter(t *testing.T) {
 		t.Errorf("the server got %q: the TTL 1 datagram crossed", got)
 	}
 }
+// bench --timestamps prints the split of the round trips, and --json has
+// it; bench --gso against serve --gro says what it used.
+func TestBenchTimestampsAndGSO(t *testing.T) {
+	l := newIPLab(t, "h")
+	l.serve("h", "udp4", "serve", "-q", "--reply", "echo", "--gro", "--bind", "127.0.0.1:8020")
+	r := l.run("h", "udp4", "bench", "--mode", "pingpong", "--timestamps", "-c", "500", "127.0.0.1:8020")
+	mustSucceed(t, r, "bench --timestamps")
+	for _, re := range []string{
+		`(?m)^pingpong, sendto/recvmsg with SO_TIMESTAMPING, 64 bytes, 1 in flight, `,
+		`(?m)^  kernel timestamps: 500 round trips split, 0 without all stamps; hardware unavailable: lo stamps in software only \(ethtool -T lo\)$`,
+		`(?m)^    sender stack   µs  min \d+\.\d  p50 \d+\.\d  p99 `,
+		`(?m)^    wire and peer  µs  min `,
+		`(?m)^      wire       µs  min \d+\.\d  p50 \d+\.\d  p99 \d+\.\d  \(\d+ of \d+ probes to port 33434 answered by the peer's kernel\)$`,
+		`(?m)^      peer       µs  p50 \d+\.\d  \(its socket, program and sending stack`,
+		`(?m)^    receiver stack µs  min `,
+	} {
+		if !regexp.MustCompile(re).MatchString(r.stdout) {
+			t.Errorf("bench --timestamps lacks %s:\n%s", re, r)
+		}
+	}
+	r = l.run("h", "udp4", "bench", "--gso", "16", "--size", "1400", "-c", "3000", "--json", "127.0.0.1:8020")
+	mustSucceed(t, r, "bench --gso")
+	if !strings.Contains(r.stdout, `"offload":"UDP_SEGMENT, 16 datagrams per send; replies read with UDP_GRO"`) || !strings.Contains(r.stdout, `"received":3000,`) {
+		t.Errorf("bench --gso --json:\n%s", r)
+	}
+	// Without -q the server prints each datagram, and reads them one by
+	// one: it says so.
+	plain := l.serve("h", "udp4", "serve", "--reply", "echo", "--gro", "--bind", "127.0.0.1:8021")
+	plain.waitLine(&plain.stderr, regexp.MustCompile(`^socklab: --gro: reading datagram by datagram: UDP_GRO is read on the batch path only \(quiet, not plain, and a UDP socket\)$`))
+	r = l.run("h", "udp4", "bench", "--gso", "16", "--plain", "-c", "100", "127.0.0.1:8020")
+	if !strings.Contains(r.stdout, "  offload     GSO off: UDP_SEGMENT needs the batch path (sendmmsg), and this bench is plain\n") {
+		t.Errorf("bench --gso --plain: want the reason GSO is off:\n%s", r)
+	}
+}
