@@ -228,6 +228,7 @@ func TestMulticastTTLAcrossRouter(t *testing.T) {
 		t.Errorf("the server got %q: the TTL 1 datagram crossed", got)
 	}
 }
+
 // bench --timestamps prints the split of the round trips, and --json has
 // it; bench --gso against serve --gro says what it used.
 func TestBenchTimestampsAndGSO(t *testing.T) {
