@@ -6,6 +6,7 @@ package main
 // group, and the multicast TTL across a router namespace.
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
@@ -148,6 +149,19 @@ func TestMulticastTwoReceivers(t *testing.T) {
 				t.Fatalf("want one answer from each receiver's unicast address:\n%s", r)
 			}
 			s1.waitLine(&s1.stdout, regexp.MustCompile(`^  ttl 1, tos 0x00 \(cs0, not-ect\), to `+regexp.QuoteMeta(tc.group)+` \(group\) on eth0, `))
+			// bench to the group: both members echo, the second answer
+			// to a datagram is a duplicate (the run ends at the first
+			// answer to the last one, so some second answers come after).
+			r = l.run("snd", tc.fam, "bench", "--mcast-if", "eth0", "-c", "200", "--inflight", "8", "--json", dest)
+			mustSucceed(t, r, "bench to the group")
+			var br struct {
+				IO                   string
+				Received, Duplicates int
+			}
+			json.Unmarshal([]byte(r.stdout), &br)
+			if br.IO != "sendmmsg/recvmmsg" || br.Received != 200 || br.Duplicates < 1 || br.Duplicates > 200 {
+				t.Errorf("bench to a group of two: want an unconnected socket, 200 received, both members answering:\n%s", r)
+			}
 			s2.stopServer(syscall.SIGTERM)
 
 			// Source-specific: r2 hears only a sender that does not exist.
