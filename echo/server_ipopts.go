@@ -3,10 +3,10 @@ package echo
 import "github.com/socklab/socklab/families"
 
 // enableInfo turns on the per-datagram facts of ServerConfig.RecvInfo,
-// when asked and the socket can read control messages; without them
-// Event.Info stays nil.
+// when asked and the socket is an IP socket that can read control
+// messages; otherwise Event.Info stays nil.
 func (s *plainServer) enableInfo() {
-	if !s.cfg.RecvInfo || s.cfg.Quiet {
+	if fam := s.c.Spec().Family; !s.cfg.RecvInfo || s.cfg.Quiet || fam != families.AF_INET && fam != families.AF_INET6 {
 		return
 	}
 	if _, ok := s.c.(families.MsgConn); !ok || families.EnableRecvInfo(s.c) != nil {
