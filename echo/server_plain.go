@@ -106,7 +106,9 @@ func (s *plainServer) read() (n, size int, from net.Addr, cred families.Cred, er
 	if s.dest || s.info != nil {
 		m, err := s.c.(families.MsgConn).RecvMsg(s.buf, s.oob, 0)
 		s.oobn = m.OOBN
-		s.parseInfo()
+		if err == nil {
+			s.parseInfo()
+		}
 		return m.N, m.Size, m.Addr, cred, err
 	}
 	if cr, ok := s.c.(families.CredReader); ok {
