@@ -57,7 +57,10 @@ type ServerConfig struct {
 	// RecvInfo asks the kernel, for every datagram, its TTL or hop limit,
 	// TOS or traffic class, destination address, arrival interface and
 	// receive timestamp, for Event.Info (per-datagram events only: not on
-	// the batch path). Off, it costs nothing.
+	// the batch path). Off, it costs nothing. The kernel prepares the
+	// arrival interface as a datagram is queued: one queued before Serve
+	// turned this on has none. Call families.EnableRecvInfo before the
+	// socket is known to peers to have it for all.
 	RecvInfo bool
 	// GRO, on the batch path of a UDP socket whose UDP_GRO is on (see
 	// families.SetGRO), takes each buffer the kernel coalesced as the

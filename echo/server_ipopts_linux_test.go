@@ -15,7 +15,14 @@ import (
 func TestEventRecvInfo(t *testing.T) {
 	for _, on := range []bool{true, false} {
 		var evs echotest.Events
-		s := echotest.Start(t, families.UDP4(), "127.0.0.1:0", echo.ServerConfig{Reply: echo.ReplyEcho, OnEvent: evs.Record, RecvInfo: on})
+		srv := echotest.Open(t, families.UDP4(), "127.0.0.1:0")
+		if on {
+			// Before any datagram can be queued: see ServerConfig.RecvInfo.
+			if err := families.EnableRecvInfo(srv); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := echotest.Serve(t, srv, echo.ServerConfig{Reply: echo.ReplyEcho, OnEvent: evs.Record, RecvInfo: on})
 		c, err := families.UDP4().Open(families.Options{})
 		if err != nil {
 			t.Fatal(err)

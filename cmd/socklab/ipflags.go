@@ -229,6 +229,11 @@ func (f serveIPFlags) apply(app *App, conns []families.Conn, cfg *echo.ServerCon
 		if err := s.applyTo(c); err != nil {
 			return err
 		}
+		if verbose && app.Def.Spec.Family != families.AF_UNIX {
+			// Now, before the server says it listens: the kernel notes
+			// a datagram's interface as it queues it.
+			families.EnableRecvInfo(c)
+		}
 	}
 	if len(s.groups) > 0 {
 		f.sayJoined(app, conns[0], s)
