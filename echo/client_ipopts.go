@@ -25,7 +25,7 @@ func (cl *Client) ExchangeAll(ctx context.Context, msg []byte) ([]Response, erro
 	for ; attempt <= cl.cfg.Retries+1 && len(got) == 0; attempt++ {
 		sent := time.Now()
 		if _, err := cl.c.WriteTo(msg, cl.peer); err != nil {
-			return nil, cl.sendError(msg, err)
+			return nil, families.SendError("send", cl.c, cl.peer, len(msg), err)
 		}
 		cl.c.SetReadDeadline(sent.Add(cl.cfg.Timeout))
 		if ctx.Err() != nil {
@@ -55,7 +55,7 @@ func (cl *Client) gather(ctx context.Context, msg []byte, sent time.Time, attemp
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			return got, nil
 		default:
-			return got, cl.readError(err)
+			return got, families.SendError("read", cl.c, cl.peer, len(msg), err)
 		}
 		if from == nil || !bytes.HasSuffix(cl.buf[:n], msg) {
 			continue
@@ -75,32 +75,4 @@ func IsGroup(peer net.Addr) bool {
 		return a.IP.IsMulticast()
 	}
 	return false
-}
-
-// broadcastHint explains EACCES on sending UDP over IPv4: the kernel
-// refuses a broadcast destination without SO_BROADCAST.
-const broadcastHint = "the destination is a broadcast address, and the kernel sends to one only from a socket with SO_BROADCAST set"
-
-// msgSizeHint explains EMSGSIZE for a datagram of size bytes to peer: past
-// the path MTU the kernel holds (with DF set), it says that MTU and the
-// fix; otherwise tooBig, the socket's own limit.
-func msgSizeHint(c families.Conn, peer net.Addr, size int, tooBig string) string {
-	family := c.Spec().Family
-	if size > families.MaxDatagram(c) || family == families.AF_UNIX {
-		return tooBig
-	}
-	mtu, err := families.PathMTU(family, peer)
-	if err != nil {
-		return tooBig
-	}
-	return fmt.Sprintf("the path MTU the kernel holds for %s is %d bytes (IP_MTU), so at most %d bytes of payload fit in a datagram with DF set: send at most that, or let the kernel fragment (IP_MTU_DISCOVER want or dont)",
-		hostOf(peer), mtu, mtu-families.IPOverhead(family))
-}
-
-// hostOf is peer's address without its port.
-func hostOf(peer net.Addr) string {
-	if h, _, err := net.SplitHostPort(peer.String()); err == nil {
-		return h
-	}
-	return peer.String()
 }

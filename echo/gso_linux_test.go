@@ -52,7 +52,7 @@ func TestGROReplies(t *testing.T) {
 		want string
 	}{
 		{echo.ServerConfig{Reply: echo.ReplyEcho, Plain: true}, "batch path only"},
-		{echo.ServerConfig{Reply: echo.ReplySeed, Quiet: true}, "--reply echo"},
+		{echo.ServerConfig{Reply: echo.ReplySeed, Quiet: true}, "the echo reply"},
 		{echo.ServerConfig{Reply: echo.ReplyEcho, Quiet: true, Bufsize: 1500}, "64 KiB"},
 	} {
 		if ok, why := echo.GROReplies(c, tc.cfg); ok || !strings.Contains(why, tc.want) {

@@ -12,7 +12,7 @@ func GROReplies(c families.Conn, cfg ServerConfig) (bool, string) {
 	case !UsesBatch(c, cfg):
 		return false, "UDP_GRO is read on the batch path only (quiet, not plain, and a UDP socket)"
 	case cfg.Reply != ReplyEcho:
-		return false, "a coalesced buffer is answered by one UDP_SEGMENT send only when the reply repeats each datagram (--reply echo)"
+		return false, "a coalesced buffer is answered by one UDP_SEGMENT send only when the reply repeats each datagram (the echo reply)"
 	case cfg.Bufsize < 65535:
 		return false, "a coalesced buffer can hold 64 KiB: a smaller buffer would truncate it"
 	}

@@ -90,7 +90,7 @@ func printWire(w io.Writer, ts *echo.StampReport) {
 // open opens bench's socket, as bench does without IP flags, and sets
 // them, in the socket and in cfg.
 func (f benchIPFlags) open(app *App, bind string, fd int, peer *net.Addr, cfg *echo.BenchConfig) (families.Conn, error) {
-	c, err := open(app, bind, fd, 0, func(msg string) { fmt.Fprintln(app.Stderr, "socklab:", msg) })
+	c, err := open(app, bind, fd, 0)
 	if err != nil {
 		return nil, err
 	}

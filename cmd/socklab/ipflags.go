@@ -1,12 +1,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"strings"
-	"syscall"
 
 	"github.com/socklab/socklab/echo"
 	"github.com/socklab/socklab/families"
@@ -343,40 +341,33 @@ func (s ipSetup) applyPeer(def *families.Definition, c families.Conn, peer net.A
 // a broadcast address (with --broadcast).
 func (f sendIPFlags) gathers(peer net.Addr) bool { return f.Broadcast || echo.IsGroup(peer) }
 
-// exchangeGroup sends msg to a group or broadcast address and prints every
-// answer, each with the address it came from.
-func exchangeGroup(app *App, cl *echo.Client, f sendFlags, peer net.Addr, msg []byte) error {
-	resps, err := cl.ExchangeAll(app.Ctx, msg)
-	if app.Ctx.Err() != nil {
-		return errInterrupted
-	}
+// exchangeGroup sends msg to a group or broadcast address, prints every
+// answer but the last, each with the address it came from, and returns the
+// last for send to print as it prints any reply.
+func (s *sender) exchangeGroup(msg []byte) (echo.Response, error) {
+	resps, err := s.cl.ExchangeAll(s.app.Ctx, msg)
 	if err != nil {
-		return explainSend(err)
+		return echo.Response{}, err
 	}
-	for _, r := range resps {
-		if f.JSON {
-			printResponse(app, f, peer.String(), msg, r)
-			continue
-		}
-		fmt.Fprintf(app.Stdout, "Response from %s: %s\n", addrString(r.From), showData(r.Data, f.Hex))
+	for _, r := range resps[:len(resps)-1] {
+		s.printResponse(msg, r)
 	}
-	return nil
+	return resps[len(resps)-1], nil
 }
 
-// explainSend names the flag that fixes a send the kernel refused: EACCES
-// is a broadcast destination without SO_BROADCAST.
-func explainSend(err error) error {
-	var fe *families.Error
-	if errors.As(err, &fe) && fe.Op == "send" && errors.Is(err, syscall.EACCES) {
-		fe.Hint += ": add --broadcast"
+// responseLabel starts a reply's line: "Response:", or, where many may
+// answer, "Response from ADDR:".
+func (s *sender) responseLabel(r echo.Response) string {
+	if s.f.sendIPFlags.gathers(s.cl.Peer()) {
+		return "Response from " + showName(addrString(r.From)) + ":"
 	}
-	return err
+	return "Response:"
 }
 
 // open opens send's socket, as send does without IP flags, and sets them;
 // with --flowlabel, *peer becomes one that carries the label.
 func (f sendIPFlags) open(app *App, bind string, fd int, peer *net.Addr) (families.Conn, error) {
-	c, err := open(app, bind, fd, 0, func(msg string) { fmt.Fprintln(app.Stderr, "socklab:", msg) })
+	c, err := open(app, bind, fd, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -385,14 +376,4 @@ func (f sendIPFlags) open(app *App, bind string, fd int, peer *net.Addr) (famili
 		return nil, err
 	}
 	return c, nil
-}
-
-// wrap makes send's exchange of one message fit its peer: to a group or a
-// broadcast address every answer is printed (exchangeGroup); otherwise
-// plain's error gets the flag that fixes it, where there is one.
-func (f sendIPFlags) wrap(app *App, cl *echo.Client, sf sendFlags, peer net.Addr, plain func([]byte) error) func([]byte) error {
-	if f.gathers(peer) {
-		return func(msg []byte) error { return exchangeGroup(app, cl, sf, peer, msg) }
-	}
-	return func(msg []byte) error { return explainSend(plain(msg)) }
 }

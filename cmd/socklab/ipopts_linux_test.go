@@ -55,7 +55,7 @@ func TestRecvInfoJSON(t *testing.T) {
 	srv := start(t, runOpts{netns: l.ns["h"]}, "udp4", "serve", "-v", "--json", "--bind", "127.0.0.1:8020")
 	srv.waitLine(&srv.stdout, regexp.MustCompile(`^\{"addr":"127\.0\.0\.1:8020",.*"event":"listening"`))
 	mustSucceed(t, l.run("h", "udp4", "send", "--ttl", "33", "--tos", "ce", "127.0.0.1:8020", "js"), "send")
-	srv.waitLine(&srv.stdout, regexp.MustCompile(`^\{"bytes":2,"data":"js","dscp":"cs0","ecn":"ce","event":"datagram","from":"127\.0\.0\.1:\d+","iface":"lo","rx_time":"[^"]+","size":2,"to":"127\.0\.0\.1","tos":3,"ttl":33\}$`))
+	srv.waitLine(&srv.stdout, regexp.MustCompile(`^\{"bytes":2,"data":"js","dscp":"cs0","ecn":"ce","event":"datagram","from":"127\.0\.0\.1:\d+","iface":"lo","rx_time":"[^"]+","size":2,"time":"[^"]+","to":"127\.0\.0\.1","tos":3,"ttl":33\}$`))
 }
 
 // Bad values are refused in one line that names the option and what it
@@ -103,7 +103,7 @@ func TestBroadcast(t *testing.T) {
 	server := addr(t, lb, "server", 4)
 	srv := l.serve("server", "udp4", "serve", "-v", "--reply", "echo", "--bind", "0.0.0.0:8020")
 	r := l.run("client", "udp4", "send", "192.0.2.255:8020", "all")
-	checkOneLineError(t, r, "permission denied (the destination is a broadcast address, and the kernel sends to one only from a socket with SO_BROADCAST set: add --broadcast)")
+	checkOneLineError(t, r, "permission denied (a datagram to a broadcast address needs SO_BROADCAST (--broadcast) on the socket, which is off;")
 	r = l.run("client", "udp4", "send", "--broadcast", "--timeout", "0.5s", "192.0.2.255:8020", "all")
 	mustSucceed(t, r, "send --broadcast")
 	if r.stdout != "Response from "+server+":8020: all\n" {
