@@ -26,10 +26,8 @@ func SendError(op string, c Conn, peer net.Addr, size int, err error) *Error {
 	case errors.Is(err, syscall.EMSGSIZE) && op == "read":
 		e.Err = fmt.Errorf("%w: a link on the path has a smaller MTU than a %d-byte datagram", e.Err, size)
 		e.Hint = "a router answered ICMP fragmentation needed and the kernel learned the path MTU: it fragments to it from now on, so sending again works; or send smaller datagrams"
-	case errors.Is(err, syscall.EMSGSIZE) && size <= MaxDatagram(c) && spec.Family != AF_UNIX:
-		pathMTUHint(e, spec.Family, peer)
 	case errors.Is(err, syscall.EMSGSIZE):
-		e.Hint, e.Terms = fmt.Sprintf("a datagram of %d bytes is too large for this socket: lower the datagram size to at most %d bytes", size, MaxDatagram(c)), []Term{TermSize}
+		sizeHint(e, c, peer, size)
 	case errors.Is(err, syscall.EACCES) && spec.Family != AF_UNIX:
 		e.Hint, e.Terms = "a datagram to a broadcast address needs SO_BROADCAST on the socket, which is off; otherwise a firewall rule (nft list ruleset) refused it", []Term{TermBroadcast}
 	case errors.Is(err, syscall.EACCES):
@@ -91,10 +89,15 @@ type worded struct {
 func (w *worded) Error() string { return w.text }
 func (w *worded) Unwrap() error { return w.cause }
 
-// pathMTUHint explains EMSGSIZE for a datagram the socket could hold: with
-// DF set it is larger than the path MTU the kernel holds for peer, which
-// it names, with the fixes.
-func pathMTUHint(e *Error, family int, peer net.Addr) {
+// sizeHint explains EMSGSIZE for a datagram of size bytes: larger than
+// the socket sends at all, or, with DF set, than the path MTU the kernel
+// holds for peer, which it names, with the fixes.
+func sizeHint(e *Error, c Conn, peer net.Addr, size int) {
+	family := c.Spec().Family
+	if size > MaxDatagram(c) || family == AF_UNIX {
+		e.Hint, e.Terms = fmt.Sprintf("a datagram of %d bytes is too large for this socket: lower the datagram size to at most %d bytes", size, MaxDatagram(c)), []Term{TermSize}
+		return
+	}
 	mtu, err := PathMTU(family, peer)
 	if err != nil {
 		e.Hint = "the datagram is larger than the path MTU the kernel holds for the peer, and DF is set: send less, or let the kernel fragment"
