@@ -161,6 +161,8 @@ func connectError(spec Spec, peer net.Addr, err error) *Error {
 		e.Hint = "no socket file there: is the server running, and is the path right?"
 	case errors.Is(err, unix.EPROTOTYPE):
 		e.Hint = "a socket of another type is bound there (SOCK_DGRAM, SOCK_STREAM and SOCK_SEQPACKET do not meet): use the family of the server"
+	case errors.Is(err, unix.ECONNRESET):
+		e.Hint = "the server accepted the connection and reset it at once: it may be full (a limit on its connections)"
 	case errors.Is(err, unix.EAGAIN) && unixSock:
 		e.Hint = "the server's queue of connections not yet accepted (its listen backlog) is full: it accepts too slowly; try again"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, unix.ETIMEDOUT):

@@ -190,7 +190,8 @@ func (s *streamConn) ReadFrom(b []byte) (int, net.Addr, error) {
 // error the call met.
 type writeOp struct {
 	mu    sync.Mutex
-	bufs  [][]byte // what is left, the first one cut where a short write ended
+	all   [][]byte // the buffers of the write, kept for their capacity
+	bufs  [][]byte // what is left of all, the first one cut where a short write ended
 	iovs  []unix.Iovec
 	hdr   unix.Msghdr
 	sent  int
@@ -257,14 +258,14 @@ func (s *streamConn) WriteBuffers(bufs ...[]byte) (int, error) {
 	w := &s.wr
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.bufs = append(w.bufs[:0], bufs...)
-	if len(w.bufs) == 0 {
+	w.all = append(w.all[:0], bufs...)
+	if len(w.all) == 0 {
 		return 0, nil
 	}
-	w.sent, w.errno = 0, 0
+	w.bufs, w.sent, w.errno = w.all, 0, 0
 	err = rc.Write(w.fn)
-	clear(w.bufs[:cap(w.bufs)])
-	w.bufs = w.bufs[:0]
+	clear(w.all)
+	w.bufs = nil
 	if err == nil && w.errno != 0 {
 		err = os.NewSyscallError("sendmsg", w.errno)
 	}
