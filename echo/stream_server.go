@@ -27,8 +27,9 @@ import (
 // their replies. Limits, all counted in StreamStats and told as events:
 //
 //   - at most MaxConns connections: a new one past it evicts the
-//     connection idle longest if that one has been idle EvictIdle or more,
-//     and is reset at once (refused) otherwise;
+//     connection idle longest if that one has been idle EvictIdle or more
+//     (which a slowloris client's are), and is reset at once (refused)
+//     otherwise;
 //   - a connection with nothing to read for IdleTimeout is closed;
 //   - a reply that waits WriteTimeout for room (the peer does not read) has
 //     its connection closed; meanwhile it holds up that connection alone.
@@ -73,7 +74,7 @@ type StreamConfig struct {
 	WriteTimeout time.Duration
 	// EvictIdle is how long a connection must have been idle for a new
 	// one to take its place when the server is full (DefaultEvictIdle
-	// when 0).
+	// when 0; when negative a full server refuses every new connection).
 	EvictIdle time.Duration
 	// SplitReply writes a seed reply in two writes, the prefix then the
 	// message, as a naive server does: with Nagle's algorithm on (no
@@ -192,7 +193,7 @@ func (cfg StreamConfig) withDefaults() (StreamConfig, error) {
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout
 	}
-	if cfg.EvictIdle <= 0 {
+	if cfg.EvictIdle == 0 {
 		cfg.EvictIdle = DefaultEvictIdle
 	}
 	return cfg, nil

@@ -70,7 +70,7 @@ func (s *streamServer) expire(now int64) {
 // often. s.mu is held.
 func (s *streamServer) evictIdlest() bool {
 	now := s.clock.Load()
-	if now < s.evictAt {
+	if s.cfg.EvictIdle < 0 || now < s.evictAt {
 		return false
 	}
 	var idlest *streamPeer

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -153,8 +154,10 @@ func connectError(spec Spec, peer net.Addr, err error) *Error {
 	}
 	unixSock := spec.Family == AF_UNIX
 	switch {
+	case errors.Is(err, unix.ECONNREFUSED) && unixSock && strings.HasPrefix(e.Addr, "@"):
+		e.Hint = "no server listens on that abstract name: start one there"
 	case errors.Is(err, unix.ECONNREFUSED) && unixSock:
-		e.Hint = "no server listens on that socket (a socket file left by a server that stopped is stale): start one there"
+		e.Hint = "no server listens on that socket file (a stale one, left by a server that stopped): start one there"
 	case errors.Is(err, unix.ECONNREFUSED):
 		e.Hint = "nothing listens on that port, the host answered with a reset: start a server there (ss -tlpn lists listening sockets)"
 	case errors.Is(err, unix.ENOENT):

@@ -108,3 +108,18 @@ func SetSockBuffers(s Sock, rcv, snd int) error {
 		return nil
 	})
 }
+
+// SockBuffers is Buffers for any socket of this package, a Listener too.
+func SockBuffers(s Sock) (rcv, snd int, err error) {
+	err = sockControl(s, func(fd int) error {
+		var err error
+		if rcv, err = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF); err != nil {
+			return os.NewSyscallError("getsockopt SO_RCVBUF", err)
+		}
+		if snd, err = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF); err != nil {
+			return os.NewSyscallError("getsockopt SO_SNDBUF", err)
+		}
+		return nil
+	})
+	return rcv, snd, err
+}

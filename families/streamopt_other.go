@@ -16,3 +16,6 @@ func Abort(c StreamConn) error { return c.Close() }
 
 // SetSockBuffers is not supported on this system.
 func SetSockBuffers(s Sock, rcv, snd int) error { return ErrUnsupported }
+
+// SockBuffers is not supported on this system.
+func SockBuffers(s Sock) (rcv, snd int, err error) { return 0, 0, ErrUnsupported }

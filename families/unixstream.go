@@ -62,7 +62,7 @@ func probeSCTP(spec Spec) error {
 	err := ProbeSpec(spec)
 	if errno, ok := Errno(err); ok && (errno == syscall.ESOCKTNOSUPPORT || errno == syscall.EPROTONOSUPPORT) {
 		if e, ok := err.(*Error); ok {
-			e.Hint = "this kernel has no SCTP: it was built without CONFIG_IP_SCTP, or the sctp module is not loaded (modprobe sctp)"
+			e.Hint = "this kernel has no SCTP: it was built without CONFIG_IP_SCTP, or the sctp module is not loaded; modprobe sctp loads it"
 		}
 	}
 	return err
