@@ -215,5 +215,5 @@ func bindHint(spec Spec, err error, reuse bool) string {
 	case reuse:
 		return "another socket listens on or is bound to that port: stop it or choose another port; ss -tlpn shows who listens there"
 	}
-	return "another socket holds that port, or connections of a server that stopped there wait in TIME_WAIT (up to 60s; ss -tan state time-wait shows them): with SO_REUSEADDR a server binds over them"
+	return "another socket holds that port, or connections of a server that stopped there wait in TIME_WAIT, up to 60s, as ss -tan state time-wait shows: with SO_REUSEADDR a server binds over them"
 }

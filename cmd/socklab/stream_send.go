@@ -162,8 +162,12 @@ func printConnected(app *App, f streamSendFlags, c families.StreamConn, took tim
 	} else if c.Spec().Fileno < 0 {
 		who = ": the handshake (SYN, SYN-ACK, ACK) took one round trip"
 	}
+	from := addrString(c.LocalAddr())
+	if from == "" {
+		from = "an unnamed socket"
+	}
 	fmt.Fprintf(app.Stderr, "socklab: %s %s to %s from %s in %v%s\n", c.Spec(), how, addrString(c.RemoteAddr()),
-		addrString(c.LocalAddr()), took.Round(time.Microsecond), who)
+		from, took.Round(time.Microsecond), who)
 }
 
 func printStreamResponse(app *App, f streamSendFlags, c families.StreamConn, msg []byte, r echo.StreamResponse) {
