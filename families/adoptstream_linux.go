@@ -39,7 +39,7 @@ func adoptStreamFd(d *Definition, f *os.File) (adopted, error) {
 		want := d.Spec
 		want.Fileno = fd
 		return adopted{}, &Error{Op: "adopt", Spec: want, Err: fmt.Errorf("fd %d is %s, not a %s socket", fd, NewSpec(s.Family, s.Type, s.Proto), d.Name),
-			Hint: "use the family that matches the descriptor, or socklab socket --fd"}
+			Hint: "adopt it as the family that serves its triple (Registry.Resolve finds it)"}
 	}
 	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {

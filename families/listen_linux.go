@@ -69,8 +69,14 @@ func newListener(fd int, spec Spec, cleanup func()) (*listener, error) {
 	return l, nil
 }
 
-func (l *listener) Spec() Spec                    { return l.c.Spec() }
-func (l *listener) Close() error                  { return l.c.Close() }
+// Spec is the listening socket's triple.
+func (l *listener) Spec() Spec { return l.c.Spec() }
+
+// Close closes the listening socket, unblocking Accept, and removes the
+// unix socket file it created.
+func (l *listener) Close() error { return l.c.Close() }
+
+// SetDeadline sets the deadline of Accept and AcceptStream.
 func (l *listener) SetDeadline(t time.Time) error { return l.c.SetReadDeadline(t) }
 
 // SyscallConn exposes the listening descriptor, for socket options.

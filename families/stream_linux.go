@@ -51,11 +51,23 @@ func wrapStream(c *conn, raddr net.Addr) *streamConn {
 	return s
 }
 
-func (s *streamConn) Spec() Spec                         { return s.c.Spec() }
-func (s *streamConn) Close() error                       { return s.c.Close() }
-func (s *streamConn) RemoteAddr() net.Addr               { return s.raddr }
-func (s *streamConn) SetDeadline(t time.Time) error      { return s.c.SetDeadline(t) }
-func (s *streamConn) SetReadDeadline(t time.Time) error  { return s.c.SetReadDeadline(t) }
+// Spec is the connection's socket() triple.
+func (s *streamConn) Spec() Spec { return s.c.Spec() }
+
+// Close closes the connection, unblocking its reads and writes; a peer
+// reads EOF, or is reset if data it sent was left unread.
+func (s *streamConn) Close() error { return s.c.Close() }
+
+// RemoteAddr is the peer's address; a unix client's is often unnamed ("").
+func (s *streamConn) RemoteAddr() net.Addr { return s.raddr }
+
+// SetDeadline sets the read and write deadlines.
+func (s *streamConn) SetDeadline(t time.Time) error { return s.c.SetDeadline(t) }
+
+// SetReadDeadline sets the deadline of reads.
+func (s *streamConn) SetReadDeadline(t time.Time) error { return s.c.SetReadDeadline(t) }
+
+// SetWriteDeadline sets the deadline of writes waiting for room.
 func (s *streamConn) SetWriteDeadline(t time.Time) error { return s.c.SetWriteDeadline(t) }
 
 // SyscallConn exposes the descriptor, for socket options.

@@ -49,6 +49,7 @@ type tcpServeCmd struct {
 	Split            bool   `help:"Write each seed reply in two writes, prefix then data, as a naive server does: with --no-nodelay the second waits for the client's delayed ACK (about 40ms)."`
 }
 
+// Run serves TCP connections.
 func (c *tcpServeCmd) Run(app *App) error {
 	return streamServe(app, streamServeOpts{addr: c.Bind, flags: c.streamServeFlags, nodelay: c.Nodelay, reuse: c.Reuseaddr, split: c.Split})
 }
@@ -59,6 +60,7 @@ type unixConnServeCmd struct {
 	Mode             string `placeholder:"OCTAL" help:"Permission bits of the socket file, e.g. 0660: connecting needs write permission (default: from umask)."`
 }
 
+// Run serves unix stream or seqpacket connections.
 func (c *unixConnServeCmd) Run(app *App) error {
 	mode, err := parseMode(c.Mode)
 	if err != nil {
@@ -85,6 +87,7 @@ type tcpSendCmd struct {
 	Args            []message `arg:"" optional:"" name:"[ADDR] MESSAGE" help:"Server address (default: 127.0.0.1:8020, [::1]:8020 for tcp6), then messages, each written on the connection and its reply read. No message: prompt like the seed, or read lines from a pipe. Flags go before the messages."`
 }
 
+// Run sends the messages over one TCP connection.
 func (c *tcpSendCmd) Run(app *App) error {
 	to, msgs := c.To, c.Args
 	if to == "" && len(msgs) > 0 && families.LooksLikeAddr(string(msgs[0])) {
@@ -100,6 +103,7 @@ type unixConnSendCmd struct {
 	Messages        []message `arg:"" optional:"" help:"Messages, each written on the connection and its reply read. None: prompt like the seed, or read lines from a pipe. Flags go before the messages."`
 }
 
+// Run sends the messages over one unix connection.
 func (c *unixConnSendCmd) Run(app *App) error {
 	return streamSend(app, streamSendOpts{to: c.Path, bind: c.Bind, msgs: c.Messages, flags: c.streamSendFlags})
 }
@@ -114,6 +118,7 @@ type tcpBenchCmd struct {
 // Help is the detailed help of the stream bench commands.
 func (tcpBenchCmd) Help() string { return streamBenchHelp }
 
+// Run measures an echo server over one TCP connection.
 func (c *tcpBenchCmd) Run(app *App) error {
 	return streamBench(app, c.Addr, c.Bind, c.benchFlags, c.Nodelay)
 }
@@ -127,6 +132,7 @@ type unixConnBenchCmd struct {
 // Help is the detailed help of the stream bench commands.
 func (unixConnBenchCmd) Help() string { return streamBenchHelp }
 
+// Run measures an echo server over one unix connection.
 func (c *unixConnBenchCmd) Run(app *App) error {
 	return streamBench(app, c.Path, c.Bind, c.benchFlags, true)
 }

@@ -224,7 +224,7 @@ func streamBench(app *App, to, bind string, f benchFlags, nodelay bool) error {
 		return err
 	}
 	if f.JSON {
-		writeJSON(app.Stdout, benchJSON{Event: "bench", Family: app.Def.Name, Socket: c.Spec().String(), BenchReport: r})
+		writeJSON(app.Stdout, streamBenchJSON{Time: now(), benchJSON: benchJSON{Event: "bench", Family: app.Def.Name, Socket: c.Spec().String(), BenchReport: r}})
 	} else {
 		printReport(app, r)
 	}
@@ -253,4 +253,11 @@ func streamBenchHeader(app *App, c families.StreamConn, cfg echo.BenchConfig, f 
 	}
 	fmt.Fprintf(app.Stderr, "socklab: %s bench %s over %s to %s from %s: %s, %s, %d bytes, %s\n", app.Def.Name, cfg.Mode, c.Spec(),
 		addrString(c.RemoteAddr()), addrString(c.LocalAddr()), length, what, cfg.Size, warmupText(cfg.Warmup))
+}
+
+// streamBenchJSON is the --json report of a stream bench: the datagram
+// bench's fields, and the time.
+type streamBenchJSON struct {
+	Time string `json:"time"`
+	benchJSON
 }

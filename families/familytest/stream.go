@@ -32,11 +32,11 @@ type OpenStream func(t *testing.T) StreamPair
 // TestErrorShape, TestZeroLength (seqpacket only), and TestTruncation
 // (seqpacket) or TestRestKept (stream).
 const (
-	TestRestKept           = "RestKept"
-	TestCloseUnblocksAccpt = "CloseUnblocksAccept"
-	TestHalfClose          = "HalfClose"
-	TestPeerReset          = "PeerReset"
-	TestManyConns          = "ManyConns"
+	TestRestKept            = "RestKept"
+	TestCloseUnblocksAccept = "CloseUnblocksAccept"
+	TestHalfClose           = "HalfClose"
+	TestPeerReset           = "PeerReset"
+	TestManyConns           = "ManyConns"
 )
 
 var streamTests = []struct {
@@ -49,7 +49,7 @@ var streamTests = []struct {
 	{TestTruncation, testStreamTruncation},
 	{TestRestKept, testStreamRestKept},
 	{TestDeadline, testStreamDeadline},
-	{TestCloseUnblocksAccpt, testCloseUnblocksAccept},
+	{TestCloseUnblocksAccept, testCloseUnblocksAccept},
 	{TestCloseUnblocksRead, testStreamCloseUnblocksRead},
 	{TestHalfClose, testHalfClose},
 	{TestPeerReset, testPeerReset},
