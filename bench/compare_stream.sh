@@ -6,6 +6,9 @@
 #   DURATION=2 bash bench/compare_stream.sh      # seconds per measurement (default 5)
 #   LOADS="1x1 100x1" bash bench/compare_stream.sh   # CONNSxINFLIGHT to run
 #   RT=1 bash bench/compare_stream.sh            # SCHED_FIFO for servers and clients
+#   REPEAT=3 bash bench/compare_stream.sh        # each cell the median of 3 runs
+#   PIN=0 bash bench/compare_stream.sh           # no CPU pinning (a pinned server
+#                                                # starves behind another busy process)
 #
 # Every measurement starts a fresh server pinned to CPU 0 and drives it with
 # bench/cstream.c pinned to CPU 1: CONNS connections, each with INFLIGHT
@@ -19,6 +22,7 @@
 set -euo pipefail
 
 DURATION=${DURATION:-5}
+REPEAT=${REPEAT:-1}
 LOADS=${LOADS:-"1x1 100x1 100x16"}
 SIZE=${SIZE:-64}
 
@@ -57,7 +61,7 @@ gcc -O2 -Wall -Wextra -o "$WORK/cstream" "$ROOT/bench/cstream.c"
 (cd "$ROOT" && go build -o "$WORK/socklab" ./cmd/socklab)
 
 SRV=() CLI=()
-if (($(nproc) >= 2)); then
+if (($(nproc) >= 2)) && [[ ${PIN:-1} == 1 ]]; then
 	SRV=(taskset -c 0) CLI=(taskset -c 1)
 fi
 if [[ ${RT:-0} == 1 ]]; then
@@ -182,16 +186,33 @@ declare -A NOTE=(
 )
 START=$(date +%s)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+# median NAME LOAD: run measure REPEAT times and keep the run of median
+# msgs/s (a failed run counts as 0)
+median() {
+	local k=$1/$2 runs=() i
+	for ((i = 0; i < REPEAT; i++)); do
+		measure "$1" "$2"
+		runs+=("${RATE[$k]:-0} ${P50[$k]:-} ${P99[$k]:-} ${RSS[$k]:-0}")
+		unset "RATE[$k]"
+	done
+	read -r rate p50 p99 rss < <(printf '%s\n' "${runs[@]}" | sort -n | sed -n "$(((REPEAT + 1) / 2))p")
+	if [[ $rate != 0 ]]; then
+		RATE[$k]=$rate P50[$k]=$p50 P99[$k]=$p99 RSS[$k]=$rss
+	fi
+}
+
 for load in $LOADS; do
 	for s in "${SERVERS[@]}"; do
-		measure "$s" "$load"
+		median "$s" "$load"
 	done
 done
 
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- machine: $(nproc) CPUs, $(uname -sr)"
 echo "- socklab: built from $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown)"
-echo "- $DURATION s per measurement after 1 s of warm-up, $SIZE-byte messages; server on CPU 0, bench/cstream on CPU 1"
+pinning="server on CPU 0, bench/cstream on CPU 1"
+((${#SRV[@]})) || pinning="no CPU pinning"
+echo "- $DURATION s per measurement after 1 s of warm-up, $SIZE-byte messages, the median of $REPEAT run(s); $pinning"
 echo "- load average at start: $LOAD0, at end: $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - START)) s in all"
 echo
 for load in $LOADS; do

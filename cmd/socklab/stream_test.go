@@ -604,3 +604,38 @@ func TestStreamNagle(t *testing.T) {
 		t.Errorf("with TCP_NODELAY the median round trip is %.0fµs, with Nagle %.0fµs: want it far below", nodelay, nagle)
 	}
 }
+
+// TestStreamServeDefaults: serve binds the seed's addresses (127.0.0.1:8020,
+// [::1]:8020, @socklab) and send goes there. A default already taken on
+// this host skips its family.
+func TestStreamServeDefaults(t *testing.T) {
+	for _, c := range []struct{ family, addr string }{
+		{"tcp4", "127.0.0.1:8020"}, {"tcp6", "[::1]:8020"}, {"unixstream", "@socklab"}, {"seqpacket", "@socklab"},
+	} {
+		t.Run(c.family, func(t *testing.T) {
+			t.Parallel()
+			if c.family == "tcp6" {
+				needIPv6(t)
+			}
+			p := start(t, runOpts{}, c.family, "serve")
+			first := p.waitLine(&p.stderr, regexp.MustCompile(`^socklab: .*$`))[0]
+			m := streamListeningRE.FindStringSubmatch(first)
+			if m == nil {
+				p.wait()
+				if strings.Contains(first, "in use") {
+					t.Skipf("the default %s is taken on this host: %s", c.addr, first)
+				}
+				t.Fatalf("%s serve with no address failed\n%s", c.family, p)
+			}
+			if m[3] != c.addr {
+				t.Errorf("%s serve listens on %s, want the default %s", c.family, m[3], c.addr)
+			}
+			r := socklab(t, c.family, "send", "default "+c.family)
+			mustSucceed(t, r, c.family+" send to the default address")
+			p.waitLine(&p.stdout, regexp.MustCompile(`^Received message: default `+c.family+`$`))
+			if code := p.stop(os.Interrupt); code != 0 {
+				t.Errorf("exit %d after SIGINT\n%s", code, p)
+			}
+		})
+	}
+}
