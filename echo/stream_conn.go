@@ -45,8 +45,9 @@ func (p *streamPeer) closeFor(reason string) {
 }
 
 // admit counts a new connection in, making room if the server is full,
-// and tells it. It returns nil when c was refused (and reset).
-func (s *streamServer) admit(c families.StreamConn) *streamPeer {
+// and tells it. It returns nil when c was refused (and reset). keepOpen
+// says the caller owns c.
+func (s *streamServer) admit(c families.StreamConn, keepOpen bool) *streamPeer {
 	s.mu.Lock()
 	if len(s.conns) >= s.cfg.MaxConns && !s.evictIdlest() {
 		s.st.Refused++
@@ -57,7 +58,7 @@ func (s *streamServer) admit(c families.StreamConn) *streamPeer {
 		return nil
 	}
 	s.nextID++
-	p := &streamPeer{c: c, id: s.nextID, peer: c.RemoteAddr()}
+	p := &streamPeer{c: c, id: s.nextID, peer: c.RemoteAddr(), keepOpen: keepOpen}
 	p.lastActive.Store(s.clock.Load())
 	if c.Spec().Family == families.AF_UNIX {
 		p.cred, _ = families.PeerCred(c)

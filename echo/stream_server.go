@@ -262,8 +262,10 @@ func ServeStreamConn(ctx context.Context, c families.StreamConn, cfg StreamConfi
 	stopWatch := s.watch(ctx)
 	stop := context.AfterFunc(ctx, s.shutdown)
 	defer stop()
-	if p := s.admit(c); p != nil {
-		p.keepOpen = true
+	if p := s.admit(c, true); p != nil {
+		if ctx.Err() != nil {
+			p.closeFor(ReasonShutdown) // stopped before it was counted in
+		}
 		s.wg.Add(1)
 		s.serveConn(p)
 	}
@@ -289,7 +291,7 @@ func (s *streamServer) acceptLoop(ctx context.Context, l families.Listener) erro
 		switch {
 		case err == nil:
 			backoff = 5 * time.Millisecond
-			if p := s.admit(c); p != nil {
+			if p := s.admit(c, false); p != nil {
 				s.wg.Add(1)
 				go s.serveConn(p)
 			}
