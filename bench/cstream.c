@@ -47,7 +47,7 @@ struct conn {
 	int64_t *sent_at;        /* ring of INFLIGHT send times */
 	char *rx;                /* the reply being read */
 	size_t got;
-	char *tx; /* the message being written */
+	char *tx; /* the messages being written */
 	size_t txoff, txlen;
 };
 
@@ -91,19 +91,23 @@ static int dial(const struct sockaddr_in *sin)
 	return fd;
 }
 
-/* push writes what c may send: the rest of a message under way, then new
- * ones while the window has room and the run goes on. */
+/* push writes what c may send: the rest of the messages under way, then
+ * as many new ones as the window has room for, in one write, while the run
+ * goes on. */
 static void push(int ep, struct conn *c, int sending)
 {
 	for (;;) {
 		if (c->txoff == c->txlen) {
-			if (!sending || c->sent - c->answered >= (uint64_t)inflight)
+			uint64_t room = (uint64_t)inflight - (c->sent - c->answered);
+			if (!sending || room == 0)
 				break;
-			fill(c->tx, c->sent);
-			c->sent_at[c->sent % inflight] = now_ns();
-			c->sent++;
-			c->txoff = 0;
-			c->txlen = size;
+			int64_t t = now_ns();
+			c->txoff = c->txlen = 0;
+			for (; room > 0; room--, c->sent++) {
+				fill(c->tx + c->txlen, c->sent);
+				c->sent_at[c->sent % inflight] = t;
+				c->txlen += size;
+			}
 		}
 		ssize_t n = send(c->fd, c->tx + c->txoff, c->txlen - c->txoff, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
@@ -242,7 +246,7 @@ int main(int argc, char **argv)
 		c->fd = dial(&sin);
 		c->sent_at = calloc(inflight, sizeof *c->sent_at);
 		c->rx = malloc(size);
-		c->tx = malloc(size);
+		c->tx = malloc((size_t)size * inflight);
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 		if (!c->sent_at || !c->rx || !c->tx || epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
 			die("setup");
