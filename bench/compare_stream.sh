@@ -6,14 +6,18 @@
 #   DURATION=2 bash bench/compare_stream.sh      # seconds per measurement (default 5)
 #   LOADS="1x1 100x1" bash bench/compare_stream.sh   # CONNSxINFLIGHT to run
 #   RT=1 bash bench/compare_stream.sh            # SCHED_FIFO for servers and clients
-#   REPEAT=3 bash bench/compare_stream.sh        # each cell the median of 3 runs
+#   REPEAT=3 bash bench/compare_stream.sh        # each cell the median of 3 runs,
+#                                                # every server run once per round
 #   PIN=0 bash bench/compare_stream.sh           # no CPU pinning (a pinned server
 #                                                # starves behind another busy process)
 #
 # Every measurement starts a fresh server pinned to CPU 0 and drives it with
 # bench/cstream.c pinned to CPU 1: CONNS connections, each with INFLIGHT
 # 64-byte messages outstanding (1: ping-pong per connection), after a second
-# of warm-up.  cstream checks that every reply is the bytes it sent.  Memory
+# of warm-up.  socklab runs with GOMAXPROCS=1 (SOCKLAB_PROCS to change it):
+# one thread runs its goroutines, as cepoll is one thread; socat and ncat
+# fork per connection and use every CPU they get.  cstream checks that
+# every reply is the bytes it sent.  Memory
 # is the largest sum of Pss over the server's processes (socat and ncat fork
 # one, or two with cat, per connection), sampled twice a second during the
 # run.  The tables go to stdout, a
@@ -140,7 +144,7 @@ stop_server() {
 # server_cmd NAME: the command of server NAME on PORT, in CMD
 server_cmd() {
 	case $1 in
-	socklab) CMD=("$WORK/socklab" tcp4 serve --bind "127.0.0.1:$PORT" --reply echo -q) ;;
+	socklab) CMD=(env GOMAXPROCS="${SOCKLAB_PROCS:-1}" "$WORK/socklab" tcp4 serve --bind "127.0.0.1:$PORT" --reply echo -q) ;;
 	cepoll) CMD=("$WORK/cepoll" "127.0.0.1:$PORT") ;;
 	socat-pipe) CMD=(socat "TCP4-LISTEN:$PORT,bind=127.0.0.1,fork,reuseaddr,backlog=4096" PIPE) ;;
 	socat-cat) CMD=(socat "TCP4-LISTEN:$PORT,bind=127.0.0.1,fork,reuseaddr,backlog=4096" EXEC:cat) ;;
@@ -186,30 +190,30 @@ declare -A NOTE=(
 )
 START=$(date +%s)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-# median NAME LOAD: run measure REPEAT times and keep the run of median
-# msgs/s (a failed run counts as 0)
-median() {
-	local k=$1/$2 runs=() i
-	for ((i = 0; i < REPEAT; i++)); do
-		measure "$1" "$2"
-		runs+=("${RATE[$k]:-0} ${P50[$k]:-} ${P99[$k]:-} ${RSS[$k]:-0}")
-		unset "RATE[$k]"
+# Each repetition runs every server once, so that other work on the
+# machine weighs on all of them alike; a cell is the run of median msgs/s
+# (a failed run counts as 0).
+declare -A RUNS=()
+for ((rep = 0; rep < REPEAT; rep++)); do
+	for load in $LOADS; do
+		for s in "${SERVERS[@]}"; do
+			k=$s/$load
+			measure "$s" "$load"
+			RUNS[$k]+="${RATE[$k]:-0} ${P50[$k]:-} ${P99[$k]:-} ${RSS[$k]:-0}"$'\n'
+			unset "RATE[$k]"
+		done
 	done
-	read -r rate p50 p99 rss < <(printf '%s\n' "${runs[@]}" | sort -n | sed -n "$(((REPEAT + 1) / 2))p")
+done
+for k in "${!RUNS[@]}"; do
+	read -r rate p50 p99 rss < <(printf '%s' "${RUNS[$k]}" | sort -n | sed -n "$(((REPEAT + 1) / 2))p")
 	if [[ $rate != 0 ]]; then
 		RATE[$k]=$rate P50[$k]=$p50 P99[$k]=$p99 RSS[$k]=$rss
 	fi
-}
-
-for load in $LOADS; do
-	for s in "${SERVERS[@]}"; do
-		median "$s" "$load"
-	done
 done
 
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- machine: $(nproc) CPUs, $(uname -sr)"
-echo "- socklab: built from $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown)"
+echo "- socklab: built from $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown), GOMAXPROCS=${SOCKLAB_PROCS:-1}"
 pinning="server on CPU 0, bench/cstream on CPU 1"
 ((${#SRV[@]})) || pinning="no CPU pinning"
 echo "- $DURATION s per measurement after 1 s of warm-up, $SIZE-byte messages, the median of $REPEAT run(s); $pinning"
