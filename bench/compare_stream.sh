@@ -204,11 +204,13 @@ for ((rep = 0; rep < REPEAT; rep++)); do
 		done
 	done
 done
+declare -A SPREAD=()
 for k in "${!RUNS[@]}"; do
 	read -r rate p50 p99 rss < <(printf '%s' "${RUNS[$k]}" | sort -n | sed -n "$(((REPEAT + 1) / 2))p")
 	if [[ $rate != 0 ]]; then
 		RATE[$k]=$rate P50[$k]=$p50 P99[$k]=$p99 RSS[$k]=$rss
 	fi
+	SPREAD[$k]=$(printf '%s' "${RUNS[$k]}" | awk 'NR == 1 || $1 < lo {lo = $1} NR == 1 || $1 > hi {hi = $1} END {print lo "-" hi}')
 done
 
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -222,19 +224,19 @@ echo
 for load in $LOADS; do
 	echo "### ${load%x*} connection(s) × ${load#*x} in flight each"
 	echo
-	echo "| server | msgs/s | vs C | p50 µs | p99 µs | memory (peak Pss) | how it serves |"
-	echo "|---|---:|---:|---:|---:|---:|---|"
+	echo "| server | msgs/s | vs C | p50 µs | p99 µs | memory (peak Pss) | msgs/s of each round | how it serves |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---|"
 	c=${RATE[cepoll/$load]:-}
 	for s in "${SERVERS[@]}"; do
 		k=$s/$load
 		if [[ -z ${RATE[$k]:-} ]]; then
-			echo "| $s | n/a | | | | | ${WHY[$k]:-} |"
+			echo "| $s | n/a | | | | | | ${WHY[$k]:-} |"
 			continue
 		fi
 		ratio=""
 		[[ -n $c && $c != 0 ]] && ratio=$(python3 -c "print('%.2f' % (${RATE[$k]} / $c))")
 		rss=$(python3 -c "print('%.1f MiB' % (${RSS[$k]:-0} / 1024))")
-		echo "| $s | ${RATE[$k]} | $ratio | ${P50[$k]} | ${P99[$k]} | $rss | ${NOTE[$s]} |"
+		echo "| $s | ${RATE[$k]} | $ratio | ${P50[$k]} | ${P99[$k]} | $rss | ${SPREAD[$k]} | ${NOTE[$s]} |"
 	done
 	echo
 done
