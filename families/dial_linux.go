@@ -102,7 +102,7 @@ func (o *connectOp) call(fd uintptr) bool {
 // failure it closes c.
 func connect(ctx context.Context, c *conn, peer net.Addr) (StreamConn, error) {
 	op := &connectOp{}
-	if err := rawStreamAddr(&op.sa, c.spec.Family, peer); err != nil {
+	if err := op.sa.set(c.spec.Family, peer); err != nil {
 		c.Close()
 		return nil, &Error{Op: "connect", Spec: c.spec, Addr: addrText(peer), Err: err}
 	}

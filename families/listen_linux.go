@@ -84,7 +84,7 @@ func (l *listener) SyscallConn() (syscall.RawConn, error) { return l.c.SyscallCo
 
 // Addr is the address the listener is bound to: a *net.TCPAddr or a
 // *net.UnixAddr.
-func (l *listener) Addr() net.Addr { return streamAddr(l.c.LocalAddr(), l.c.network) }
+func (l *listener) Addr() net.Addr { return l.c.LocalAddr() }
 
 // Accept is AcceptStream for net.Listener.
 func (l *listener) Accept() (net.Conn, error) { return l.AcceptStream() }
@@ -109,7 +109,7 @@ func (l *listener) AcceptStream() (StreamConn, error) {
 	}
 	spec := l.c.spec
 	spec.Fileno = -1
-	sc, err := newStreamConn(nfd, spec, streamAddr(sa.addr(l.c.network), l.c.network))
+	sc, err := newStreamConn(nfd, spec, sa.addr(l.c.network))
 	if err != nil {
 		return nil, l.c.opError("accept", nil, err)
 	}
@@ -180,7 +180,7 @@ func bindStream(fd int, d *Definition, o Options) (string, func(), error) {
 	if err := tcpOptions(fd, d.Spec, !o.NoReuseAddr); err != nil {
 		return addr, nil, &Error{Op: "setsockopt", Spec: d.Spec, Addr: addr, Err: err}
 	}
-	if err := Bind(fd, d.Spec.Family, &net.UDPAddr{IP: ta.IP, Port: ta.Port, Zone: ta.Zone}); err != nil {
+	if err := Bind(fd, d.Spec.Family, ta); err != nil {
 		return addr, nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: bindCause(err), Hint: bindHint(d.Spec, err, !o.NoReuseAddr)}
 	}
 	return addr, nil, nil

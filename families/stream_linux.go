@@ -38,7 +38,7 @@ func newStreamConn(fd int, spec Spec, raddr net.Addr) (*streamConn, error) {
 
 // wrapStream makes the connection of c, connected to raddr.
 func wrapStream(c *conn, raddr net.Addr) *streamConn {
-	s := &streamConn{c: c, raddr: raddr, laddr: streamAddr(c.laddr, c.network)}
+	s := &streamConn{c: c, raddr: raddr, laddr: c.laddr}
 	s.rd.flags = 0
 	if c.spec.Type == SOCK_SEQPACKET {
 		// The message's full length, as for datagrams. On a stream

@@ -62,6 +62,15 @@ func sysGetsockname(fd int, a *rawAddr) error {
 	return errOf(e)
 }
 
+func sysGetpeername(fd int, a *rawAddr) error {
+	a.n = unix.SizeofSockaddrAny
+	_, _, e := unix.RawSyscall(unix.SYS_GETPEERNAME, uintptr(fd), uintptr(a.ptr()), uintptr(unsafe.Pointer(&a.n)))
+	if t := tracer.Load(); t != nil {
+		trace(t, "getpeername", fd, 0, errOf(e), rawString(a))
+	}
+	return errOf(e)
+}
+
 // SetsockoptInt sets an integer socket option on descriptor fd, as
 // setsockopt(2) does, where the Tracer sees it.
 func SetsockoptInt(fd, level, opt, v int) error {

@@ -32,7 +32,8 @@ func TestStreamCTools(t *testing.T) {
 	r := streamBenchRun(t, "tcp4", "bench", addr, "--count", "3000", "--inflight", "32", "--size", "300")
 	checkStreamBench(t, r, 3000, "write/read")
 
-	s := startStreamServer(t, runOpts{}, "tcp4", "serve", "--bind", "127.0.0.1:0", "--reply", "echo", "-q")
+	// Not -q: it tells each connection's end, which the test waits for.
+	s := startStreamServer(t, runOpts{}, "tcp4", "serve", "--bind", "127.0.0.1:0", "--reply", "echo")
 	out, err := exec.Command(filepath.Join(dir, "cstream"), s.addr, "-c", "20", "-n", "4", "-d", "0.3", "-w", "0.1").Output()
 	if err != nil {
 		t.Fatalf("cstream against socklab: %v\n%s", err, out)
@@ -45,6 +46,9 @@ func TestStreamCTools(t *testing.T) {
 	if err := json.Unmarshal(out, &rep); err != nil || rep.Conns != 20 || rep.Messages == 0 || rep.Rate <= 0 {
 		t.Errorf("cstream report %s (%v): want 20 connections and their messages counted", out, err)
 	}
+	// cstream has closed its connections; the server reads each EOF in
+	// its own time: stop it once it has told all 20.
+	s.countLines(&s.stdout, regexp.MustCompile(`^Closed .*\(EOF\)$`), 20)
 	if sum, cl := s.stopStreamServer(); !regexp.MustCompile(`^summary: 20 connections`).MatchString(sum) || !regexp.MustCompile(`^closed: 20 eof`).MatchString(cl) {
 		t.Errorf("socklab's summary %q %q: want cstream's 20 connections, each ended in order (EOF)", sum, cl)
 	}
