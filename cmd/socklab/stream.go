@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/alecthomas/kong"
-	"github.com/socklab/socklab/echo"
 )
 
 // tcpCmd is socklab tcp4|tcp6.
@@ -24,20 +23,26 @@ type unixConnCmd struct {
 
 // streamServeFlags are the flags every stream serve command has.
 type streamServeFlags struct {
-	Reply        string        `default:"seed" enum:"seed,echo" help:"How to answer each read: seed ([ctime] data, like the Python seed) or echo (the bytes unchanged)."`
-	Bufsize      int           `default:"65536" help:"The most one read takes. Buffers are lent per read: an idle connection holds none. Seqpacket messages longer than this are truncated, and said so."`
-	Hex          bool          `short:"x" help:"Print data as a hex dump."`
-	Quiet        bool          `short:"q" help:"Print nothing per read or ordinary connection: only the connections the server ended (--idle-timeout, --write-timeout, eviction), refusals, truncation and the summary."`
-	JSON         bool          `name:"json" help:"Print one JSON object per event (NDJSON)."`
-	Fd           int           `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating one: a listening socket (serve it), or a connected one (serve that connection, then exit)."`
-	MaxConns     int           `name:"max-conns" default:"10000" placeholder:"N" help:"At most N connections at once. Past it a new one takes the place of the connection idle longest, if idle --evict-idle or more, or is reset at once."`
-	EvictIdle    time.Duration `name:"evict-idle" default:"1s" help:"When the server is full, a connection idle this long makes room for a new one (a slowloris client's are); 0: never, refuse new ones."`
-	IdleTimeout  time.Duration `name:"idle-timeout" default:"5m" help:"Close a connection with nothing to read for this long (0: never)."`
-	WriteTimeout time.Duration `name:"write-timeout" default:"10s" help:"Close a connection whose peer does not read: a reply that waits this long for room (0: never)."`
-	Backlog      int           `placeholder:"N" help:"listen(2) backlog: connections the kernel completes before they are accepted (default: net.core.somaxconn)."`
-	Rcvbuf       int           `placeholder:"BYTES" help:"Set SO_RCVBUF on the listening socket, which its connections inherit (the kernel doubles it)."`
-	Sndbuf       int           `placeholder:"BYTES" help:"Set SO_SNDBUF on the listening socket, which its connections inherit (the kernel doubles it)."`
-	Verbose      bool          `short:"v" help:"Say how the server runs: its limits, socket options and buffers."`
+	Reply      string `default:"seed" enum:"seed,echo" help:"How to answer each read: seed ([ctime] data, like the Python seed) or echo (the bytes unchanged)."`
+	Bufsize    int    `default:"65536" help:"The most one read takes. Buffers are lent per read: an idle connection holds none. Seqpacket messages longer than this are truncated, and said so."`
+	Hex        bool   `short:"x" help:"Print data as a hex dump."`
+	Quiet      bool   `short:"q" help:"Print nothing per read or ordinary connection: only the connections the server ended (--idle-timeout, --write-timeout, eviction), refusals, truncation and the summary."`
+	JSON       bool   `name:"json" help:"Print one JSON object per event (NDJSON)."`
+	Fd         int    `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating one: a listening socket (serve it), or a connected one (serve that connection, then exit)."`
+	connLimits `embed:""`
+	Rcvbuf     int  `placeholder:"BYTES" help:"Set SO_RCVBUF on the listening socket, which its connections inherit (the kernel doubles it)."`
+	Sndbuf     int  `placeholder:"BYTES" help:"Set SO_SNDBUF on the listening socket, which its connections inherit (the kernel doubles it)."`
+	Verbose    bool `short:"v" help:"Say how the server runs: its limits, socket options and buffers."`
+}
+
+// connLimits are the limits a stream server holds its connections to,
+// which the generic form's serve takes too.
+type connLimits struct {
+	MaxConns     int           `name:"max-conns" default:"10000" min:"1" placeholder:"N" help:"Streams: at most N connections at once. Past it a new one takes the place of the connection idle longest, if idle --evict-idle or more, or is reset at once."`
+	EvictIdle    time.Duration `name:"evict-idle" default:"1s" min:"0" help:"Streams: when the server is full, a connection idle this long makes room for a new one (a slowloris client's are); 0: never, refuse new ones."`
+	IdleTimeout  time.Duration `name:"idle-timeout" default:"5m" min:"0" help:"Streams: close a connection with nothing to read for this long (0: never)."`
+	WriteTimeout time.Duration `name:"write-timeout" default:"10s" min:"0" help:"Streams: close a connection whose peer does not read: a reply that waits this long for room (0: never)."`
+	Backlog      int           `min:"0" placeholder:"N" help:"Streams: listen(2) backlog, connections the kernel completes before they are accepted (default: net.core.somaxconn)."`
 }
 
 type tcpServeCmd struct {
@@ -205,7 +210,6 @@ func socketStreamServe(app *App, c *socketServeCmd) error {
 		return err
 	}
 	flags := streamServeFlags{Reply: f.Reply, Bufsize: f.Bufsize, Hex: f.Hex, Quiet: f.Quiet, JSON: f.JSON, Fd: f.Fd,
-		MaxConns: echo.DefaultMaxConns, EvictIdle: echo.DefaultEvictIdle, IdleTimeout: echo.DefaultIdleTimeout, WriteTimeout: echo.DefaultWriteTimeout,
-		Rcvbuf: f.Rcvbuf, Sndbuf: f.Sndbuf, Verbose: f.Verbose}
+		connLimits: c.connLimits, Rcvbuf: f.Rcvbuf, Sndbuf: f.Sndbuf, Verbose: f.Verbose}
 	return streamServe(app, streamServeOpts{addr: c.Bind, mode: mode, flags: flags, nodelay: true, reuse: true})
 }

@@ -639,3 +639,12 @@ func TestStreamServeDefaults(t *testing.T) {
 		})
 	}
 }
+
+// TestStreamGenericFormLimits: the generic form's serve on a stream type
+// takes the stream server's limits, not only its defaults.
+func TestStreamGenericFormLimits(t *testing.T) {
+	t.Parallel()
+	p := start(t, runOpts{}, "socket", "--family", "inet", "--type", "stream", "serve", "--bind", "127.0.0.1:0", "--max-conns", "3", "--evict-idle", "0", "--idle-timeout", "7s", "-v")
+	p.waitLine(&p.stderr, regexp.MustCompile(`^socklab: limits: --max-conns 3, --evict-idle 0s, --idle-timeout 7s, --write-timeout 10s`))
+	p.stop(os.Interrupt)
+}
