@@ -1,0 +1,145 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"time"
+)
+
+// entry is one contestant of a cell: the client command it runs for a
+// load, and the server whose CPU time it is measured by.
+type entry struct {
+	name string
+	argv func(load string) []string
+	srv  *server
+}
+
+// sample is one run of one entry.
+type sample struct {
+	res      result
+	srvTicks int64 // the server's CPU time over the run
+	other    int64 // ticks used by other processes (and stolen) on the CPUs
+}
+
+// round is one run of every entry, by name.
+type round map[string]sample
+
+// measurer runs rounds on the two pinned CPUs.
+type measurer struct {
+	cfg     *config
+	helpers []int // ksoftirqd of the measuring CPUs
+	dropped int   // rounds dropped in the last call of rounds
+	total   int   // rounds run in the last call (warm-up included)
+}
+
+func newMeasurer(cfg *config) *measurer {
+	return &measurer{cfg: cfg, helpers: kernelHelpers([]int{cfg.srvCPU, cfg.cliCPU})}
+}
+
+// rounds alternates the entries' runs of load until cfg.rounds rounds
+// were kept (or twice as many were run): each round runs every entry
+// once, in an order that turns from round to round so that no entry
+// always follows the same one. A round in which any run was disturbed
+// is dropped.
+func (m *measurer) rounds(entries []entry, servers []*server, load string) []round {
+	var kept []round
+	m.dropped, m.total = 0, 0
+	limit := m.cfg.warmup + m.cfg.maxRounds
+	for r := 0; len(kept) < m.cfg.rounds && r < limit; r++ {
+		m.total++
+		m.waitQuiet(servers)
+		rd, disturbed := m.round(order(entries, r), servers, load)
+		switch {
+		case r < m.cfg.warmup:
+		case disturbed != "":
+			m.dropped++
+			progress("  round %d dropped: %s", r+1, disturbed)
+		default:
+			kept = append(kept, rd)
+		}
+	}
+	return kept
+}
+
+// round runs every entry once; disturbed says why it does not count.
+func (m *measurer) round(entries []entry, servers []*server, load string) (round, string) {
+	rd := round{}
+	disturbed := ""
+	limit := m.maxOther()
+	for _, e := range entries {
+		s, err := m.run(e, servers, load)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "abrounds:", err)
+			return rd, err.Error()
+		}
+		if s.other > limit && disturbed == "" {
+			disturbed = fmt.Sprintf("%s: other processes used %d ticks (limit %d)", e.name, s.other, limit)
+		}
+		rd[e.name] = s
+	}
+	return rd, disturbed
+}
+
+// waitQuiet waits, up to a minute, for a quarter second in which other
+// processes left the measuring CPUs alone, so that a round does not start
+// in the middle of someone's build.
+func (m *measurer) waitQuiet(servers []*server) {
+	pids := slices.Clone(m.helpers)
+	for _, s := range servers {
+		pids = append(pids, s.pid())
+	}
+	cpus := []int{m.cfg.srvCPU, m.cfg.cliCPU}
+	limit := int64(m.cfg.maxOther*2*0.25*ticksPerSecond + 0.5)
+	for i := 0; i < 60; i++ {
+		s0 := takeSnapshot(cpus, pids)
+		time.Sleep(250 * time.Millisecond)
+		if since(s0, takeSnapshot(cpus, pids)).others(0) <= limit {
+			return
+		}
+		if i == 0 {
+			progress("  waiting for the CPUs to be quiet")
+		}
+		time.Sleep(750 * time.Millisecond)
+	}
+}
+
+// maxOther is the disturbance a run may have, in ticks.
+func (m *measurer) maxOther() int64 {
+	return int64(m.cfg.maxOther*2*m.cfg.seconds*ticksPerSecond + 0.5)
+}
+
+// run runs e's client once, with the CPU accounting around it.
+func (m *measurer) run(e entry, servers []*server, load string) (sample, error) {
+	pids := slices.Clone(m.helpers)
+	for _, s := range servers {
+		pids = append(pids, s.pid())
+	}
+	cpus := []int{m.cfg.srvCPU, m.cfg.cliCPU}
+	limit := time.Duration(m.cfg.seconds*float64(time.Second)) + 15*time.Second
+	s0 := takeSnapshot(cpus, pids)
+	res, err := runClient(e.argv(load), m.cfg.cliCPU, limit)
+	u := since(s0, takeSnapshot(cpus, pids))
+	if err != nil {
+		return sample{}, fmt.Errorf("%s: %w", e.name, err)
+	}
+	return sample{res: res, srvTicks: u.proc[e.srv.pid()], other: u.others(res.cpu)}, nil
+}
+
+// order is entries turned by r: round 0 runs A B C, round 1 C B A,
+// round 2 B C A, round 3 A C B, ...
+func order(entries []entry, r int) []entry {
+	n := len(entries)
+	out := make([]entry, n)
+	for i := range n {
+		out[i] = entries[(i+r/2)%n]
+	}
+	if r%2 == 1 {
+		slices.Reverse(out)
+	}
+	return out
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "[%s] "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
