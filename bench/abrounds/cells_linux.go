@@ -5,11 +5,31 @@ import (
 	"strconv"
 )
 
-// The reference of each mode: the C server, and the C load generator.
+// The reference of each mode: the C server, the C load generator, and
+// iputils ping.
 const (
 	refServer = "C"
 	refClient = "cload"
+	refPinger = "iputils"
 )
+
+// runPing measures flood ping on loopback: iputils ping -f, socklab A's
+// and B's icmp4 ping -f, the same count each, alternating.
+func runPing(m *measurer, rep *report) {
+	c := m.cfg
+	pinger := func(argv ...string) func(string) []string {
+		return func(string) []string {
+			return append(argv, "-f", "-c", strconv.Itoa(c.pingCount), "127.0.0.1")
+		}
+	}
+	entries := []entry{{name: refPinger, argv: pinger("ping"), count: c.pingCount}, {name: c.aName, argv: pinger(c.a, "icmp4", "ping"), count: c.pingCount}}
+	if c.b != "" {
+		entries = append(entries, entry{name: c.bName, argv: pinger(c.b, "icmp4", "ping"), count: c.pingCount})
+	}
+	progress("ping mode: -f -c %d 127.0.0.1", c.pingCount)
+	rounds := m.rounds(entries, nil, "flood")
+	rep.cell(cell{mode: "ping", fam: "icmp4", size: 56, load: "flood", entries: entries, rounds: rounds, dropped: m.dropped, total: m.total})
+}
 
 // runCell measures one family and size in one mode, every load.
 func runCell(m *measurer, rep *report, mode, fam string, size int) error {

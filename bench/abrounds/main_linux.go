@@ -21,7 +21,11 @@
 //	go run ./bench/abrounds -mode client -families udp4 -sizes 64
 //	go run ./bench/abrounds -server 'spin={spinecho} -f {fam} -a {addr}'
 //
-// Root is not needed; gcc and taskset are.
+// Ping mode alternates flood pings of 127.0.0.1 (-ping-count echoes each,
+// rate = echoes over the run's time): iputils ping -f, socklab -a's and
+// -b's icmp4 ping -f (root, or CAP_NET_RAW, for a flood).
+//
+// Root is not needed otherwise; gcc and taskset are.
 package main
 
 import (
@@ -48,6 +52,7 @@ type config struct {
 	maxOther           float64
 	srvCPU, cliCPU     int
 	inflight           int
+	pingCount          int
 	servers            []namedCmd
 	dir                string // temp dir: binaries, unix sockets
 	cecho, cload       string
@@ -79,7 +84,8 @@ func parseFlags() *config {
 	flag.StringVar(&c.b, "b", "", "socklab binary B to compare A with (default: none)")
 	flag.StringVar(&c.aName, "a-name", "A", "A's name in the tables")
 	flag.StringVar(&c.bName, "b-name", "B", "B's name in the tables")
-	flag.StringVar(&c.mode, "mode", "both", "server, client or both")
+	flag.StringVar(&c.mode, "mode", "both", "server, client, both, ping (flood ping against iputils'), or all")
+	flag.IntVar(&c.pingCount, "ping-count", 100000, "echoes per flood ping run (ping mode)")
 	flag.StringVar(&fams, "families", "udp4,udp6,unix", "families to measure")
 	flag.StringVar(&sizes, "sizes", "64,1400", "datagram sizes in bytes")
 	flag.StringVar(&loads, "loads", "throughput,pingpong", "loads: throughput (64 in flight), pingpong (1 in flight)")
@@ -89,7 +95,7 @@ func parseFlags() *config {
 	flag.Float64Var(&c.seconds, "seconds", 1, "seconds per run")
 	flag.Float64Var(&c.maxOther, "max-other", 0.03, "drop a round when other processes used more than this share of the two CPUs in a run")
 	flag.IntVar(&c.srvCPU, "server-cpu", 0, "CPU the servers are pinned to")
-	flag.IntVar(&c.cliCPU, "client-cpu", 1, "CPU the clients are pinned to")
+	flag.IntVar(&c.cliCPU, "client-cpu", 1, "CPU the clients are pinned to (-1: not pinned)")
 	flag.IntVar(&c.inflight, "inflight", 64, "datagrams in flight for throughput")
 	flag.Var(&servers, "server", "NAME=COMMAND: one more server (server mode); {fam} {addr} {addrflag} are replaced; repeatable")
 	flag.Parse()
@@ -125,7 +131,7 @@ func main() {
 	rep.header()
 	m := newMeasurer(cfg)
 	for _, mode := range []string{"server", "client"} {
-		if cfg.mode != mode && cfg.mode != "both" {
+		if cfg.mode != mode && cfg.mode != "both" && cfg.mode != "all" {
 			continue
 		}
 		for _, fam := range cfg.families {
@@ -135,6 +141,9 @@ func main() {
 				}
 			}
 		}
+	}
+	if cfg.mode == "ping" || cfg.mode == "all" {
+		runPing(m, rep)
 	}
 	rep.summary(time.Since(start))
 }

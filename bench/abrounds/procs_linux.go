@@ -142,17 +142,33 @@ type result struct {
 }
 
 // runClient runs argv pinned to cpu, for at most limit, and reads the
-// last JSON object it printed.
-func runClient(argv []string, cpu int, limit time.Duration) (result, error) {
+// last JSON object it printed; or, when count is set, takes count echoes
+// over the time it ran as its rate (a pinger prints no JSON).
+func runClient(argv []string, cpu int, limit time.Duration, count int) (result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "taskset", append([]string{"-c", strconv.Itoa(cpu)}, argv...)...)
+	if cpu < 0 {
+		cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	if count > 0 {
+		cmd.Stdout = nil // /dev/null: a flood prints dots
+	}
+	start := time.Now()
 	err := cmd.Run()
+	took := time.Since(start)
 	var r result
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if count > 0 {
+		if err != nil {
+			return r, fmt.Errorf("%s: %v: %s", argv[0], err, strings.TrimSpace(errb.String()))
+		}
+		r.rate = float64(count) / took.Seconds()
+		return r, nil
 	}
 	obj := lastJSON(out.Bytes())
 	if obj == nil {

@@ -21,8 +21,11 @@ type cell struct {
 
 // ref is the entry the cell's ratios are taken to.
 func (c cell) ref() string {
-	if c.mode == "client" {
+	switch c.mode {
+	case "client":
 		return refClient
+	case "ping":
+		return refPinger
 	}
 	return refServer
 }
@@ -55,10 +58,7 @@ func (r *report) header() {
 }
 
 func (r *report) cell(c cell) {
-	kind := "server"
-	if c.mode == "client" {
-		kind = "client"
-	}
+	kind := map[string]string{"server": "server", "client": "client", "ping": "pinger"}[c.mode]
 	fmt.Printf("\n### %s mode: %s, %d B, %s (%d rounds kept of %d run, %d dropped)\n\n", c.mode, c.fam, c.size, c.load, len(c.rounds), c.total, c.dropped)
 	if c.load == "pingpong" {
 		fmt.Printf("| %s | p50 µs | p99 µs | p50 ÷ %s | p99 ÷ %s | p99 ÷ B |\n|---|---:|---:|---:|---:|---:|\n", kind, c.ref(), c.ref())
@@ -85,12 +85,15 @@ func (r *report) line(c cell, e entry) string {
 		return fmt.Sprintf("| %s | %.1f | %.1f | %s | %s | %s |", e.name, median(c.rounds, e.name, p50), median(c.rounds, e.name, p99),
 			ratios(c.rounds, e.name, c.ref(), p50), ratios(c.rounds, e.name, c.ref(), p99), vsB)
 	}
-	rss := "-"
+	rss, cpu := "-", "-"
 	if c.mode == "server" {
 		rss = fmt.Sprintf("%.1f MiB", float64(e.srv.peakRSS())/1024)
 	}
-	return fmt.Sprintf("| %s | %.0f | %s | %s | %.2f | %s |", e.name, median(c.rounds, e.name, rate),
-		ratios(c.rounds, e.name, c.ref(), rate), vsB, median(c.rounds, e.name, cpuPerEcho(r.cfg.seconds)), rss)
+	if e.srv != nil {
+		cpu = fmt.Sprintf("%.2f", median(c.rounds, e.name, cpuPerEcho(r.cfg.seconds)))
+	}
+	return fmt.Sprintf("| %s | %.0f | %s | %s | %s | %s |", e.name, median(c.rounds, e.name, rate),
+		ratios(c.rounds, e.name, c.ref(), rate), vsB, cpu, rss)
 }
 
 // summaryRow keeps A's ratios of the cell for the closing table.

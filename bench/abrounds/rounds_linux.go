@@ -10,9 +10,10 @@ import (
 // entry is one contestant of a cell: the client command it runs for a
 // load, and the server whose CPU time it is measured by.
 type entry struct {
-	name string
-	argv func(load string) []string
-	srv  *server
+	name  string
+	argv  func(load string) []string
+	srv   *server // nil in ping mode
+	count int     // echoes a pinger sends (ping mode), 0 for a JSON report
 }
 
 // sample is one run of one entry.
@@ -28,13 +29,18 @@ type round map[string]sample
 // measurer runs rounds on the two pinned CPUs.
 type measurer struct {
 	cfg     *config
+	cpus    []int // the measuring CPUs
 	helpers []int // ksoftirqd of the measuring CPUs
 	dropped int   // rounds dropped in the last call of rounds
 	total   int   // rounds run in the last call (warm-up included)
 }
 
 func newMeasurer(cfg *config) *measurer {
-	return &measurer{cfg: cfg, helpers: kernelHelpers([]int{cfg.srvCPU, cfg.cliCPU})}
+	cpus := []int{cfg.srvCPU, cfg.cliCPU}
+	if cfg.cliCPU < 0 || cfg.srvCPU < 0 {
+		cpus = []int{0, 1}
+	}
+	return &measurer{cfg: cfg, cpus: cpus, helpers: kernelHelpers(cpus)}
 }
 
 // rounds alternates the entries' runs of load until cfg.rounds rounds
@@ -89,7 +95,7 @@ func (m *measurer) waitQuiet(servers []*server) {
 	for _, s := range servers {
 		pids = append(pids, s.pid())
 	}
-	cpus := []int{m.cfg.srvCPU, m.cfg.cliCPU}
+	cpus := m.cpus
 	limit := int64(m.cfg.maxOther*2*0.25*ticksPerSecond + 0.5)
 	for i := 0; i < 60; i++ {
 		s0 := takeSnapshot(cpus, pids)
@@ -115,15 +121,19 @@ func (m *measurer) run(e entry, servers []*server, load string) (sample, error) 
 	for _, s := range servers {
 		pids = append(pids, s.pid())
 	}
-	cpus := []int{m.cfg.srvCPU, m.cfg.cliCPU}
+	cpus := m.cpus
 	limit := time.Duration(m.cfg.seconds*float64(time.Second)) + 15*time.Second
 	s0 := takeSnapshot(cpus, pids)
-	res, err := runClient(e.argv(load), m.cfg.cliCPU, limit)
+	res, err := runClient(e.argv(load), m.cfg.cliCPU, limit, e.count)
 	u := since(s0, takeSnapshot(cpus, pids))
 	if err != nil {
 		return sample{}, fmt.Errorf("%s: %w", e.name, err)
 	}
-	return sample{res: res, srvTicks: u.proc[e.srv.pid()], other: u.others(res.cpu)}, nil
+	s := sample{res: res, other: u.others(res.cpu)}
+	if e.srv != nil {
+		s.srvTicks = u.proc[e.srv.pid()]
+	}
+	return s, nil
 }
 
 // order is entries turned by r: round 0 runs A B C, round 1 C B A,
