@@ -96,12 +96,11 @@ func (p *PingPrinter) error(e PingEvent) {
 	}
 }
 
-// Summary prints the statistics after a blank line, as ping does.
+// Summary prints the statistics after a blank line, or after a flood's
+// dots, as ping does.
 func (p *PingPrinter) Summary(s *PingStats) {
 	p.Flush()
-	if p.Flood && !p.Quiet {
-		fmt.Fprintln(p.W)
-	}
+	// the newline ends a flood's line of dots; else it leaves a blank line
 	fmt.Fprintf(p.W, "\n%s", s.Summary())
 }
 
