@@ -27,7 +27,7 @@ type pingCmd struct {
 	TTL      int          `short:"t" placeholder:"TTL" help:"IP TTL (IPv6 hop limit) of the requests."`
 	Timeout  float64      `short:"W" placeholder:"SECONDS" help:"Seconds to wait for each reply; later ones are reported as late. Also how long to wait after the last request."`
 	Deadline float64      `short:"w" placeholder:"SECONDS" help:"Stop after SECONDS, whatever else."`
-	Flood    bool         `short:"f" help:"Flood: send as soon as each reply comes (at least every 10 ms); needs CAP_NET_RAW."`
+	Flood    bool         `short:"f" help:"Flood: send as soon as each reply comes (at least every 10 ms, or every -i); without -i it needs CAP_NET_RAW."`
 	Quiet    bool         `short:"q" help:"Print only the first line and the summary."`
 	ID       int          `short:"e" placeholder:"ID" help:"Echo identifier; on a dgram socket it is bound as the socket's port (default: the kernel's choice, or random for raw)."`
 	Source   string       `short:"I" placeholder:"ADDR" help:"Local address to send from."`
