@@ -50,6 +50,9 @@ type ServerConfig struct {
 	// Policy says who is answered beyond the checks every server makes
 	// (see Dropped).
 	Policy Policy
+	// CPUs, when set, has ServeAll lock the goroutine serving conns[i] to
+	// its thread and pin that thread to CPUs[i%len(CPUs)] (Linux only).
+	CPUs []int
 }
 
 // The I/O paths Serve takes, as Stats.IO names them.
@@ -80,9 +83,9 @@ type Event struct {
 	PID  int      // the sender's process ID on unix sockets, 0 if unknown
 	// UID and GID are a unix sender's user and group (with PID set).
 	UID, GID int
-	Data []byte   // the bytes read (valid during OnEvent only)
-	Size int      // the datagram's full length; > len(Data) when truncated
-	Err  error    // for EventSendError
+	Data     []byte // the bytes read (valid during OnEvent only)
+	Size     int    // the datagram's full length; > len(Data) when truncated
+	Err      error  // for EventSendError
 	// Reason is why a datagram was dropped (EventDropped), as Dropped's
 	// JSON names it: "self", "service", "loop" ...; Suppressed counts the
 	// drops not told since the last EventDropped.
@@ -157,7 +160,7 @@ func Serve(ctx context.Context, c families.Conn, cfg ServerConfig) (Stats, error
 // families.OpenReusePort, say), until ctx is done, and returns their Stats
 // merged and the first error. cfg.OnEvent is called for one event at a time.
 func ServeAll(ctx context.Context, conns []families.Conn, cfg ServerConfig) (Stats, error) {
-	if len(conns) == 1 {
+	if len(conns) == 1 && len(cfg.CPUs) == 0 {
 		return Serve(ctx, conns[0], cfg)
 	}
 	if emit := cfg.OnEvent; emit != nil {
@@ -169,9 +172,9 @@ func ServeAll(ctx context.Context, conns []families.Conn, cfg ServerConfig) (Sta
 		err error
 	}
 	results := make(chan result, len(conns))
-	for _, c := range conns {
+	for i, c := range conns {
 		go func() {
-			st, err := Serve(ctx, c, cfg)
+			st, err := servePinned(ctx, c, cfg, i)
 			results <- result{st, err}
 		}()
 	}

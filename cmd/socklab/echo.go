@@ -42,6 +42,8 @@ type serveFlags struct {
 	Batch   int    `default:"64" placeholder:"N" help:"Datagrams per recvmmsg/sendmmsg call on the batch path."`
 	Plain   bool   `help:"Use one recvmsg and one sendto per datagram even where batches are possible (to compare)."`
 	Verbose bool   `short:"v" help:"Say which I/O path serves and the effective SO_RCVBUF/SO_SNDBUF."`
+
+	cpuFlags `embed:""`
 }
 
 // sendFlags are the flags every send command has.
@@ -266,7 +268,7 @@ func (f serveFlags) config() (echo.ServerConfig, error) {
 	case f.Workers > 1 && f.Fd >= 0:
 		return echo.ServerConfig{}, fmt.Errorf("--workers %d with --fd %d: one descriptor is one socket; drop one of them", f.Workers, f.Fd)
 	}
-	return echo.ServerConfig{Reply: reply, Bufsize: f.Bufsize, Quiet: f.Quiet, Plain: f.Plain, Batch: f.Batch}, nil
+	return echo.ServerConfig{Reply: reply, Bufsize: f.Bufsize, Quiet: f.Quiet, Plain: f.Plain, Batch: f.Batch, CPUs: f.CPU}, nil
 }
 
 // openServers opens the serving sockets: one, or --workers sockets sharing
