@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // The reference of each mode: the C server, the C load generator, and
@@ -66,7 +67,7 @@ func (c *config) start(mode, fam string, size int) ([]entry, []*server, error) {
 		list = append(list, named{c.bName, socklabServe(c.b)})
 	}
 	for _, s := range c.servers {
-		list = append(list, named{s.name, func(ep endpoint) []string { return expand(s.argv, ep, size) }})
+		list = append(list, named{s.name, func(ep endpoint) []string { return expand(c.withBinaries(s.argv), ep, size) }})
 	}
 	var entries []entry
 	var servers []*server
@@ -99,6 +100,17 @@ func (c *config) startClientMode(fam string, size int) ([]entry, []*server, erro
 		entries = append(entries, entry{name: c.bName, srv: s, argv: c.benchArgs(c.b, ep, size)})
 	}
 	return entries, []*server{s}, nil
+}
+
+// withBinaries replaces {a}, {b}, {cecho} in a -server command with the
+// binaries measured.
+func (c *config) withBinaries(argv []string) []string {
+	r := strings.NewReplacer("{a}", c.a, "{b}", c.b, "{cecho}", c.cecho)
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		out[i] = r.Replace(a)
+	}
+	return out
 }
 
 // famFlag is the C programs' address flag for a family.

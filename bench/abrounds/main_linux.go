@@ -33,9 +33,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -53,6 +55,8 @@ type config struct {
 	srvCPU, cliCPU     int
 	inflight           int
 	pingCount          int
+	clients            int
+	quietWait          time.Duration
 	servers            []namedCmd
 	dir                string // temp dir: binaries, unix sockets
 	cecho, cload       string
@@ -94,10 +98,12 @@ func parseFlags() *config {
 	flag.IntVar(&c.warmup, "warmup", 1, "rounds run first and not counted")
 	flag.Float64Var(&c.seconds, "seconds", 1, "seconds per run")
 	flag.Float64Var(&c.maxOther, "max-other", 0.03, "drop a round when other processes used more than this share of the two CPUs in a run")
-	flag.IntVar(&c.srvCPU, "server-cpu", 0, "CPU the servers are pinned to")
+	flag.IntVar(&c.srvCPU, "server-cpu", 0, "CPU the servers are pinned to (-1: not pinned, for serve --cpu)")
 	flag.IntVar(&c.cliCPU, "client-cpu", 1, "CPU the clients are pinned to (-1: not pinned)")
 	flag.IntVar(&c.inflight, "inflight", 64, "datagrams in flight for throughput")
-	flag.Var(&servers, "server", "NAME=COMMAND: one more server (server mode); {fam} {addr} {addrflag} are replaced; repeatable")
+	flag.DurationVar(&c.quietWait, "quiet-wait", 30*time.Second, "before a round, wait up to this long for the CPUs to be quiet")
+	flag.IntVar(&c.clients, "clients", 1, "load generators run at once per run (their rates add up): to spread over SO_REUSEPORT workers")
+	flag.Var(&servers, "server", "NAME=COMMAND: one more server (server mode); {fam} {addr} {addrflag} {size}, and {a} {b} {cecho} (the binaries), are replaced; repeatable")
 	flag.Parse()
 	c.families = strings.Split(fams, ",")
 	c.loads = strings.Split(loads, ",")
@@ -123,6 +129,14 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 	cfg.dir = dir
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sig
+		stopAll()
+		os.RemoveAll(dir)
+		os.Exit(130)
+	}()
 	if err := cfg.build(); err != nil {
 		fatalf("%v", err)
 	}
@@ -192,6 +206,7 @@ func repoRoot() (string, error) {
 }
 
 func fatalf(format string, args ...any) {
+	stopAll()
 	fmt.Fprintf(os.Stderr, "abrounds: "+format+"\n", args...)
 	os.Exit(1)
 }

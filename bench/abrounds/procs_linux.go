@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -56,6 +57,18 @@ func expand(tmpl []string, ep endpoint, size int) []string {
 	return out
 }
 
+// running are the servers started and not yet stopped, for stopAll.
+var running sync.Map // *server → struct{}
+
+// stopAll stops every server still running: on SIGINT or SIGTERM, and
+// before a fatal exit, since each runs in its own process group.
+func stopAll() {
+	running.Range(func(k, _ any) bool {
+		k.(*server).stop()
+		return true
+	})
+}
+
 // server is one running echo server.
 type server struct {
 	name string
@@ -64,15 +77,20 @@ type server struct {
 	errb bytes.Buffer
 }
 
-// startServer runs argv pinned to cpu and waits until it listens on ep.
+// startServer runs argv pinned to cpu (not pinned when cpu < 0) and waits
+// until it listens on ep.
 func startServer(name string, argv []string, cpu int, ep endpoint) (*server, error) {
 	s := &server{name: name, ep: ep}
 	s.cmd = exec.Command("taskset", append([]string{"-c", strconv.Itoa(cpu)}, argv...)...)
+	if cpu < 0 {
+		s.cmd = exec.Command(argv[0], argv[1:]...)
+	}
 	s.cmd.Stderr = &s.errb
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
 	}
+	running.Store(s, struct{}{})
 	for range 100 {
 		if listening(ep) {
 			return s, nil
@@ -122,6 +140,9 @@ func (s *server) peakRSS() int {
 
 // stop ends the server's process group: SIGTERM, then SIGKILL after 2 s.
 func (s *server) stop() {
+	if _, ok := running.LoadAndDelete(s); !ok {
+		return
+	}
 	pg := -s.cmd.Process.Pid
 	syscall.Kill(pg, syscall.SIGTERM)
 	done := make(chan struct{})

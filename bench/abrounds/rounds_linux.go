@@ -87,7 +87,7 @@ func (m *measurer) round(entries []entry, servers []*server, load string) (round
 	return rd, disturbed
 }
 
-// waitQuiet waits, up to a minute, for a quarter second in which other
+// waitQuiet waits, up to -quiet-wait, for a quarter second in which other
 // processes left the measuring CPUs alone, so that a round does not start
 // in the middle of someone's build.
 func (m *measurer) waitQuiet(servers []*server) {
@@ -97,7 +97,7 @@ func (m *measurer) waitQuiet(servers []*server) {
 	}
 	cpus := m.cpus
 	limit := int64(m.cfg.maxOther*2*0.25*ticksPerSecond + 0.5)
-	for i := 0; i < 60; i++ {
+	for i := 0; i < int(m.cfg.quietWait/time.Second); i++ {
 		s0 := takeSnapshot(cpus, pids)
 		time.Sleep(250 * time.Millisecond)
 		if since(s0, takeSnapshot(cpus, pids)).others(0) <= limit {
@@ -124,7 +124,7 @@ func (m *measurer) run(e entry, servers []*server, load string) (sample, error) 
 	cpus := m.cpus
 	limit := time.Duration(m.cfg.seconds*float64(time.Second)) + 15*time.Second
 	s0 := takeSnapshot(cpus, pids)
-	res, err := runClient(e.argv(load), m.cfg.cliCPU, limit, e.count)
+	res, err := runClients(e.argv(load), m.cfg.cliCPU, limit, e.count, m.cfg.clients)
 	u := since(s0, takeSnapshot(cpus, pids))
 	if err != nil {
 		return sample{}, fmt.Errorf("%s: %w", e.name, err)
@@ -134,6 +134,39 @@ func (m *measurer) run(e entry, servers []*server, load string) (sample, error) 
 		s.srvTicks = u.proc[e.srv.pid()]
 	}
 	return s, nil
+}
+
+// runClients runs n copies of a client at once: their rates and CPU
+// times add up, the latencies are the first one's.
+func runClients(argv []string, cpu int, limit time.Duration, count, n int) (result, error) {
+	if n <= 1 {
+		return runClient(argv, cpu, limit, count)
+	}
+	type out struct {
+		r   result
+		err error
+	}
+	outs := make(chan out, n)
+	for range n {
+		go func() {
+			r, err := runClient(argv, cpu, limit, count)
+			outs <- out{r, err}
+		}()
+	}
+	var sum result
+	var first error
+	for i := range n {
+		o := <-outs
+		if o.err != nil && first == nil {
+			first = o.err
+		}
+		if i == 0 {
+			sum.p50, sum.p99 = o.r.p50, o.r.p99
+		}
+		sum.rate += o.r.rate
+		sum.cpu += o.r.cpu
+	}
+	return sum, first
 }
 
 // order is entries turned by r: round 0 runs A B C, round 1 C B A,
