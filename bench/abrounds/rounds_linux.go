@@ -44,10 +44,12 @@ func newMeasurer(cfg *config) *measurer {
 }
 
 // rounds alternates the entries' runs of load until cfg.rounds rounds
-// were kept (or twice as many were run): each round runs every entry
+// were kept (or cfg.maxRounds were run): each round runs every entry
 // once, in an order that turns from round to round so that no entry
-// always follows the same one. A round in which any run was disturbed
-// is dropped.
+// always follows the same one. A run that other processes disturbed is
+// left out of its round; a round counts as kept when the reference (the
+// first entry) and A (the second) ran undisturbed in it, and a ratio
+// takes the rounds in which both its entries did.
 func (m *measurer) rounds(entries []entry, servers []*server, load string) []round {
 	var kept []round
 	m.dropped, m.total = 0, 0
@@ -55,12 +57,13 @@ func (m *measurer) rounds(entries []entry, servers []*server, load string) []rou
 	for r := 0; len(kept) < m.cfg.rounds && r < limit; r++ {
 		m.total++
 		m.waitQuiet(servers)
-		rd, disturbed := m.round(order(entries, r), servers, load)
+		rd := m.round(order(entries, r), servers, load)
+		_, okRef := rd[entries[0].name]
+		_, okA := rd[entries[1].name]
 		switch {
 		case r < m.cfg.warmup:
-		case disturbed != "":
+		case !okRef || !okA:
 			m.dropped++
-			progress("  round %d dropped: %s", r+1, disturbed)
 		default:
 			kept = append(kept, rd)
 		}
@@ -68,23 +71,23 @@ func (m *measurer) rounds(entries []entry, servers []*server, load string) []rou
 	return kept
 }
 
-// round runs every entry once; disturbed says why it does not count.
-func (m *measurer) round(entries []entry, servers []*server, load string) (round, string) {
+// round runs every entry once, and keeps the runs no other process
+// disturbed.
+func (m *measurer) round(entries []entry, servers []*server, load string) round {
 	rd := round{}
-	disturbed := ""
 	limit := m.maxOther()
 	for _, e := range entries {
 		s, err := m.run(e, servers, load)
-		if err != nil {
+		switch {
+		case err != nil:
 			fmt.Fprintln(os.Stderr, "abrounds:", err)
-			return rd, err.Error()
+		case s.other > limit:
+			progress("  %s: run dropped: other processes used %d ticks (limit %d)", e.name, s.other, limit)
+		default:
+			rd[e.name] = s
 		}
-		if s.other > limit && disturbed == "" {
-			disturbed = fmt.Sprintf("%s: other processes used %d ticks (limit %d)", e.name, s.other, limit)
-		}
-		rd[e.name] = s
 	}
-	return rd, disturbed
+	return rd
 }
 
 // waitQuiet waits, up to -quiet-wait, for a quarter second in which other

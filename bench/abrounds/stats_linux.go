@@ -31,12 +31,13 @@ func spreadOf(v []float64) spread {
 	return spread{med: quantile(s, 0.5), q1: quantile(s, 0.25), q3: quantile(s, 0.75), n: len(s)}
 }
 
-// String is "0.987 [0.975–0.994]".
+// String is "0.987 [0.975–0.994] n=10": the median, the quartiles, and
+// how many rounds.
 func (s spread) String() string {
 	if s.n == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.3f [%.3f–%.3f]", s.med, s.q1, s.q3)
+	return fmt.Sprintf("%.3f [%.3f–%.3f] n=%d", s.med, s.q1, s.q3, s.n)
 }
 
 // ratios is a/b within each round, for the value that field picks.
