@@ -102,6 +102,7 @@ func parseFlags() *config {
 	flag.IntVar(&c.cliCPU, "client-cpu", 1, "CPU the clients are pinned to (-1: not pinned)")
 	flag.IntVar(&c.inflight, "inflight", 64, "datagrams in flight for throughput")
 	flag.DurationVar(&c.quietWait, "quiet-wait", 10*time.Second, "before a round, wait up to this long for the CPUs to be quiet")
+	flag.BoolVar(&realtime, "rt", false, "run servers and clients SCHED_FIFO (chrt -f 1), so that other processes disturb fewer runs (root)")
 	flag.IntVar(&c.clients, "clients", 1, "load generators run at once per run (their rates add up): to spread over SO_REUSEPORT workers")
 	flag.Var(&servers, "server", "NAME=COMMAND: one more server (server mode); {fam} {addr} {addrflag} {size}, and {a} {b} {cecho} (the binaries), are replaced; repeatable")
 	flag.Parse()
