@@ -37,7 +37,10 @@ type measurer struct {
 
 func newMeasurer(cfg *config) *measurer {
 	cpus := []int{cfg.srvCPU, cfg.cliCPU}
-	if cfg.cliCPU < 0 || cfg.srvCPU < 0 {
+	switch {
+	case cfg.mode == "ping" && cfg.cliCPU >= 0:
+		cpus = []int{cfg.cliCPU} // a pinger uses one CPU: others may have the other
+	case cfg.cliCPU < 0 || cfg.srvCPU < 0:
 		cpus = []int{0, 1}
 	}
 	return &measurer{cfg: cfg, cpus: cpus, helpers: kernelHelpers(cpus)}
@@ -99,7 +102,7 @@ func (m *measurer) waitQuiet(servers []*server) {
 		pids = append(pids, s.pid())
 	}
 	cpus := m.cpus
-	limit := int64(m.cfg.maxOther*2*0.25*ticksPerSecond + 0.5)
+	limit := int64(m.cfg.maxOther*float64(len(cpus))*0.25*ticksPerSecond + 0.5)
 	for i := 0; i < int(m.cfg.quietWait/time.Second); i++ {
 		s0 := takeSnapshot(cpus, pids)
 		time.Sleep(250 * time.Millisecond)
@@ -113,9 +116,10 @@ func (m *measurer) waitQuiet(servers []*server) {
 	}
 }
 
-// maxOther is the disturbance a run may have, in ticks.
+// maxOther is the disturbance a run may have, in ticks: -max-other of
+// the measuring CPUs.
 func (m *measurer) maxOther() int64 {
-	return int64(m.cfg.maxOther*2*m.cfg.seconds*ticksPerSecond + 0.5)
+	return int64(m.cfg.maxOther*float64(len(m.cpus))*m.cfg.seconds*ticksPerSecond + 0.5)
 }
 
 // run runs e's client once, with the CPU accounting around it.
