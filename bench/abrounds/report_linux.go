@@ -48,7 +48,7 @@ func (r *report) header() {
 	kernel, _ := exec.Command("uname", "-r").Output()
 	fmt.Printf("# abrounds: alternating rounds\n\n")
 	fmt.Printf("- date: %s; %d CPUs, Linux %s; load average at start %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), strings.TrimSpace(string(kernel)), r.load)
-	fmt.Printf("- servers on CPU %d, clients on CPU %d (taskset); %g s per run, %d rounds kept per cell after %d warm-up; a run is dropped when other processes used more than %.0f%% of the two CPUs during it, and a round is kept when the reference and A ran undisturbed in it (a ratio to B takes the rounds where B did too)\n",
+	fmt.Printf("- servers on CPU %d, clients on CPU %d (taskset); %g s per run, %d rounds kept per cell after %d warm-up; a run is dropped when other processes used more than %.0f%% of the measuring CPUs during it (ping mode: the pinger's CPU), and a round is kept when the reference and A ran undisturbed in it (a ratio to B takes the rounds where B did too)\n",
 		c.srvCPU, c.cliCPU, c.seconds, c.rounds, c.warmup, c.maxOther*100)
 	if realtime {
 		fmt.Printf("- servers and clients SCHED_FIFO priority 1 (chrt -f 1, -rt)\n")
