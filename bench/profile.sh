@@ -5,10 +5,10 @@
 # each server spends most beyond C.  Root (perf -C, chrt).
 #
 #   bash bench/profile.sh SOCKLAB [OTHER_SOCKLAB]      # udp4, 64 B, 4 s each
-#   SIZE=1400 SECONDS=8 bash bench/profile.sh ./socklab /tmp/socklab-old
+#   SIZE=1400 DURATION=8 bash bench/profile.sh ./socklab /tmp/socklab-old
 set -euo pipefail
 SIZE=${SIZE:-64}
-SECONDS_EACH=${SECONDS:-4}
+SECONDS_EACH=${DURATION:-4}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$(mktemp -d /tmp/socklab-profile.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
