@@ -49,6 +49,7 @@ type serveFlags struct {
 
 	systemdFlags `embed:""`
 	serveIPFlags `embed:""`
+	cpuFlags     `embed:""`
 }
 
 // ipFlags filter IP senders by their source address.

@@ -72,7 +72,7 @@ func (f serveFlags) config(app *App, s serveSpec) (echo.ServerConfig, error) {
 	if err != nil {
 		return echo.ServerConfig{}, err
 	}
-	return echo.ServerConfig{Reply: reply, Bufsize: f.Bufsize, Quiet: f.Quiet, Plain: f.Plain, Batch: f.Batch, Policy: policy}, nil
+	return echo.ServerConfig{Reply: reply, Bufsize: f.Bufsize, Quiet: f.Quiet, Plain: f.Plain, Batch: f.Batch, Policy: policy, CPUs: f.CPU}, nil
 }
 
 // openServers opens the serving sockets: those systemd passed, when any,
