@@ -19,7 +19,7 @@
 //	go run ./bench/abrounds                        # socklab built from this tree against C
 //	go run ./bench/abrounds -b /tmp/socklab-old    # ... and against an older binary
 //	go run ./bench/abrounds -mode client -families udp4 -sizes 64
-//	go run ./bench/abrounds -server 'spin={spinecho} -f {fam} -a {addr}'
+//	go run ./bench/abrounds -server 'spin={a} {fam} serve -q --reply echo {addrflag} {addr} --spin 20us'
 //
 // Ping mode alternates flood pings of 127.0.0.1 (-ping-count echoes each,
 // rate = echoes over the run's time): iputils ping -f, socklab -a's and

@@ -50,6 +50,7 @@ type serveFlags struct {
 	systemdFlags `embed:""`
 	serveIPFlags `embed:""`
 	cpuFlags     `embed:""`
+	spinFlags    `embed:""`
 }
 
 // ipFlags filter IP senders by their source address.
