@@ -12,7 +12,7 @@ import (
 )
 
 // TestServeAllPinsWorkers: with CPUs, each worker's thread is pinned to
-// its CPU while it serves, and the pinned threads are gone once ServeAll
+// its CPU while it serves, and no thread is left pinned once ServeAll
 // returns, so no other goroutine runs on a pinned thread afterwards.
 func TestServeAllPinsWorkers(t *testing.T) {
 	b, _ := os.ReadFile("/proc/self/status")
