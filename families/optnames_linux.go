@@ -58,3 +58,20 @@ func optName(level, opt int) string {
 	}
 	return strconv.Itoa(opt)
 }
+
+// traceFamily is the AF_ name of family, netlink's too.
+func traceFamily(family int) string {
+	if family == unix.AF_NETLINK {
+		return "AF_NETLINK"
+	}
+	return FamilyName(family)
+}
+
+// traceProto is the protocol's name as strace writes it: NETLINK_ROUTE on
+// a netlink socket.
+func traceProto(family, proto int) string {
+	if family == unix.AF_NETLINK && proto == unix.NETLINK_ROUTE {
+		return "NETLINK_ROUTE"
+	}
+	return ProtoName(family, proto)
+}

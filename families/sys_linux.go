@@ -1,8 +1,12 @@
 package families
 
 import (
+	"net/netip"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -10,8 +14,40 @@ import (
 
 // The socket system calls of this module, each reported to the Tracer when
 // one is set (see trace.go). Every socket, bind, connect, getsockname,
-// setsockopt, getsockopt, recvmsg, sendmsg, recvmmsg, sendmmsg and close of
-// a socket goes through here.
+// getpeername, setsockopt, getsockopt, recvmsg, sendmsg, recvmmsg,
+// sendmmsg, sendto, recvfrom and close of a socket goes through here.
+//
+// While a Tracer is set, each call is made and reported under traceMu, so
+// the trace lists the calls in the order the kernel ran them, as strace
+// does, even when several goroutines make them. Every call made under it
+// returns at once (the sockets are non-blocking, and the netlink dumps
+// are answered as they are read). With no Tracer set, begin is one atomic
+// load and nothing else happens.
+
+var traceMu sync.Mutex
+
+// begin returns the Tracer with traceMu held, or nil when none is set.
+// The caller makes its call, then reports it with done (or report).
+func begin() *Tracer {
+	t := tracer.Load()
+	if t != nil {
+		traceMu.Lock()
+	}
+	return t
+}
+
+// done reports one call to t and releases traceMu.
+func done(t *Tracer, name string, fd int, ret int, err error, args ...string) {
+	defer traceMu.Unlock()
+	trace(t, name, fd, ret, err, args...)
+}
+
+// report hands c to t and releases traceMu.
+func report(t *Tracer, c Call) {
+	defer traceMu.Unlock()
+	c.Time = time.Now()
+	(*t)(c)
+}
 
 func errnoName(e syscall.Errno) string {
 	if n := unix.ErrnoName(e); n != "" {
@@ -29,35 +65,62 @@ func errOf(e syscall.Errno) error {
 }
 
 func sysSocket(spec Spec) (int, error) {
-	fd, err := unix.Socket(spec.Family, spec.Type|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, spec.Proto)
-	if t := tracer.Load(); t != nil {
-		trace(t, "socket", fd, fd, err, FamilyName(spec.Family), TypeName(spec.Type), ProtoName(spec.Family, spec.Proto))
+	return sysSocketFlags(spec, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+}
+
+// sysSocketFlags is socket(2) of spec with flags (SOCK_NONBLOCK, SOCK_CLOEXEC)
+// or'ed into the type.
+func sysSocketFlags(spec Spec, flags int) (int, error) {
+	t := begin()
+	fd, err := unix.Socket(spec.Family, spec.Type|flags, spec.Proto)
+	if t != nil {
+		done(t, "socket", fd, fd, err, traceFamily(spec.Family), TypeName(spec.Type), traceProto(spec.Family, spec.Proto))
 	}
 	return fd, err
 }
 
+// Close closes socket descriptor fd, one that no Conn holds (a Conn
+// closes its own), where the Tracer sees it.
+func Close(fd int) error { return sysClose(fd) }
+
 func sysClose(fd int) error {
+	t := begin()
 	err := unix.Close(fd)
-	if t := tracer.Load(); t != nil {
-		trace(t, "close", fd, 0, err)
+	if t != nil {
+		done(t, "close", fd, 0, err)
 	}
 	return err
 }
 
 // sysSockaddr runs bind(2) or connect(2) on fd and a.
 func sysSockaddr(name string, trap uintptr, fd int, a *rawAddr) error {
+	t := begin()
 	_, _, e := unix.Syscall(trap, uintptr(fd), uintptr(a.ptr()), uintptr(a.n))
-	if t := tracer.Load(); t != nil {
-		trace(t, name, fd, 0, errOf(e), rawString(a))
+	if t != nil {
+		done(t, name, fd, 0, errOf(e), rawString(a))
 	}
 	return errOf(e)
 }
 
 func sysGetsockname(fd int, a *rawAddr) error {
+	return sysName("getsockname", unix.SYS_GETSOCKNAME, fd, a)
+}
+
+func sysGetpeername(fd int, a *rawAddr) error {
+	return sysName("getpeername", unix.SYS_GETPEERNAME, fd, a)
+}
+
+// sysName runs getsockname(2) or getpeername(2) on fd into a.
+func sysName(name string, trap uintptr, fd int, a *rawAddr) error {
+	t := begin()
 	a.n = unix.SizeofSockaddrAny
-	_, _, e := unix.RawSyscall(unix.SYS_GETSOCKNAME, uintptr(fd), uintptr(a.ptr()), uintptr(unsafe.Pointer(&a.n)))
-	if t := tracer.Load(); t != nil {
-		trace(t, "getsockname", fd, 0, errOf(e), rawString(a))
+	_, _, e := unix.RawSyscall(trap, uintptr(fd), uintptr(a.ptr()), uintptr(unsafe.Pointer(&a.n)))
+	if t != nil {
+		what := rawString(a)
+		if e != 0 {
+			what = "..."
+		}
+		done(t, name, fd, 0, errOf(e), what)
 	}
 	return errOf(e)
 }
@@ -65,37 +128,52 @@ func sysGetsockname(fd int, a *rawAddr) error {
 // SetsockoptInt sets an integer socket option on descriptor fd, as
 // setsockopt(2) does, where the Tracer sees it.
 func SetsockoptInt(fd, level, opt, v int) error {
+	t := begin()
 	err := unix.SetsockoptInt(fd, level, opt, v)
-	if t := tracer.Load(); t != nil {
-		trace(t, "setsockopt", fd, 0, err, levelName(level), optName(level, opt), strconv.Itoa(v))
+	if t != nil {
+		done(t, "setsockopt", fd, 0, err, levelName(level), optName(level, opt), strconv.Itoa(v))
+	}
+	return err
+}
+
+// SetsockoptICMPv6Filter sets the ICMPv6 type filter of a raw ICMPv6
+// socket (ICMP6_FILTER), where the Tracer sees it.
+func SetsockoptICMPv6Filter(fd int, f *unix.ICMPv6Filter) error {
+	t := begin()
+	err := unix.SetsockoptICMPv6Filter(fd, unix.SOL_ICMPV6, unix.ICMPV6_FILTER, f)
+	if t != nil {
+		done(t, "setsockopt", fd, 0, err, "SOL_ICMPV6", "ICMP6_FILTER", strconv.Itoa(int(unsafe.Sizeof(*f)))+" bytes")
 	}
 	return err
 }
 
 // GetsockoptInt reads an integer socket option of descriptor fd.
 func GetsockoptInt(fd, level, opt int) (int, error) {
+	t := begin()
 	v, err := unix.GetsockoptInt(fd, level, opt)
-	if t := tracer.Load(); t != nil {
-		trace(t, "getsockopt", fd, 0, err, levelName(level), optName(level, opt), "["+strconv.Itoa(v)+"]")
+	if t != nil {
+		done(t, "getsockopt", fd, 0, err, levelName(level), optName(level, opt), "["+strconv.Itoa(v)+"]")
 	}
 	return v, err
 }
 
 // getsockoptBytes reads a socket option into b and returns its length.
 func getsockoptBytes(fd, level, opt int, b []byte) (int, error) {
+	t := begin()
 	l := uint32(len(b))
 	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt),
 		uintptr(unsafe.Pointer(&b[0])), uintptr(unsafe.Pointer(&l)), 0)
-	if t := tracer.Load(); t != nil {
-		trace(t, "getsockopt", fd, 0, errOf(e), levelName(level), optName(level, opt), strconv.Itoa(int(l))+" bytes")
+	if t != nil {
+		done(t, "getsockopt", fd, 0, errOf(e), levelName(level), optName(level, opt), strconv.Itoa(int(l))+" bytes")
 	}
 	return int(l), errOf(e)
 }
 
 // sysRecvmsg is one recvmsg(2); from is filled in by the kernel.
 func sysRecvmsg(fd int, h *unix.Msghdr, flags int, from *rawAddr, network string) (int, syscall.Errno) {
+	t := begin()
 	r, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(h)), uintptr(flags))
-	if t := tracer.Load(); t != nil {
+	if t != nil {
 		from.n = h.Namelen
 		c := Call{Name: "recvmsg", Fd: fd, Args: []string{strconv.Itoa(iovLen(h)), flagString(flags)}, Ret: int(r)}
 		traceRecv(t, c, e, from, network)
@@ -104,9 +182,10 @@ func sysRecvmsg(fd int, h *unix.Msghdr, flags int, from *rawAddr, network string
 }
 
 func sysSendmsg(fd int, h *unix.Msghdr, to *rawAddr) (int, syscall.Errno) {
+	t := begin()
 	r, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(h)), 0)
-	if t := tracer.Load(); t != nil {
-		trace(t, "sendmsg", fd, int(r), errOf(e), strconv.Itoa(iovLen(h))+" bytes", rawString(to))
+	if t != nil {
+		done(t, "sendmsg", fd, int(r), errOf(e), strconv.Itoa(iovLen(h))+" bytes", rawString(to))
 	}
 	return int(r), e
 }
@@ -116,31 +195,61 @@ func sysSendmsg(fd int, h *unix.Msghdr, to *rawAddr) (int, syscall.Errno) {
 // a few dozen datagrams outlasts sysmon's 20µs and the runtime hands the P
 // to another thread and back.
 func sysRecvmmsg(fd uintptr, hdrs []unix.Mmsghdr) (int, syscall.Errno) {
+	t := begin()
 	r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)),
 		unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
-	if t := tracer.Load(); t != nil {
-		trace(t, "recvmmsg", int(fd), int(r), errOf(e), strconv.Itoa(len(hdrs)))
+	if t != nil {
+		done(t, "recvmmsg", int(fd), int(r), errOf(e), strconv.Itoa(len(hdrs)), flagString(unix.MSG_DONTWAIT|unix.MSG_TRUNC))
 	}
 	return int(r), e
 }
 
 // sysSendmmsg is one non-blocking sendmmsg(2) of hdrs.
 func sysSendmmsg(fd uintptr, hdrs []unix.Mmsghdr) (int, syscall.Errno) {
+	t := begin()
 	r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)),
 		unix.MSG_DONTWAIT, 0, 0)
-	if t := tracer.Load(); t != nil {
-		trace(t, "sendmmsg", int(fd), int(r), errOf(e), strconv.Itoa(len(hdrs)))
+	if t != nil {
+		done(t, "sendmmsg", int(fd), int(r), errOf(e), strconv.Itoa(len(hdrs)), flagString(unix.MSG_DONTWAIT))
 	}
 	return int(r), e
+}
+
+// sysSendtoNetlink sends b to the kernel on a netlink socket (sendto(2)).
+func sysSendtoNetlink(fd int, b []byte) error {
+	t := begin()
+	err := unix.Sendto(fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+	if t != nil {
+		n := len(b)
+		if err != nil {
+			n = -1
+		}
+		done(t, "sendto", fd, n, err, strconv.Itoa(len(b))+" bytes", "netlink")
+	}
+	return err
+}
+
+// sysRecvfromNetlink reads one netlink message batch into b (recvfrom(2)).
+func sysRecvfromNetlink(fd int, b []byte) (int, error) {
+	t := begin()
+	n, _, err := unix.Recvfrom(fd, b, 0)
+	if t != nil {
+		c := Call{Name: "recvfrom", Fd: fd, Args: []string{strconv.Itoa(len(b)), "0"}, Ret: n, From: "netlink"}
+		if e, ok := err.(syscall.Errno); ok {
+			c.Errno, c.Ret, c.From = e, -1, ""
+		}
+		report(t, c)
+	}
+	return n, err
 }
 
 func traceRecv(t *Tracer, c Call, e syscall.Errno, from *rawAddr, network string) {
 	if e != 0 {
 		c.Errno, c.Ret = e, -1
 	} else if from.named() {
-		c.From = addrString(from.addr(network))
+		c.From = traceAddr(from, network)
 	}
-	(*t)(c)
+	report(t, c)
 }
 
 // iovLen is the room, or the bytes, a message header's buffers hold.
@@ -161,10 +270,29 @@ func rawString(a *rawAddr) string {
 		}
 		return "(none)"
 	}
-	if a.sa.Addr.Family == unix.AF_UNIX {
+	return traceAddr(a, "udp")
+}
+
+// traceAddr spells a as the Conns of network do, without looking up an
+// IPv6 zone's name (that is a netlink dump, a socket call of its own):
+// "127.0.0.1:8020", "[fe80::1%2]:8020", "127.0.0.1" on raw and ICMP
+// sockets, "@name" or a path for unix.
+func traceAddr(a *rawAddr, network string) string {
+	switch a.sa.Addr.Family {
+	case unix.AF_UNIX:
 		return a.unixName()
+	case unix.AF_INET, unix.AF_INET6:
+		ap, _ := a.addrPort()
+		ip := ap.Addr()
+		if sa := (*unix.RawSockaddrInet6)(a.ptr()); a.sa.Addr.Family == unix.AF_INET6 && sa.Scope_id != 0 {
+			ip = ip.WithZone(strconv.Itoa(int(sa.Scope_id)))
+		}
+		if strings.HasPrefix(network, "ip") {
+			return ip.String()
+		}
+		return netip.AddrPortFrom(ip, ap.Port()).String()
 	}
-	return addrString(a.addr("udp"))
+	return "family " + strconv.Itoa(int(a.sa.Addr.Family))
 }
 
 func flagString(flags int) string {
@@ -172,7 +300,7 @@ func flagString(flags int) string {
 	for _, f := range []struct {
 		v    int
 		name string
-	}{{unix.MSG_TRUNC, "MSG_TRUNC"}, {unix.MSG_DONTWAIT, "MSG_DONTWAIT"}, {unix.MSG_ERRQUEUE, "MSG_ERRQUEUE"}, {unix.MSG_PEEK, "MSG_PEEK"}} {
+	}{{unix.MSG_DONTWAIT, "MSG_DONTWAIT"}, {unix.MSG_TRUNC, "MSG_TRUNC"}, {unix.MSG_ERRQUEUE, "MSG_ERRQUEUE"}, {unix.MSG_PEEK, "MSG_PEEK"}} {
 		if flags&f.v != 0 {
 			s = append(s, f.name)
 		}
