@@ -154,6 +154,9 @@ func (c *conn) ReadBatch(b *RecvBatch) (int, error) {
 	for i := 0; i < b.n; i++ {
 		b.names[i].n = b.hdrs[i].Hdr.Namelen
 	}
+	if cp := capture.Load(); cp != nil {
+		c.captureBatch(cp, b)
+	}
 	return b.n, nil
 }
 
@@ -335,6 +338,9 @@ func (c *conn) WriteBatch(b *SendBatch, wait bool) error {
 		if rc, err = c.poller(); err == nil {
 			err = rc.Write(b.fn)
 		}
+	}
+	if cp := capture.Load(); cp != nil {
+		c.captureSent(cp, b)
 	}
 	if err != nil {
 		return c.opError("write", nil, err)

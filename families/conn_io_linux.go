@@ -91,6 +91,9 @@ func (c *conn) RecvMsgBuffers(bufs [][]byte, oob []byte, flags int) (Msg, error)
 	if from.named() {
 		m.Addr = from.addr(c.network)
 	}
+	if cp := capture.Load(); cp != nil && flags&unix.MSG_ERRQUEUE == 0 {
+		c.captureRecv(cp, bufs, m, oob[:m.OOBN])
+	}
 	return m, nil
 }
 
@@ -136,6 +139,9 @@ func (c *conn) WriteMsg(b, oob []byte, addr net.Addr) (int, error) {
 	}
 	if err != nil {
 		return 0, c.opError("write", addr, err)
+	}
+	if cp := capture.Load(); cp != nil {
+		c.captureSend(cp, b, oob, r, addr)
 	}
 	return r, nil
 }

@@ -24,3 +24,6 @@ func RouteSource(dst netip.Addr) (netip.Addr, error) { return netip.Addr{}, ErrU
 
 // Resolver is Go's default resolver on this system.
 func Resolver() *net.Resolver { return net.DefaultResolver }
+
+// Settings reads nothing on this system.
+func Settings(c Conn) []Setting { return nil }
