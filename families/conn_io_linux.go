@@ -128,7 +128,7 @@ func (c *conn) WriteMsg(b, oob []byte, addr net.Addr) (int, error) {
 	var errno syscall.Errno
 	err = rc.Write(func(fd uintptr) bool {
 		for {
-			r, errno = sysSendmsg(int(fd), &h, &to)
+			r, errno = sysSendmsg(int(fd), &h, &to, c.network)
 			if errno != unix.EINTR {
 				return errno != unix.EAGAIN
 			}

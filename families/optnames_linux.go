@@ -76,3 +76,12 @@ func traceProto(family, proto int) string {
 	}
 	return ProtoName(family, proto)
 }
+
+// optValue is an integer option's value as a trace shows it: ICMP_FILTER,
+// a mask of blocked types, in hex.
+func optValue(level, opt, v int) string {
+	if level == unix.SOL_RAW && opt == unix.ICMP_FILTER {
+		return "0x" + strconv.FormatUint(uint64(uint32(v)), 16)
+	}
+	return strconv.Itoa(v)
+}

@@ -38,7 +38,7 @@ func RouteSource(dst netip.Addr) (netip.Addr, error) {
 // (getsockname); an error for a socket that is not IP.
 func Sockname(fd int) (netip.AddrPort, error) {
 	var a rawAddr
-	if err := sysGetsockname(fd, &a); err != nil {
+	if err := sysGetsockname(fd, &a, "udp"); err != nil {
 		return netip.AddrPort{}, err
 	}
 	ap, ok := a.addrPort()
@@ -51,7 +51,7 @@ func Sockname(fd int) (netip.AddrPort, error) {
 // peername returns the address fd is connected to, nil when it is not.
 func peername(fd int, network string) net.Addr {
 	var a rawAddr
-	if err := sysGetpeername(fd, &a); err != nil || !a.named() {
+	if err := sysGetpeername(fd, &a, network); err != nil || !a.named() {
 		return nil
 	}
 	return a.addr(network)

@@ -14,7 +14,7 @@ var settingOpts = map[int][][2]int{
 	},
 	AF_INET: {
 		{unix.SOL_SOCKET, unix.SO_RCVBUF}, {unix.SOL_SOCKET, unix.SO_SNDBUF}, {unix.SOL_SOCKET, unix.SO_REUSEPORT},
-		{unix.SOL_SOCKET, unix.SO_BROADCAST}, {unix.SOL_SOCKET, unix.SO_BUSY_POLL},
+		{unix.SOL_SOCKET, unix.SO_BUSY_POLL},
 		{unix.IPPROTO_IP, unix.IP_TTL}, {unix.IPPROTO_IP, unix.IP_TOS}, {unix.IPPROTO_IP, unix.IP_MTU_DISCOVER},
 		{unix.IPPROTO_IP, unix.IP_RECVERR}, {unix.IPPROTO_IP, unix.IP_PKTINFO}, {unix.IPPROTO_IP, unix.IP_RECVTTL},
 		{unix.IPPROTO_IP, unix.IP_HDRINCL},

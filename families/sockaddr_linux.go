@@ -206,7 +206,7 @@ func Connect(fd, family int, addr net.Addr) error {
 // sockname returns the address fd is bound to, as network spells it.
 func sockname(fd int, network string) (net.Addr, error) {
 	var a rawAddr
-	if err := sysGetsockname(fd, &a); err != nil {
+	if err := sysGetsockname(fd, &a, network); err != nil {
 		return nil, err
 	}
 	return a.addr(network), nil

@@ -102,21 +102,23 @@ func sysSockaddr(name string, trap uintptr, fd int, a *rawAddr) error {
 	return errOf(e)
 }
 
-func sysGetsockname(fd int, a *rawAddr) error {
-	return sysName("getsockname", unix.SYS_GETSOCKNAME, fd, a)
+// sysGetsockname is getsockname(2) of fd, whose addresses network spells.
+func sysGetsockname(fd int, a *rawAddr, network string) error {
+	return sysName("getsockname", unix.SYS_GETSOCKNAME, fd, a, network)
 }
 
-func sysGetpeername(fd int, a *rawAddr) error {
-	return sysName("getpeername", unix.SYS_GETPEERNAME, fd, a)
+// sysGetpeername is getpeername(2) of fd, whose addresses network spells.
+func sysGetpeername(fd int, a *rawAddr, network string) error {
+	return sysName("getpeername", unix.SYS_GETPEERNAME, fd, a, network)
 }
 
 // sysName runs getsockname(2) or getpeername(2) on fd into a.
-func sysName(name string, trap uintptr, fd int, a *rawAddr) error {
+func sysName(name string, trap uintptr, fd int, a *rawAddr, network string) error {
 	t := begin()
 	a.n = unix.SizeofSockaddrAny
 	_, _, e := unix.RawSyscall(trap, uintptr(fd), uintptr(a.ptr()), uintptr(unsafe.Pointer(&a.n)))
 	if t != nil {
-		what := rawString(a)
+		what := traceAddr(a, network)
 		if e != 0 {
 			what = "..."
 		}
@@ -131,7 +133,7 @@ func SetsockoptInt(fd, level, opt, v int) error {
 	t := begin()
 	err := unix.SetsockoptInt(fd, level, opt, v)
 	if t != nil {
-		done(t, "setsockopt", fd, 0, err, levelName(level), optName(level, opt), strconv.Itoa(v))
+		done(t, "setsockopt", fd, 0, err, levelName(level), optName(level, opt), optValue(level, opt, v))
 	}
 	return err
 }
@@ -152,7 +154,7 @@ func GetsockoptInt(fd, level, opt int) (int, error) {
 	t := begin()
 	v, err := unix.GetsockoptInt(fd, level, opt)
 	if t != nil {
-		done(t, "getsockopt", fd, 0, err, levelName(level), optName(level, opt), "["+strconv.Itoa(v)+"]")
+		done(t, "getsockopt", fd, 0, err, levelName(level), optName(level, opt), "["+optValue(level, opt, v)+"]")
 	}
 	return v, err
 }
@@ -181,11 +183,12 @@ func sysRecvmsg(fd int, h *unix.Msghdr, flags int, from *rawAddr, network string
 	return int(r), e
 }
 
-func sysSendmsg(fd int, h *unix.Msghdr, to *rawAddr) (int, syscall.Errno) {
+// sysSendmsg is one sendmsg(2) to to, an address of network.
+func sysSendmsg(fd int, h *unix.Msghdr, to *rawAddr, network string) (int, syscall.Errno) {
 	t := begin()
 	r, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(h)), 0)
 	if t != nil {
-		done(t, "sendmsg", fd, int(r), errOf(e), strconv.Itoa(iovLen(h))+" bytes", rawString(to))
+		done(t, "sendmsg", fd, int(r), errOf(e), strconv.Itoa(iovLen(h))+" bytes", traceAddr(to, network))
 	}
 	return int(r), e
 }
@@ -280,7 +283,10 @@ func rawString(a *rawAddr) string {
 func traceAddr(a *rawAddr, network string) string {
 	switch a.sa.Addr.Family {
 	case unix.AF_UNIX:
-		return a.unixName()
+		if n := a.unixName(); n != "" {
+			return n
+		}
+		return "(unbound)"
 	case unix.AF_INET, unix.AF_INET6:
 		ap, _ := a.addrPort()
 		ip := ap.Addr()

@@ -43,7 +43,7 @@ func (c Call) String() string {
 		b.WriteString("-1 ")
 		b.WriteString(errnoName(c.Errno))
 		b.WriteString(" (")
-		b.WriteString(c.Errno.Error())
+		b.WriteString(strerror(c.Errno))
 		b.WriteByte(')')
 		return b.String()
 	}
@@ -68,4 +68,14 @@ func SetTracer(t Tracer) {
 		return
 	}
 	tracer.Store(&t)
+}
+
+// strerror is the errno's message as strace and C's strerror write it:
+// "Resource temporarily unavailable", capitalized (Go's is not).
+func strerror(e syscall.Errno) string {
+	m := e.Error()
+	if m != "" && m[0] >= 'a' && m[0] <= 'z' {
+		m = string(m[0]-'a'+'A') + m[1:]
+	}
+	return m
 }

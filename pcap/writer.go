@@ -32,8 +32,9 @@ import (
 
 // Options say what a Writer writes, and how much.
 type Options struct {
-	// Kind is the interface the file begins with, so that it is a valid
-	// capture even when no datagram comes.
+	// Kind is the interface a file that no datagram came to holds, so
+	// that it is a valid capture all the same (see SetKind). Otherwise
+	// the file begins with the interface of its first datagram.
 	Kind Kind
 	// MaxBytes and MaxFrames bound the file: a datagram that would take
 	// it past either is not written (0: no bound).
@@ -52,7 +53,7 @@ type Writer struct {
 	mu      sync.Mutex
 	o       Options
 	f       *os.File
-	ng      *pcapgo.NgWriter
+	ng      *pcapgo.NgWriter // nil until the first record, or Close
 	ifaces  map[Kind]int
 	dropped map[Kind]uint64
 	start   time.Time
@@ -67,25 +68,37 @@ type Writer struct {
 // read while it is written.
 const flushEvery = time.Second
 
-// Create creates the file at path and writes the pcapng section header
-// and the interface of o.Kind.
+// Create creates the file at path. The pcapng section header and the
+// first interface are written with the first datagram, or by Close.
 func Create(path string, o Options) (*Writer, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	opts := pcapgo.DefaultNgWriterOptions
-	opts.SectionInfo.Application = "socklab"
-	ng, err := pcapgo.NewNgWriterInterface(bufio.NewWriterSize(f, 64<<10), iface(o.Kind), opts)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
 	now := time.Now()
-	w := &Writer{o: o, f: f, ng: ng, ifaces: map[Kind]int{o.Kind: 0}, dropped: map[Kind]uint64{}, start: now, flushed: now,
+	w := &Writer{o: o, f: f, ifaces: map[Kind]int{}, dropped: map[Kind]uint64{}, start: now, flushed: now,
 		srcs: map[netip.Addr]netip.Addr{}}
 	w.size = 256 // the section header and interface, about
 	return w, nil
+}
+
+// SetKind sets the interface a file no datagram came to holds.
+func (w *Writer) SetKind(k Kind) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.o.Kind = k
+}
+
+// begin writes the section header and the interface of kind k.
+func (w *Writer) begin(k Kind) error {
+	opts := pcapgo.DefaultNgWriterOptions
+	opts.SectionInfo.Application = "socklab"
+	ng, err := pcapgo.NewNgWriterInterface(bufio.NewWriterSize(w.f, 64<<10), iface(k), opts)
+	if err != nil {
+		return err
+	}
+	w.ng, w.ifaces[k] = ng, 0
+	return nil
 }
 
 // iface describes the pcapng interface of frames of kind k.
@@ -138,6 +151,9 @@ func (w *Writer) total() uint64 {
 // ifaceID is the interface of frames of kind k, added to the file on
 // first use.
 func (w *Writer) ifaceID(k Kind) (int, error) {
+	if w.ng == nil {
+		return 0, w.begin(k)
+	}
 	if id, ok := w.ifaces[k]; ok {
 		return id, nil
 	}
@@ -249,7 +265,9 @@ func (w *Writer) Flush() error {
 		return w.err
 	}
 	w.flushed = time.Now()
-	w.err = w.ng.Flush()
+	if w.ng != nil {
+		w.err = w.ng.Flush()
+	}
 	return w.err
 }
 
@@ -268,6 +286,9 @@ func (w *Writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	err := w.err
+	if err == nil && w.ng == nil {
+		err = w.begin(w.o.Kind)
+	}
 	for k, n := range w.dropped {
 		if err == nil && n > 0 {
 			err = w.writeDrops(k, n)

@@ -24,6 +24,8 @@ type benchFlags struct {
 	Plain    bool         `help:"One sendto/recvfrom per datagram instead of batches with sendmmsg/recvmmsg."`
 	JSON     bool         `name:"json" help:"Print the report as one JSON object (fields above)."`
 	Fd       int          `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket."`
+
+	pcapVerboseFlags `embed:""`
 }
 
 // Help is the detailed help of every bench command.

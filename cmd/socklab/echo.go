@@ -42,6 +42,8 @@ type serveFlags struct {
 	Batch   int    `default:"64" placeholder:"N" help:"Datagrams per recvmmsg/sendmmsg call on the batch path."`
 	Plain   bool   `help:"Use one recvmsg and one sendto per datagram even where batches are possible (to compare)."`
 	Verbose bool   `short:"v" help:"Say which I/O path serves and the effective SO_RCVBUF/SO_SNDBUF."`
+
+	pcapFlags `embed:""`
 }
 
 // sendFlags are the flags every send command has.
@@ -52,6 +54,8 @@ type sendFlags struct {
 	Hex     bool          `short:"x" help:"Print replies as a hex dump."`
 	JSON    bool          `name:"json" help:"Print one JSON object per reply (NDJSON)."`
 	Fd      int           `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket."`
+
+	pcapVerboseFlags `embed:""`
 }
 
 type udpServeCmd struct {

@@ -33,6 +33,8 @@ type cli struct {
 	Socket   socketCmd   `cmd:"" help:"Name the socket() triple yourself, or adopt an open descriptor with --fd."`
 	Doctor   doctorCmd   `cmd:"" help:"Explain privileges: which sockets open here, CAP_NET_RAW, file capabilities, ping_group_range, and the fix for each."`
 
+	Global globalFlags `embed:""`
+
 	Version kong.VersionFlag `help:"Print the version and exit."`
 }
 
@@ -88,6 +90,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "socklab:", err)
 		return 2
 	}
+	defer c.Global.close()
 	return runParsed(parser, app, args, &exit)
 }
 
