@@ -14,8 +14,9 @@ import (
 // nothing is built or allocated. Error queue reads (MSG_ERRQUEUE) are not
 // datagrams and are left out.
 
-// Datagram is one datagram a Conn of this package sent or received. Data,
-// Control and the Conn are valid only during the Capture's call.
+// Datagram is one datagram a Conn of this package sent or received. It
+// and its slices are valid only during the Capture's call, which is made
+// while the socket is held open (so Settings may read it then).
 type Datagram struct {
 	Time time.Time
 	// Call is the system call that moved it: "recvmsg", "sendmsg",
@@ -38,11 +39,14 @@ type Datagram struct {
 	Local, Peer net.Addr
 	// Control is the control messages read or sent with it.
 	Control []byte
-	// Conn is the Conn that moved it, for Settings.
+	// Conn is the Conn that moved it: a key for what a Capture keeps per
+	// socket. Calling its methods from the Capture may deadlock.
 	Conn Conn
 }
 
-// Capture receives each datagram, from the goroutine that moved it.
+// Capture receives each datagram, from the goroutine that moved it, one
+// call at a time, in the order the datagrams went. It must not send or
+// receive on a Conn of this package.
 type Capture func(*Datagram)
 
 var capture atomic.Pointer[Capture]

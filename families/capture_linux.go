@@ -4,58 +4,118 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// The capture hooks: the I/O paths call these only when a Capture is set.
+// The capture hooks: each I/O call hands what it moved to the Capture
+// from inside its system call's callback, where the descriptor is held,
+// and only when a Capture is set.
+//
+// capMu orders the Capture's calls as the datagrams went: a send holds it
+// from before its system call until its datagrams are reported, and a
+// receive takes it to report. A reply to a datagram cannot be read before
+// that datagram was sent, so it cannot be reported before it either, even
+// when another goroutine reads it (ping's reader) and gets there first.
+// The calls under it do not block: the sockets are non-blocking.
+var capMu sync.Mutex
 
-// captureRecv reports the datagram one recvmsg read into bufs.
-func (c *conn) captureRecv(cp *Capture, bufs [][]byte, m Msg, oob []byte) {
-	d := c.datagram("recvmsg", false)
-	d.Data, d.Size, d.Peer, d.Control = gather(bufs, m.N), m.Size, m.Addr, oob
-	d.Local = c.localFor(oob)
-	(*cp)(d)
+// recvmsg is sysRecvmsg into bufs, reporting what it read.
+func (c *conn) recvmsg(fd int, h *unix.Msghdr, flags int, from *rawAddr, bufs [][]byte) (int, syscall.Errno) {
+	r, e := sysRecvmsg(fd, h, flags, from, c.network)
+	if e == 0 && flags&unix.MSG_ERRQUEUE == 0 {
+		if cp := capture.Load(); cp != nil {
+			capMu.Lock()
+			defer capMu.Unlock()
+			from.n = h.Namelen
+			d := c.datagram("recvmsg", false)
+			d.Data, d.Size, d.Peer, d.Control = gather(bufs, r), r, from.addrOrNil(c.network), control(h)
+			d.Local = c.localFor(d.Control)
+			(*cp)(d)
+		}
+	}
+	return r, e
 }
 
-// captureSend reports the datagram one sendmsg sent to addr.
-func (c *conn) captureSend(cp *Capture, b, oob []byte, n int, addr net.Addr) {
-	d := c.datagram("sendmsg", true)
-	d.Data, d.Size, d.Peer, d.Control = b[:min(n, len(b))], n, addr, oob
-	d.Local = c.localFor(oob)
-	(*cp)(d)
+// sendmsg is sysSendmsg of b (with control messages oob) to addr,
+// reporting it.
+func (c *conn) sendmsg(fd int, h *unix.Msghdr, to *rawAddr, b, oob []byte, addr net.Addr) (int, syscall.Errno) {
+	cp := capture.Load()
+	if cp == nil {
+		return sysSendmsg(fd, h, to, c.network)
+	}
+	capMu.Lock()
+	defer capMu.Unlock()
+	r, e := sysSendmsg(fd, h, to, c.network)
+	if e == 0 {
+		d := c.datagram("sendmsg", true)
+		d.Data, d.Size, d.Peer, d.Control = b[:min(r, len(b))], r, addr, oob
+		d.Local = c.localFor(oob)
+		(*cp)(d)
+	}
+	return r, e
 }
 
-// captureBatch reports each datagram of the batch ReadBatch read.
+// captureBatch reports each datagram of the recvmmsg that filled b.
 func (c *conn) captureBatch(cp *Capture, b *RecvBatch) {
+	capMu.Lock()
+	defer capMu.Unlock()
 	d := c.datagram("recvmmsg", false)
 	for i := range b.n {
+		b.names[i].n = b.hdrs[i].Hdr.Namelen
 		d.Index, d.Data, d.Size, d.Control = i, b.Data(i), b.Size(i), b.Control(i)
 		d.Peer, d.Local = b.Addr(i), c.localFor(d.Control)
 		(*cp)(d)
 	}
 }
 
-// captureSent reports each message of b that the WriteBatch call sent.
-func (c *conn) captureSent(cp *Capture, b *SendBatch) {
+// sendmmsg is sysSendmmsg of b's messages from b.off, reporting each one
+// it sent.
+func (b *SendBatch) sendmmsg(fd uintptr) (int, syscall.Errno) {
+	cp := capture.Load()
+	if cp == nil {
+		return sysSendmmsg(fd, b.hdrs[b.off:b.n])
+	}
+	capMu.Lock()
+	defer capMu.Unlock()
+	r, e := sysSendmmsg(fd, b.hdrs[b.off:b.n])
+	if e != 0 {
+		return r, e
+	}
+	c := b.conn
 	d := c.datagram("sendmmsg", true)
-	for k := b.start; k < b.off; k++ {
+	for k := b.off; k < b.off+r; k++ {
 		h := &b.hdrs[k].Hdr
 		d.Index, d.Data = k-b.start, gather(iovecs(h), int(b.hdrs[k].Len))
-		d.Size, d.Control = len(d.Data), nil
-		if h.Controllen > 0 {
-			d.Control = unsafe.Slice(h.Control, int(h.Controllen))
-		}
-		d.Peer = c.peerOf(h)
+		d.Size, d.Control = len(d.Data), control(h)
+		d.Peer = c.peerOf(int(fd), h)
 		d.Local = c.localFor(d.Control)
 		(*cp)(d)
 	}
+	return r, e
 }
 
 func (c *conn) datagram(call string, sent bool) *Datagram {
 	return &Datagram{Time: time.Now(), Call: call, Fd: c.fd, Spec: c.spec, Sent: sent, Conn: c}
+}
+
+// addrOrNil is a's Go address, nil when it names nobody.
+func (a *rawAddr) addrOrNil(network string) net.Addr {
+	if !a.named() {
+		return nil
+	}
+	return a.addr(network)
+}
+
+// control is the control messages the kernel wrote, or was given, in h.
+func control(h *unix.Msghdr) []byte {
+	if h.Control == nil || h.Controllen == 0 {
+		return nil
+	}
+	return unsafe.Slice(h.Control, int(h.Controllen))
 }
 
 // gather is the first n bytes of bufs, in one slice.
@@ -84,7 +144,7 @@ func iovecs(h *unix.Msghdr) [][]byte {
 var peers sync.Map // *conn → net.Addr
 
 // peerOf is where message h goes: its address, or the connected peer's.
-func (c *conn) peerOf(h *unix.Msghdr) net.Addr {
+func (c *conn) peerOf(fd int, h *unix.Msghdr) net.Addr {
 	if h.Namelen > 0 {
 		var a rawAddr
 		a.n = h.Namelen
@@ -94,8 +154,7 @@ func (c *conn) peerOf(h *unix.Msghdr) net.Addr {
 	if p, ok := peers.Load(c); ok {
 		return p.(net.Addr)
 	}
-	var p net.Addr
-	c.control(func(fd int) { p = peername(fd, c.network) })
+	p := peername(fd, c.network)
 	if p != nil {
 		peers.Store(c, p)
 	}
@@ -135,3 +194,7 @@ func pktinfoAddr(oob []byte) (netip.Addr, bool) {
 	}
 	return netip.Addr{}, false
 }
+
+// Settings reads what is in force on the socket that moved d, as Settings
+// does; it is for the Capture's call, while the socket is held open.
+func (d *Datagram) Settings() []Setting { return settingsOf(d.Fd, d.Spec) }

@@ -74,7 +74,7 @@ func (c *conn) RecvMsgBuffers(bufs [][]byte, oob []byte, flags int) (Msg, error)
 		for {
 			h.Namelen = unix.SizeofSockaddrAny
 			// MSG_TRUNC makes recvmsg return the datagram's real length.
-			r, errno = sysRecvmsg(int(fd), &h, unix.MSG_TRUNC|flags, &from, c.network)
+			r, errno = c.recvmsg(int(fd), &h, unix.MSG_TRUNC|flags, &from, bufs)
 			if errno != unix.EINTR {
 				return dontwait || errno != unix.EAGAIN
 			}
@@ -90,9 +90,6 @@ func (c *conn) RecvMsgBuffers(bufs [][]byte, oob []byte, flags int) (Msg, error)
 	m := Msg{Size: r, N: min(r, total), OOBN: int(h.Controllen), Flags: int(h.Flags)}
 	if from.named() {
 		m.Addr = from.addr(c.network)
-	}
-	if cp := capture.Load(); cp != nil && flags&unix.MSG_ERRQUEUE == 0 {
-		c.captureRecv(cp, bufs, m, oob[:m.OOBN])
 	}
 	return m, nil
 }
@@ -128,7 +125,7 @@ func (c *conn) WriteMsg(b, oob []byte, addr net.Addr) (int, error) {
 	var errno syscall.Errno
 	err = rc.Write(func(fd uintptr) bool {
 		for {
-			r, errno = sysSendmsg(int(fd), &h, &to, c.network)
+			r, errno = c.sendmsg(int(fd), &h, &to, b, oob, addr)
 			if errno != unix.EINTR {
 				return errno != unix.EAGAIN
 			}
@@ -139,9 +136,6 @@ func (c *conn) WriteMsg(b, oob []byte, addr net.Addr) (int, error) {
 	}
 	if err != nil {
 		return 0, c.opError("write", addr, err)
-	}
-	if cp := capture.Load(); cp != nil {
-		c.captureSend(cp, b, oob, r, addr)
 	}
 	return r, nil
 }

@@ -1,10 +1,6 @@
 package families
 
-import (
-	"strconv"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // settingOpts are the options Settings reads, by family; an option a
 // socket lacks (ENOPROTOOPT) is left out.
@@ -34,29 +30,35 @@ var settingOpts = map[int][][2]int{
 // reports them. The getsockopt calls are traced.
 func Settings(c Conn) []Setting {
 	var out []Setting
-	spec := c.Spec()
 	Control(c, func(fd int) error {
-		network := networkOf(spec)
-		if l, err := sockname(fd, network); err == nil && l != nil {
-			out = append(out, Setting{"local", l.String()})
-		}
-		if p := peername(fd, network); p != nil {
-			out = append(out, Setting{"peer", p.String()})
-		}
-		for _, o := range settingOpts[spec.Family] {
-			if o[1] == unix.IP_HDRINCL && spec.Type != SOCK_RAW {
-				continue
-			}
-			if v, err := GetsockoptInt(fd, o[0], o[1]); err == nil {
-				out = append(out, Setting{optName(o[0], o[1]), strconv.Itoa(v)})
-			}
-		}
-		if spec.Family == AF_INET && spec.Type == SOCK_RAW && spec.Proto == IPPROTO_ICMP {
-			if v, err := GetsockoptInt(fd, unix.SOL_RAW, unix.ICMP_FILTER); err == nil {
-				out = append(out, Setting{"ICMP_FILTER", "0x" + strconv.FormatUint(uint64(uint32(v)), 16)})
-			}
-		}
+		out = settingsOf(fd, c.Spec())
 		return nil
 	})
+	return out
+}
+
+// settingsOf reads what is in force on descriptor fd, a socket of spec.
+func settingsOf(fd int, spec Spec) []Setting {
+	var out []Setting
+	network := networkOf(spec)
+	if l, err := sockname(fd, network); err == nil && l != nil {
+		out = append(out, Setting{"local", l.String()})
+	}
+	if p := peername(fd, network); p != nil {
+		out = append(out, Setting{"peer", p.String()})
+	}
+	for _, o := range settingOpts[spec.Family] {
+		if o[1] == unix.IP_HDRINCL && spec.Type != SOCK_RAW {
+			continue
+		}
+		if v, err := GetsockoptInt(fd, o[0], o[1]); err == nil {
+			out = append(out, Setting{optName(o[0], o[1]), optValue(o[0], o[1], v)})
+		}
+	}
+	if spec.Family == AF_INET && spec.Type == SOCK_RAW && spec.Proto == IPPROTO_ICMP {
+		if v, err := GetsockoptInt(fd, unix.SOL_RAW, unix.ICMP_FILTER); err == nil {
+			out = append(out, Setting{"ICMP_FILTER", optValue(unix.SOL_RAW, unix.ICMP_FILTER, v)})
+		}
+	}
 	return out
 }

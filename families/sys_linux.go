@@ -2,6 +2,7 @@ package families
 
 import (
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +26,15 @@ import (
 // load and nothing else happens.
 
 var traceMu sync.Mutex
+
+// fdMu orders, while a Tracer is set, the close of a socket in Go's
+// netpoller with the socket calls that can reuse its number. That close
+// cannot be made under traceMu: os.File.Close waits for the reads and
+// writes in progress, which may be waiting for traceMu. So the socket
+// calls that create descriptors hold fdMu for reading, and such a close
+// holds it while it closes and reports: a descriptor is never reported
+// made again before it is reported closed.
+var fdMu sync.RWMutex
 
 // begin returns the Tracer with traceMu held, or nil when none is set.
 // The caller makes its call, then reports it with done (or report).
@@ -71,6 +81,10 @@ func sysSocket(spec Spec) (int, error) {
 // sysSocketFlags is socket(2) of spec with flags (SOCK_NONBLOCK, SOCK_CLOEXEC)
 // or'ed into the type.
 func sysSocketFlags(spec Spec, flags int) (int, error) {
+	if tracer.Load() != nil {
+		fdMu.RLock()
+		defer fdMu.RUnlock()
+	}
 	t := begin()
 	fd, err := unix.Socket(spec.Family, spec.Type|flags, spec.Proto)
 	if t != nil {
@@ -82,6 +96,21 @@ func sysSocketFlags(spec Spec, flags int) (int, error) {
 // Close closes socket descriptor fd, one that no Conn holds (a Conn
 // closes its own), where the Tracer sees it.
 func Close(fd int) error { return sysClose(fd) }
+
+// closeFile closes f, the *os.File of socket fd in Go's netpoller, where
+// the Tracer sees it (see fdMu).
+func closeFile(f *os.File, fd int) error {
+	if tracer.Load() == nil {
+		return f.Close()
+	}
+	fdMu.Lock()
+	defer fdMu.Unlock()
+	err := f.Close()
+	if t := begin(); t != nil {
+		done(t, "close", fd, 0, err)
+	}
+	return err
+}
 
 func sysClose(fd int) error {
 	t := begin()

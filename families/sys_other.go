@@ -27,3 +27,6 @@ func Resolver() *net.Resolver { return net.DefaultResolver }
 
 // Settings reads nothing on this system.
 func Settings(c Conn) []Setting { return nil }
+
+// Settings reads nothing on this system.
+func (d *Datagram) Settings() []Setting { return nil }
