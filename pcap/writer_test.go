@@ -222,10 +222,12 @@ func TestLimits(t *testing.T) {
 		d.Time = time.Now()
 		w.Capture(d)
 	}
-	frames, dropped := w.Written()
-	w.Close()
-	if frames != 2 || dropped != 3 || told != 1 || len(readBack(t, path)) != 2 {
-		t.Errorf("written %d, dropped %d, told %d times; want 2, 3, once", frames, dropped, told)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st := w.Stats()
+	if st.Frames != 2 || st.OverLimit != 3 || st.Overflow != 0 || told != 1 || len(readBack(t, path)) != 2 {
+		t.Errorf("stats %+v, told %d times; want 2 written, 3 over the limit, told once", st, told)
 	}
 }
 

@@ -83,6 +83,7 @@ type observer struct {
 	verbose   io.Writer
 	described map[families.Conn]bool
 	sigs      chan os.Signal
+	sigDone   chan struct{}
 }
 
 // startCapture sets the families Capture when the command asks for
@@ -126,7 +127,7 @@ func (o *observer) datagram(d *families.Datagram) {
 // triple, descriptor, addresses and options.
 func describeSocket(w io.Writer, d *families.Datagram) {
 	var addrs, opts []string
-	for _, s := range families.Settings(d.Conn) {
+	for _, s := range d.Settings() {
 		if s.Name == "local" || s.Name == "peer" {
 			addrs = append(addrs, s.Name+" "+s.Value)
 		} else {
@@ -147,9 +148,10 @@ func describeSocket(w io.Writer, d *families.Datagram) {
 // before the command has wound down: a capture or trace cut short by a
 // second signal, or a hung command, is still on disk.
 func (o *observer) flushOnSignal() {
-	o.sigs = make(chan os.Signal, 1)
+	o.sigs, o.sigDone = make(chan os.Signal, 1), make(chan struct{})
 	signal.Notify(o.sigs, os.Interrupt, syscall.SIGTERM)
 	go func(sigs chan os.Signal) {
+		defer close(o.sigDone)
 		for range sigs {
 			o.flush()
 		}
@@ -172,6 +174,7 @@ func (o *observer) close() {
 	if o.sigs != nil {
 		signal.Stop(o.sigs)
 		close(o.sigs)
+		<-o.sigDone // no flush runs past this point
 	}
 	if o.trace != nil {
 		if err := o.trace.stop(); err != nil {

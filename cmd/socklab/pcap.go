@@ -25,9 +25,8 @@ func (o *observer) openPcap(want observed, app *App) error {
 	return nil
 }
 
-// closePcap closes the capture file and says what --pcap-max left out.
+// closePcap closes the capture file and says what it left out.
 func (o *observer) closePcap() {
-	frames, dropped := o.pcap.Written()
 	if o.app.Def != nil {
 		// The interface of a file no datagram came to: the family's.
 		o.pcap.SetKind(pcap.KindOf(o.app.Def.Spec))
@@ -35,7 +34,11 @@ func (o *observer) closePcap() {
 	if err := o.pcap.Close(); err != nil {
 		fmt.Fprintf(o.app.Stderr, "socklab: --pcap %s: %v\n", o.pcapName, err)
 	}
-	if dropped > 0 {
-		fmt.Fprintf(o.app.Stderr, "socklab: --pcap %s: %d datagrams written, %d left out by --pcap-max\n", o.pcapName, frames, dropped)
+	st := o.pcap.Stats()
+	if st.OverLimit > 0 {
+		fmt.Fprintf(o.app.Stderr, "socklab: --pcap %s: %d datagrams written, %d left out by --pcap-max\n", o.pcapName, st.Frames, st.OverLimit)
+	}
+	if st.Overflow > 0 {
+		fmt.Fprintf(o.app.Stderr, "socklab: --pcap %s: %d datagrams not written: they came faster than the file was written\n", o.pcapName, st.Overflow)
 	}
 }
