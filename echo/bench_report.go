@@ -42,6 +42,9 @@ type BenchReport struct {
 	CPUUser   float64  `json:"cpu_user_s"` // this process's CPU time while measuring
 	CPUSys    float64  `json:"cpu_sys_s"`
 	Samples   []Sample `json:"samples"`
+	// Percentiles is the whole latency distribution, HdrHistogram's
+	// percentile points from 0 to 100%, for plots (socklab plot).
+	Percentiles []Percentile `json:"percentiles"`
 	// Interrupted is true when the context ended the bench early; datagrams
 	// still in flight then are not counted.
 	Interrupted bool `json:"interrupted"`
@@ -129,6 +132,7 @@ func (b *bench) report(r *BenchReport, elapsed int64, inWindow uint64, cpu bench
 	if b.hist.TotalCount() > 0 {
 		r.LatencyUs = latency(b.hist)
 	}
+	r.Percentiles = percentiles(b.hist)
 	r.CPUUser, r.CPUSys = cpu.user.Seconds(), cpu.sys.Seconds()
 	if r.Samples == nil {
 		r.Samples = []Sample{}

@@ -25,6 +25,8 @@ type benchFlags struct {
 	JSON     bool         `name:"json" help:"Print the report as one JSON object (fields above)."`
 	Fd       int          `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket."`
 
+	benchPlotFlags `embed:""`
+
 	pcapVerboseFlags `embed:""`
 }
 
@@ -57,7 +59,9 @@ not the warmup; latencies are round trips in microseconds):
   cpu_user_s, cpu_sys_s CPU time of this process while measuring
   interrupted           true when stopped by a signal
   samples               one per second: {t_s, sent, received, lost,
-                        echoes_per_sec, mbit_per_sec, p50_us, p99_us, max_us}`
+                        echoes_per_sec, mbit_per_sec, p50_us, p99_us, max_us}
+  percentiles           the latency distribution, [{pct, us}] from 0 to 100%,
+                        for socklab plot`
 }
 
 type udpBenchCmd struct {
@@ -177,6 +181,9 @@ func runBench(app *App, to, bind string, f benchFlags) error {
 		writeJSON(app.Stdout, benchJSON{Event: "bench", Family: app.Def.Name, Socket: c.Spec().String(), BenchReport: r})
 	} else {
 		printReport(app, r)
+	}
+	if err := f.plot(app, r); err != nil {
+		return err
 	}
 	if r.Received == 0 && r.Sent > 0 {
 		hint := "is an echo server running there? start one with socklab " + app.Def.Name + " serve"

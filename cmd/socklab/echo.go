@@ -43,6 +43,8 @@ type serveFlags struct {
 	Plain   bool   `help:"Use one recvmsg and one sendto per datagram even where batches are possible (to compare)."`
 	Verbose bool   `short:"v" help:"Say which I/O path serves and the effective SO_RCVBUF/SO_SNDBUF."`
 
+	systemdFlags `embed:""`
+
 	pcapFlags `embed:""`
 }
 
@@ -230,14 +232,18 @@ func serve(app *App, addr string, mode os.FileMode, f serveFlags) error {
 	if app.Def.Open == nil {
 		return fmt.Errorf("%s has no echo server: see socklab %s --help", app.Def.Name, app.Def.Name)
 	}
-	if addr == "" && f.Fd < 0 {
-		addr = app.Def.DefaultAddr
-	}
 	cfg, err := f.config()
 	if err != nil {
 		return err
 	}
-	conns, err := openServers(app, addr, mode, f)
+	passed, err := f.activated(app, addr, mode, f.Fd, f.Workers)
+	if err != nil {
+		return err
+	}
+	if addr == "" && f.Fd < 0 && passed == nil {
+		addr = app.Def.DefaultAddr
+	}
+	conns, err := openServers(app, addr, mode, f, passed)
 	if err != nil {
 		return err
 	}
@@ -273,15 +279,18 @@ func (f serveFlags) config() (echo.ServerConfig, error) {
 	return echo.ServerConfig{Reply: reply, Bufsize: f.Bufsize, Quiet: f.Quiet, Plain: f.Plain, Batch: f.Batch}, nil
 }
 
-// openServers opens the serving sockets: one, or --workers sockets sharing
-// the address with SO_REUSEPORT, with --rcvbuf and --sndbuf set.
-func openServers(app *App, addr string, mode os.FileMode, f serveFlags) ([]families.Conn, error) {
+// openServers opens the serving sockets: those systemd passed, when any,
+// one, or --workers sockets sharing the address with SO_REUSEPORT, with
+// --rcvbuf and --sndbuf set.
+func openServers(app *App, addr string, mode os.FileMode, f serveFlags, passed []families.Conn) ([]families.Conn, error) {
 	notify := func(msg string) { fmt.Fprintln(app.Stderr, "socklab:", msg) }
-	var conns []families.Conn
+	conns := passed
 	var err error
-	if f.Workers > 1 {
+	switch {
+	case passed != nil: // adopted already
+	case f.Workers > 1:
 		conns, err = families.OpenReusePort(app.Def, families.Options{Addr: addr, Mode: mode, Notify: notify}, f.Workers)
-	} else {
+	default:
 		var c families.Conn
 		c, err = open(app, addr, f.Fd, mode, notify)
 		conns = []families.Conn{c}

@@ -173,13 +173,3 @@ func TestHelpWidthFromColumns(t *testing.T) {
 		t.Errorf("COLUMNS does not change the help width; the goldens may depend on the terminal")
 	}
 }
-
-func TestVersion(t *testing.T) {
-	t.Parallel()
-	r := socklab(t, "--version")
-	mustSucceed(t, r, "socklab --version")
-	// TestMain builds without -ldflags, so the version is the default.
-	if r.stdout != version+"\n" {
-		t.Errorf("--version printed %q, want %q", r.stdout, version+"\n")
-	}
-}
