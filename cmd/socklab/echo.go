@@ -45,7 +45,7 @@ type serveFlags struct {
 
 	systemdFlags `embed:""`
 
-	pcapFlags `embed:""`
+	serveObserveFlags `embed:""`
 }
 
 // sendFlags are the flags every send command has.
@@ -57,7 +57,7 @@ type sendFlags struct {
 	JSON    bool          `name:"json" help:"Print one JSON object per reply (NDJSON)."`
 	Fd      int           `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket."`
 
-	pcapVerboseFlags `embed:""`
+	sendObserveFlags `embed:""`
 }
 
 type udpServeCmd struct {

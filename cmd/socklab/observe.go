@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+	"github.com/socklab/socklab/diagram"
 	"github.com/socklab/socklab/families"
 	"github.com/socklab/socklab/pcap"
 )
@@ -36,13 +37,43 @@ type rawObserveFlags struct {
 	Hex              bool `short:"x" help:"Print every datagram sent and received as a hex dump, as tcpdump -X does."`
 }
 
+// diagramFlags are --diagram.
+type diagramFlags struct {
+	Diagram string `placeholder:"FILE" help:"When the command ends, draw the sequence diagram of what its socket did into FILE: the calls, and an arrow per datagram with its size and time; SVG (FILE.svg) or Mermaid text (FILE.mmd)."`
+}
+
+// serveObserveFlags are serve's: --pcap and --diagram (-x and -v it has).
+type serveObserveFlags struct {
+	pcapFlags    `embed:""`
+	diagramFlags `embed:""`
+}
+
+// sendObserveFlags are send's: --pcap, -v and --diagram (-x it has).
+type sendObserveFlags struct {
+	pcapVerboseFlags `embed:""`
+	diagramFlags     `embed:""`
+}
+
 // observed is what a command's flags ask to see.
 type observed struct {
 	pcap, pcapMax string
-	hex           bool // -x of rawObserveFlags: a dump of every datagram
+	hex           bool   // -x of rawObserveFlags: a dump of every datagram
+	diagram       string // --diagram's file
 }
 
 func (f *pcapFlags) observed() observed { return observed{pcap: f.Pcap, pcapMax: f.PcapMax} }
+
+func (f *serveObserveFlags) observed() observed {
+	o := f.pcapFlags.observed()
+	o.diagram = f.Diagram
+	return o
+}
+
+func (f *sendObserveFlags) observed() observed {
+	o := f.pcapFlags.observed()
+	o.diagram = f.Diagram
+	return o
+}
 
 func (f *rawObserveFlags) observed() observed {
 	o := f.pcapFlags.observed()
@@ -84,6 +115,9 @@ type observer struct {
 	described map[families.Conn]bool
 	sigs      chan os.Signal
 	sigDone   chan struct{}
+
+	diagram     *diagram.Recorder
+	diagramFile *os.File
 }
 
 // startCapture sets the families Capture when the command asks for
@@ -100,11 +134,29 @@ func (o *observer) startCapture(want observed, verbose bool, app *App) error {
 	if verbose {
 		o.verbose, o.described = app.Stderr, map[families.Conn]bool{}
 	}
-	if o.pcap == nil && o.hex == nil && o.verbose == nil {
-		return nil
-	}
-	families.SetCapture(o.datagram)
 	return nil
+}
+
+// hook sets the families Tracer and Capture to what is asked for: the
+// trace and the diagram see the calls; the capture file, the dumps, the
+// descriptions and the diagram the datagrams.
+func (o *observer) hook() {
+	if o.trace != nil || o.diagram != nil {
+		families.SetTracer(o.call)
+	}
+	if o.pcap != nil || o.hex != nil || o.verbose != nil || o.diagram != nil {
+		families.SetCapture(o.datagram)
+	}
+}
+
+// call hands c to the trace and the diagram: families.Tracer.
+func (o *observer) call(c families.Call) {
+	if o.trace != nil {
+		o.trace.call(c)
+	}
+	if o.diagram != nil {
+		o.diagram.Call(c)
+	}
 }
 
 // datagram hands d to each consumer: families.Capture.
@@ -120,6 +172,9 @@ func (o *observer) datagram(d *families.Datagram) {
 	}
 	if o.pcap != nil {
 		o.pcap.Capture(d)
+	}
+	if o.diagram != nil {
+		o.diagram.Datagram(d)
 	}
 }
 
@@ -171,6 +226,7 @@ func (o *observer) flush() {
 // so when --pcap-max left datagrams out or a file could not be written.
 func (o *observer) close() {
 	families.SetCapture(nil)
+	families.SetTracer(nil)
 	if o.sigs != nil {
 		signal.Stop(o.sigs)
 		close(o.sigs)
@@ -183,5 +239,8 @@ func (o *observer) close() {
 	}
 	if o.pcap != nil {
 		o.closePcap()
+	}
+	if o.diagram != nil {
+		o.writeDiagram()
 	}
 }

@@ -60,6 +60,11 @@ func (g *globalFlags) AfterApply(kctx *kong.Context, app *App) error {
 		o.close()
 		return err
 	}
+	if err := o.startDiagram(want.diagram, commandName(kctx)); err != nil {
+		o.close()
+		return err
+	}
+	o.hook()
 	if o.pcap != nil || o.trace != nil && o.trace.file != nil {
 		o.flushOnSignal()
 	}
@@ -101,7 +106,6 @@ func (o *observer) startTrace(dest string) error {
 	}
 	o.trace = t
 	net.DefaultResolver = families.Resolver()
-	families.SetTracer(t.call)
 	return nil
 }
 
@@ -121,9 +125,9 @@ func (t *tracer) flush() {
 	}
 }
 
-// stop stops tracing, restores the resolver and closes the file.
+// stop restores the resolver, and flushes and closes the file; the
+// Tracer is unset already.
 func (t *tracer) stop() error {
-	families.SetTracer(nil)
 	net.DefaultResolver = t.resolver
 	t.flush()
 	if t.file != nil {
