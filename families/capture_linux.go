@@ -3,6 +3,7 @@ package families
 import (
 	"net"
 	"net/netip"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -32,7 +33,7 @@ func (c *conn) recvmsg(fd int, h *unix.Msghdr, flags int, from *rawAddr, bufs []
 			defer capMu.Unlock()
 			from.n = h.Namelen
 			d := c.datagram("recvmsg", false)
-			d.Data, d.Size, d.Peer, d.Control = gather(bufs, r), r, from.addrOrNil(c.network), control(h)
+			d.Data, d.Size, d.Peer, d.Control = gather(bufs, r), r, from.quickAddr(c.network), control(h)
 			d.Local = c.localFor(d.Control)
 			(*cp)(d)
 		}
@@ -67,7 +68,7 @@ func (c *conn) captureBatch(cp *Capture, b *RecvBatch) {
 	for i := range b.n {
 		b.names[i].n = b.hdrs[i].Hdr.Namelen
 		d.Index, d.Data, d.Size, d.Control = i, b.Data(i), b.Size(i), b.Control(i)
-		d.Peer, d.Local = b.Addr(i), c.localFor(d.Control)
+		d.Peer, d.Local = b.names[i].quickAddr(c.network), c.localFor(d.Control)
 		(*cp)(d)
 	}
 }
@@ -102,12 +103,23 @@ func (c *conn) datagram(call string, sent bool) *Datagram {
 	return &Datagram{Time: time.Now(), Call: call, Fd: c.fd, Spec: c.spec, Sent: sent, Conn: c}
 }
 
-// addrOrNil is a's Go address, nil when it names nobody.
-func (a *rawAddr) addrOrNil(network string) net.Addr {
+// quickAddr is a's Go address, nil when it names nobody, with an IPv6
+// zone as its interface index: looking its name up is a netlink dump, a
+// socket of its own, which a Capture's caller must not wait for (see
+// fdMu).
+func (a *rawAddr) quickAddr(network string) net.Addr {
 	if !a.named() {
 		return nil
 	}
-	return a.addr(network)
+	if a.sa.Addr.Family != unix.AF_INET6 {
+		return a.addr(network)
+	}
+	sa := (*unix.RawSockaddrInet6)(a.ptr())
+	zone := ""
+	if sa.Scope_id != 0 {
+		zone = strconv.Itoa(int(sa.Scope_id))
+	}
+	return ipAddr(network, net.IP(append([]byte(nil), sa.Addr[:]...)), ntohs(sa.Port), zone)
 }
 
 // control is the control messages the kernel wrote, or was given, in h.
@@ -149,12 +161,16 @@ func (c *conn) peerOf(fd int, h *unix.Msghdr) net.Addr {
 		var a rawAddr
 		a.n = h.Namelen
 		copy(unsafe.Slice((*byte)(a.ptr()), unix.SizeofSockaddrAny), unsafe.Slice(h.Name, int(h.Namelen)))
-		return a.addr(c.network)
+		return a.quickAddr(c.network)
 	}
 	if p, ok := peers.Load(c); ok {
 		return p.(net.Addr)
 	}
-	p := peername(fd, c.network)
+	var a rawAddr
+	if sysGetpeername(fd, &a, c.network) != nil {
+		return nil
+	}
+	p := a.quickAddr(c.network)
 	if p != nil {
 		peers.Store(c, p)
 	}

@@ -50,11 +50,14 @@ type dnsConn struct {
 	peer net.Addr
 }
 
+// Read reads the server's answer: the socket is connected to it.
 func (c *dnsConn) Read(b []byte) (int, error) {
 	n, _, err := c.ReadFrom(b)
 	return n, err
 }
 
+// Write sends a query to the server.
 func (c *dnsConn) Write(b []byte) (int, error) { return c.WriteTo(b, c.peer) }
 
+// RemoteAddr is the server's address.
 func (c *dnsConn) RemoteAddr() net.Addr { return c.peer }

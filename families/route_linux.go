@@ -47,12 +47,3 @@ func Sockname(fd int) (netip.AddrPort, error) {
 	}
 	return ap, nil
 }
-
-// peername returns the address fd is connected to, nil when it is not.
-func peername(fd int, network string) net.Addr {
-	var a rawAddr
-	if err := sysGetpeername(fd, &a, network); err != nil || !a.named() {
-		return nil
-	}
-	return a.addr(network)
-}

@@ -41,11 +41,13 @@ func Settings(c Conn) []Setting {
 func settingsOf(fd int, spec Spec) []Setting {
 	var out []Setting
 	network := networkOf(spec)
-	if l, err := sockname(fd, network); err == nil && l != nil {
-		out = append(out, Setting{"local", l.String()})
+	// The addresses as a trace spells them: no IPv6 zone name looked up.
+	var a rawAddr
+	if sysGetsockname(fd, &a, network) == nil {
+		out = append(out, Setting{"local", traceAddr(&a, network)})
 	}
-	if p := peername(fd, network); p != nil {
-		out = append(out, Setting{"peer", p.String()})
+	if sysGetpeername(fd, &a, network) == nil && a.named() {
+		out = append(out, Setting{"peer", traceAddr(&a, network)})
 	}
 	for _, o := range settingOpts[spec.Family] {
 		if o[1] == unix.IP_HDRINCL && spec.Type != SOCK_RAW {

@@ -20,7 +20,7 @@ type file struct {
 	ng       *pcapgo.NgWriter // nil until the first record, or close
 	ifaces   map[Kind]int
 	limited  map[Kind]uint64 // datagrams past a bound
-	overflow map[Kind]uint64 // datagrams that found the queue full
+	overflow map[Kind]uint64 // datagrams that found the queue full, set by close
 	start    time.Time
 	frames   int64
 	size     int64
@@ -84,9 +84,6 @@ func (f *file) stats() Stats {
 	s := Stats{Frames: f.frames}
 	for _, n := range f.limited {
 		s.OverLimit += n
-	}
-	for _, n := range f.overflow {
-		s.Overflow += n
 	}
 	return s
 }

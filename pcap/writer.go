@@ -23,6 +23,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/socklab/socklab/families"
@@ -61,8 +62,14 @@ type Writer struct {
 	queue chan item
 	done  chan struct{}
 	once  sync.Once
+	// overflow counts, by Kind, the datagrams that found the queue full.
+	// Capture counts them without a lock: the writer's goroutine may hold
+	// mu while it asks the route of a wildcard socket (a socket of its
+	// own), and Capture's caller holds a socket the close of which may be
+	// waiting for that.
+	overflow [2]atomic.Uint64
 
-	mu   sync.Mutex // guards file, and overflow
+	mu   sync.Mutex // guards file
 	file *file
 }
 
@@ -109,9 +116,7 @@ func (w *Writer) Capture(d *families.Datagram) {
 	select {
 	case w.queue <- item{d: c}:
 	default:
-		w.mu.Lock()
-		w.file.overflow[KindOf(d.Spec)]++
-		w.mu.Unlock()
+		w.overflow[KindOf(d.Spec)].Add(1)
 	}
 }
 
@@ -134,7 +139,9 @@ func (w *Writer) Flush() error {
 func (w *Writer) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.file.stats()
+	s := w.file.stats()
+	s.Overflow = w.overflow[KindIP].Load() + w.overflow[KindUnix].Load()
+	return s
 }
 
 // Close writes what is queued, records the datagrams left out (each
@@ -145,5 +152,8 @@ func (w *Writer) Close() error {
 	<-w.done
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for k := range w.overflow {
+		w.file.overflow[Kind(k)] = w.overflow[k].Load()
+	}
 	return w.file.close(time.Now())
 }

@@ -118,6 +118,8 @@ type observer struct {
 
 	diagram     *diagram.Recorder
 	diagramFile *os.File
+
+	traced, captured bool // the families hooks this run set
 }
 
 // startCapture sets the families Capture when the command asks for
@@ -143,9 +145,11 @@ func (o *observer) startCapture(want observed, verbose bool, app *App) error {
 func (o *observer) hook() {
 	if o.trace != nil || o.diagram != nil {
 		families.SetTracer(o.call)
+		o.traced = true
 	}
 	if o.pcap != nil || o.hex != nil || o.verbose != nil || o.diagram != nil {
 		families.SetCapture(o.datagram)
+		o.captured = true
 	}
 }
 
@@ -225,8 +229,12 @@ func (o *observer) flush() {
 // close stops the trace and the capture and closes their files, saying
 // so when --pcap-max left datagrams out or a file could not be written.
 func (o *observer) close() {
-	families.SetCapture(nil)
-	families.SetTracer(nil)
+	if o.captured {
+		families.SetCapture(nil)
+	}
+	if o.traced {
+		families.SetTracer(nil)
+	}
 	if o.sigs != nil {
 		signal.Stop(o.sigs)
 		close(o.sigs)
