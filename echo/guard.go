@@ -109,6 +109,7 @@ func (d *Dropped) count(v verdict) {
 // source is one datagram's sender as the guard sees it.
 type source struct {
 	ap       netip.AddrPort // an IP sender; invalid for unix
+	portless bool           // a raw or ICMP socket's sender: ap has no port
 	key      uint64         // the sender's identity: a hash of its address
 	hasCred  bool           // a unix sender's credentials are known
 	uid, gid int
@@ -209,13 +210,13 @@ func hostAddrs() (own, bcast []netip.Addr) {
 // start as read, at now.
 func (g *guard) check(src *source, data []byte, size int, now int64) verdict {
 	if src.ap.IsValid() {
-		if v := g.checkIP(src.ap); v != answer {
+		if v := g.checkIP(src.ap, src.portless); v != answer {
 			return v
 		}
 	} else if !g.unixAllowed(src) {
 		return dropDenied
 	}
-	if src.ap.IsValid() && g.isLoop(src.key, data, size, now) && (g.loops[src.key%loopSlots].prefixed || !g.ephemeral(src.ap.Port())) {
+	if src.ap.IsValid() && g.isLoop(src.key, data, size, now) && (g.loops[src.key%loopSlots].prefixed || src.portless || !g.ephemeral(src.ap.Port())) {
 		return dropLoop
 	}
 	if g.rates != nil && !g.take(src, now) {
@@ -225,17 +226,21 @@ func (g *guard) check(src *source, data []byte, size int, now int64) verdict {
 }
 
 // checkIP applies the checks on an IP sender's address.
-func (g *guard) checkIP(ap netip.AddrPort) verdict {
+func (g *guard) checkIP(ap netip.AddrPort, portless bool) verdict {
 	ip := ap.Addr().Unmap()
 	switch {
+	case portless:
+		// A raw or ICMP sender has no port: only its address counts.
 	case ap.Port() < 1024:
 		return dropService
-	case ip.IsMulticast() || ip.IsUnspecified() || g.isBroadcast(ip):
-		return dropBroadcast
 	case ap.Port() == g.port && g.isOwn(ip):
 		return dropSelf
 	case ap.Port() == g.port:
 		return dropLoop
+	}
+	switch {
+	case ip.IsMulticast() || ip.IsUnspecified() || g.isBroadcast(ip):
+		return dropBroadcast
 	case !g.allowed(ip):
 		return dropDenied
 	}

@@ -186,3 +186,25 @@ func TestNotices(t *testing.T) {
 		t.Errorf("a second later: told %v with %d held back, want told with 5", ok, held)
 	}
 }
+
+// TestGuardPortless: a raw or ICMP socket's sender has no port; only its
+// address is checked (broadcast, multicast, allow and deny), and a reply
+// reflected back from it is a loop.
+func TestGuardPortless(t *testing.T) {
+	g := newGuard(&net.IPAddr{IP: net.IPv4(127, 0, 0, 1)}, Policy{Deny: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	src := func(s string) source {
+		ap := netip.AddrPortFrom(netip.MustParseAddr(s), 0)
+		return source{ap: ap, key: apKey(ap), portless: true}
+	}
+	for ip, want := range map[string]verdict{"127.0.0.1": answer, "192.0.2.1": answer, "255.255.255.255": dropBroadcast, "224.0.0.1": dropBroadcast, "10.1.1.1": dropDenied} {
+		s := src(ip)
+		if got := g.check(&s, []byte("x"), 1, 1); got != want {
+			t.Errorf("portless sender %s: %s, want %s", ip, reasonOf(got), reasonOf(want))
+		}
+	}
+	s := src("192.0.2.1")
+	g.sent(s.key, nil, []byte("ping"), 1)
+	if got := g.check(&s, []byte("ping"), 4, 2); got != dropLoop {
+		t.Errorf("our echo reflected by a portless sender: %s, want loop", reasonOf(got))
+	}
+}

@@ -19,14 +19,20 @@ import (
 // (0.97x a C recvmmsg server), ahead of x/net's ReadBatch/WriteBatch (0.89x,
 // and "invalid connection" on unix sockets) and of ReadFrom/WriteTo (0.73x).
 
-// sendBudget is how long one batch's replies may wait in all for room: in a
-// unix peer's receive queue (a sender that does not read; UDP drops at the
-// receiver instead), or in the server's own send buffer. A reply that finds
-// no room within it is dropped and counted (QueueFull), and its peer marked
-// stuck: later replies to it are tried once, without a wait, until one goes
-// out. So a peer that stopped reading costs the others one wait, not one
-// per batch, and never more than sendBudget per batch.
+// sendBudget is how long one batch's replies may wait in all for room while
+// other datagrams wait to be served: in a unix peer's receive queue (a
+// sender that does not read; UDP drops at the receiver instead), or in the
+// server's own send buffer. A reply that finds no room within it is dropped
+// and counted (QueueFull), and its peer marked stuck: later replies to it
+// are tried once, without a wait, until one goes out. So a peer that
+// stopped reading costs the others one wait, not one per batch, and never
+// more than sendBudget per batch. While nobody else waits, the wait goes
+// on, up to maxStall, so a slow peer (descheduled on a busy machine) loses
+// nothing.
 const sendBudget = 50 * time.Millisecond
+
+// maxStall bounds a batch's wait for room when nobody else waits.
+const maxStall = time.Second
 
 // maxStuck bounds the set of stuck peers; past it, more stuck peers are
 // only not remembered (each costs its batch a wait within sendBudget).
@@ -54,9 +60,11 @@ type batchServer struct {
 	seen    time.Time    // when pending was
 	stuck   map[peerKey]struct{}
 	stalled bool // a write deadline is set for a full peer
-	spent   bool // the batch spent its sendBudget
-	st      Stats
-	drops0  uint32 // the socket's drop counter when serving started
+	// stallStart is when the batch began to wait for room.
+	stallStart time.Time
+	spent      bool // the batch spent its sendBudget
+	st         Stats
+	drops0     uint32 // the socket's drop counter when serving started
 }
 
 func newBatchServer(c families.BatchConn, cfg ServerConfig) *batchServer {
@@ -195,14 +203,17 @@ func (s *batchServer) sendFailure(err error) error {
 	case errno == syscall.EAGAIN && !s.stalled:
 		// Wait for room, but not for long: a peer that stopped reading
 		// must not stop the server. The deadline holds for the batch.
-		s.stalled = true
-		s.c.SetWriteDeadline(time.Now().Add(sendBudget))
+		s.stalled, s.stallStart = true, time.Now()
+		s.c.SetWriteDeadline(s.stallStart.Add(sendBudget))
 	case errno == syscall.EAGAIN:
 		// Some went out before the socket filled again: wait once more.
 	case isErrno:
 		s.sendFailed(os.NewSyscallError("sendmmsg", errno))
+	case errors.Is(err, os.ErrDeadlineExceeded) && s.ctx.Err() == nil && s.stalled && s.nobodyWaits():
+		// No other datagram waits to be served: waiting on costs no one.
+		s.c.SetWriteDeadline(time.Now().Add(sendBudget))
 	case errors.Is(err, os.ErrDeadlineExceeded) && s.ctx.Err() == nil && s.stalled:
-		s.full(fmt.Sprintf("the peer's receive queue stayed full for %v (is it reading?)", sendBudget))
+		s.full(fmt.Sprintf("the peer's receive queue stayed full for %v (is it reading?)", time.Since(s.stallStart).Round(time.Millisecond)))
 		// The expired deadline would fail the next reply before it is
 		// tried: clear it. The batch waits no more.
 		s.spent = true
@@ -229,6 +240,12 @@ func (s *batchServer) full(why string) {
 		return
 	}
 	s.sendFailed(errors.New("reply dropped: " + why))
+}
+
+// nobodyWaits reports whether the batch may wait on for room: no other
+// datagram is queued to the server, and the wait is younger than maxStall.
+func (s *batchServer) nobodyWaits() bool {
+	return time.Since(s.stallStart) < maxStall && !families.Readable(s.c)
 }
 
 // unstall clears the write deadline of a wait for room.

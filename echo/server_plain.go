@@ -115,9 +115,14 @@ func (s *plainServer) read() (n, size int, from net.Addr, cred families.Cred, er
 
 // sourceOf describes a sender for the guard.
 func sourceOf(from net.Addr, cred families.Cred) source {
-	if ua, ok := from.(*net.UDPAddr); ok {
-		ap := ua.AddrPort()
+	switch a := from.(type) {
+	case *net.UDPAddr:
+		ap := a.AddrPort()
 		return source{ap: ap, key: apKey(ap)}
+	case *net.IPAddr:
+		ip, _ := netip.AddrFromSlice(a.IP)
+		ap := netip.AddrPortFrom(ip.Unmap(), 0)
+		return source{ap: ap, key: apKey(ap), portless: true}
 	}
 	return source{key: hashString(from.String()), hasCred: cred.PID != 0, uid: cred.UID, gid: cred.GID}
 }
@@ -173,8 +178,7 @@ func (s *plainServer) send(to net.Addr, key uint64, pid int, now int64) {
 		s.st.QueueFull++
 		return
 	}
-	s.c.SetWriteDeadline(time.Unix(0, now).Add(sendBudget))
-	_, err := s.write(to)
+	err := s.writeWithin(to, time.Unix(0, now))
 	if err == nil || s.ctx.Err() != nil {
 		delete(s.stuck, key)
 		return
@@ -185,10 +189,24 @@ func (s *plainServer) send(to net.Addr, key uint64, pid int, now int64) {
 		if len(s.stuck) < maxStuck {
 			s.stuck[key] = time.Unix(0, now)
 		}
-		err = fmt.Errorf("reply dropped: the peer's receive queue stayed full for %v (is it reading?)", sendBudget)
+		err = fmt.Errorf("reply dropped: the peer's receive queue stayed full for %v (is it reading?)", time.Since(time.Unix(0, now)).Round(time.Millisecond))
 	}
 	if ok, held := s.note.allow(noticeSend, now); ok {
 		s.emit(Event{Kind: EventSendError, From: to, PID: pid, Err: err, Suppressed: held})
+	}
+}
+
+// writeWithin sends s.out to a peer, waiting for room at most sendBudget
+// while other datagrams wait to be served, and on, up to maxStall from
+// start, while none does.
+func (s *plainServer) writeWithin(to net.Addr, start time.Time) error {
+	for {
+		s.c.SetWriteDeadline(time.Now().Add(sendBudget))
+		_, err := s.write(to)
+		if !errors.Is(err, os.ErrDeadlineExceeded) || s.ctx.Err() != nil ||
+			time.Since(start) >= maxStall || families.Readable(s.c) {
+			return err
+		}
 	}
 }
 

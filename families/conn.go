@@ -79,6 +79,10 @@ type Options struct {
 	// ReusePort sets SO_REUSEPORT before a UDP socket binds, so that
 	// several sockets can share the address (see OpenReusePort).
 	ReusePort bool
+	// Type, when not 0, is the socket type to create, for a family that
+	// serves several (icmp4: SOCK_DGRAM or SOCK_RAW); 0 leaves the choice
+	// to the family. Registry.Resolve's Definitions set it.
+	Type int
 	// Notify, when set, receives notices about what Open did beyond the
 	// obvious, such as removing a stale socket file.
 	Notify func(msg string)

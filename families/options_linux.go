@@ -182,6 +182,19 @@ func SetSpin(c Conn, d time.Duration) error {
 	return nil
 }
 
+// Readable reports whether a datagram is queued to c now (poll(2) with no
+// wait): a server deciding whether anybody waits for it.
+func Readable(c Conn) bool {
+	ready := false
+	Control(c, func(fd int) error {
+		fds := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds[:], 0)
+		ready = err == nil && n > 0 && fds[0].Revents&unix.POLLIN != 0
+		return nil
+	})
+	return ready
+}
+
 // MaxDatagram is the largest payload c can send in one datagram: 65507 for
 // UDP over IPv4, 65527 over IPv6, and for a unix socket what its send buffer
 // allows (SO_SNDBUF less the kernel's overhead).

@@ -43,3 +43,6 @@ func ReplyControl(dst, rx []byte) []byte { return dst }
 
 // SetSpin is not supported on this system.
 func SetSpin(c Conn, d time.Duration) error { return ErrUnsupported }
+
+// Readable is false on this system.
+func Readable(c Conn) bool { return false }

@@ -114,14 +114,37 @@ func (r *Registry) Lookup(name string) (*Definition, error) {
 }
 
 // Resolve finds the family serving the triple of s. The error lists every
-// valid triple.
+// valid triple. For a family that serves several triples, the Definition
+// returned is a copy narrowed to s's: its Open creates that type of
+// socket, never another one in its place.
 func (r *Registry) Resolve(s Spec) (*Definition, error) {
 	for _, d := range r.defs {
 		if d.Serves(s) {
-			return d, nil
+			return d.narrow(s), nil
 		}
 	}
 	return nil, fmt.Errorf("%s is not a socket socklab serves; valid are: %s", NewSpec(s.Family, s.Type, s.Proto), r.validTriples())
+}
+
+// narrow returns d, or for a family of several triples a copy that serves
+// only the one of s.
+func (d *Definition) narrow(s Spec) *Definition {
+	if len(d.Also) == 0 || d.Open == nil {
+		return d
+	}
+	n := *d
+	for _, t := range d.Specs() {
+		if t.Family == s.Family && t.Type == s.Type {
+			n.Spec, n.Also = t, nil
+		}
+	}
+	open, t := d.Open, n.Spec
+	n.Open = func(o Options) (Conn, error) {
+		o.Type = t.Type
+		return open(o)
+	}
+	n.Probe = func() error { return ProbeSpec(t) }
+	return &n
 }
 
 func (r *Registry) validTriples() string {

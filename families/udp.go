@@ -80,8 +80,8 @@ func LooksLikeAddr(s string) bool {
 	if err != nil {
 		return false
 	}
-	if _, err := strconv.Atoi(port); err != nil {
-		return false // a port out of range is still an address, refused by name later
+	if !isNumber(port) {
+		return false // a port out of range, even of int's, is still an address, refused by name later
 	}
 	if host == "" {
 		return true
@@ -100,4 +100,22 @@ func LooksLikeAddr(s string) bool {
 		}
 	}
 	return letter
+}
+
+// isNumber reports whether s is decimal digits after an optional sign, as
+// strconv.Atoi takes them, however many: Atoi itself stops at the first
+// digit beyond int's range, before it sees what follows.
+func isNumber(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

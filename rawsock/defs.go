@@ -8,8 +8,12 @@ import (
 )
 
 // ICMP4 is ICMP echo over IPv4: the unprivileged datagram socket
-// socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP) or the raw one. Open tries the
-// datagram socket, then the raw one, and returns an *ICMPConn.
+// socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP) or the raw one. Open creates
+// the type Options.Type names, or tries the datagram socket, then the raw
+// one, and returns an *ICMPConn whose datagrams are whole ICMP messages.
+// Its ReadMsg skips the copies of its own messages that loopback hands
+// back to a raw socket, so that neither a client nor a server reads what
+// it sent itself.
 func ICMP4() *families.Definition { return icmpDefinition(4) }
 
 // ICMP6 is ICMPv6 echo: socket(AF_INET6, SOCK_DGRAM or SOCK_RAW,
@@ -31,13 +35,17 @@ func icmpDefinition(v int) *families.Definition {
 		d.Name, d.Summary, d.Network, d.DefaultAddr, network = "icmp6", "ICMPv6 echo (dgram: ping_group_range; raw: CAP_NET_RAW)", "ip6:ipv6-icmp", "::1", "ip6"
 	}
 	d.Open = func(o families.Options) (families.Conn, error) {
+		var c *ICMPConn
+		var err error
 		if o.File != nil {
-			return adoptICMP(d, o.File)
+			c, err = adoptICMP(d, o.File)
+		} else {
+			c, err = ListenICMP(ICMPConfig{IPVersion: v, Mode: modeOfType(o.Type), Bind: o.Addr, AllTypes: true})
 		}
-		c, err := ListenICMP(ICMPConfig{IPVersion: v, Mode: ModeAuto, Bind: o.Addr, AllTypes: true})
 		if err != nil {
 			return nil, err
 		}
+		c.skipOwnCopies()
 		return c, nil
 	}
 	d.ResolveAddr = func(s string) (net.Addr, error) { return net.ResolveIPAddr(network, s) }
@@ -45,8 +53,20 @@ func icmpDefinition(v int) *families.Definition {
 	return d
 }
 
+// modeOfType is the ICMP socket of a socket type: ModeAuto for 0, the
+// family's choice.
+func modeOfType(typ int) Mode {
+	switch typ {
+	case families.SOCK_DGRAM:
+		return ModeDgram
+	case families.SOCK_RAW:
+		return ModeRaw
+	}
+	return ModeAuto
+}
+
 // adoptICMP wraps the ICMP socket in f, a datagram or raw one.
-func adoptICMP(d *families.Definition, f *os.File) (families.Conn, error) {
+func adoptICMP(d *families.Definition, f *os.File) (*ICMPConn, error) {
 	c, err := families.Adopt(d, f)
 	if err != nil {
 		return nil, err

@@ -180,13 +180,15 @@ func Dump(b []byte) string {
 	return s.String()
 }
 
+// hexBytes is b in hex, a space between bytes: "45 00 00 1c".
 func hexBytes(b []byte) string {
-	var s strings.Builder
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 3*len(b))
 	for i, c := range b {
 		if i > 0 {
-			s.WriteByte(' ')
+			out = append(out, ' ')
 		}
-		fmt.Fprintf(&s, "%02x", c)
+		out = append(out, digits[c>>4], digits[c&15])
 	}
-	return s.String()
+	return string(out)
 }

@@ -3,6 +3,7 @@ package rawsock
 import (
 	"net"
 	"syscall"
+	"time"
 
 	"github.com/socklab/socklab/families"
 )
@@ -23,6 +24,9 @@ type ICMPConn struct {
 	ver  int
 	id   int
 	errq bool // IP_RECVERR is on: ReadICMP reads the error queue too
+	// own, on a raw socket a family opened, recognises the copies of
+	// its own messages that ReadMsg skips; nil: ReadMsg reads them all.
+	own *ownCopies
 }
 
 // ListenICMP opens an ICMP socket as cfg says. In ModeAuto it tries the
@@ -83,6 +87,25 @@ func (c *ICMPConn) SyscallConn() (syscall.RawConn, error) { return families.RawC
 func (c *ICMPConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	n, _, addr, err := c.ReadMsg(b)
 	return n, addr, err
+}
+
+// WriteTo sends b, an ICMP message, to addr, an *net.IPAddr. On a datagram
+// socket the kernel writes the echo ID and the checksum.
+func (c *ICMPConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	n, err := c.Conn.WriteTo(b, addr)
+	if err == nil && c.own != nil {
+		c.own.sent(b, ipOf(addr), time.Now())
+	}
+	return n, err
+}
+
+// skipOwnCopies makes ReadMsg skip the copies of the messages c sends
+// that loopback hands back to a raw socket: for the generic echo client
+// and server, whose datagrams are whole ICMP messages.
+func (c *ICMPConn) skipOwnCopies() {
+	if c.mode == ModeRaw {
+		c.own = newOwnCopies()
+	}
 }
 
 // ipOf is the IP address of a, an *net.IPAddr or *net.UDPAddr, or nil.

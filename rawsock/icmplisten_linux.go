@@ -113,6 +113,11 @@ func (c *ICMPConn) setOptions(cfg ICMPConfig) error {
 	if err := c.receiveTTL(); err != nil {
 		return err
 	}
+	if cfg.RecvDst && c.ver == 6 {
+		if err := c.setsockopt("IPV6_RECVPKTINFO", unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1, ""); err != nil {
+			return err
+		}
+	}
 	if c.mode == ModeDgram {
 		level, opt := recvErrOption(c.ver)
 		if err := c.setsockopt(recvErrName[c.ver], level, opt, 1, ""); err != nil {

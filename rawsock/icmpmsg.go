@@ -2,7 +2,6 @@ package rawsock
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"time"
 
@@ -32,6 +31,8 @@ type ICMPMessage struct {
 
 	// How the message arrived, set by ReadICMP.
 	From   net.IP    // the sender; for a queued error, the router that sent it
+	Zone   string    // From's IPv6 zone, the interface, when it is link-local
+	Dst    net.IP    // where it was sent: from a raw IPv4 header, or IPV6_PKTINFO (ICMPConfig.RecvDst); nil when unknown
 	TTL    int       // the IP TTL or hop limit it arrived with, -1 when unknown
 	Size   int       // its length, more than was read when it was truncated
 	Time   time.Time // when the read returned
@@ -90,11 +91,19 @@ func typeNumber(t icmp.Type) int {
 	return -1
 }
 
+// typeName is x/net's name of an ICMP type, "echo reply", or "unknown"
+// for a type it has no name for (where x/net says "<nil>").
 func typeName(ipVersion, typ int) string {
+	var s string
 	if ipVersion == 6 {
-		return ipv6.ICMPType(typ).String()
+		s = ipv6.ICMPType(typ).String()
+	} else {
+		s = ipv4.ICMPType(typ).String()
 	}
-	return ipv4.ICMPType(typ).String()
+	if s == "" || s == "<nil>" {
+		return "unknown"
+	}
+	return s
 }
 
 func icmpProto(ipVersion int) int {
@@ -121,8 +130,9 @@ func DecodeICMP(ipVersion int, b []byte) (*ICMPMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &ICMPMessage{IPVersion: ipVersion, Message: msg, Type: typeNumber(msg.Type), Code: msg.Code,
-		TypeName: fmt.Sprint(msg.Type), Size: len(b), TTL: -1}
+	typ := typeNumber(msg.Type)
+	m := &ICMPMessage{IPVersion: ipVersion, Message: msg, Type: typ, Code: msg.Code,
+		TypeName: typeName(ipVersion, typ), Size: len(b), TTL: -1}
 	if quoted := m.readBody(b); quoted != nil {
 		m.Quoted, _ = decodeQuoted(ipVersion, quoted)
 	}

@@ -12,7 +12,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ReadMsg reads one ICMP message into b: see families.Conn. A raw IPv4
+// ReadMsg reads one ICMP message into b: see families.Conn. On a socket
+// an ICMP family opened (families.Definition.Open), ReadMsg skips the
+// copies of the socket's own messages that loopback hands back (see
+// ownCopies); ReadICMP reads everything. A raw IPv4
 // socket delivers each message behind its IPv4 header; ReadMsg reads the
 // header apart and drops it, so n and size count the ICMP message alone, as
 // on every other ICMP socket. (When the header has options, they take room
@@ -20,8 +23,13 @@ import (
 // socket's recvmsg does not tell a message's full length: ReadMsg reads
 // what does not fit b into a buffer of its own to count it.
 func (c *ICMPConn) ReadMsg(b []byte) (n, size int, addr net.Addr, err error) {
-	m, _, err := c.recv(b, nil, 0)
-	return m.N, m.Size, m.Addr, err
+	for {
+		m, _, err := c.recv(b, nil, 0)
+		if err == nil && c.own != nil && c.own.isOwn(b[:m.N], time.Now()) {
+			continue // our own message, handed back by loopback
+		}
+		return m.N, m.Size, m.Addr, err
+	}
 }
 
 // ReadICMP waits for the next ICMP message, reads it into b and decodes it,
@@ -34,8 +42,8 @@ func (c *ICMPConn) ReadICMP(b []byte) (*ICMPMessage, error) {
 	if m, err := c.readQueued(b); m != nil || err != nil {
 		return m, err
 	}
-	oob := make([]byte, 64)
-	r, ttl, err := c.recv(b, oob, 0)
+	oob := make([]byte, 128)
+	r, h, err := c.recv(b, oob, 0)
 	if err != nil {
 		if c.errq && pendingError(err) {
 			// The socket's pending error stands for a queued one.
@@ -50,9 +58,15 @@ func (c *ICMPConn) ReadICMP(b []byte) (*ICMPMessage, error) {
 	if err != nil {
 		m = &ICMPMessage{IPVersion: c.ver, Err: err}
 	}
-	m.From, m.Size, m.Time, m.TTL = ipOf(r.Addr), r.Size, at, ttl
+	m.From, m.Size, m.Time, m.TTL, m.Dst = ipOf(r.Addr), r.Size, at, h.ttl, h.dst
+	if ia, ok := r.Addr.(*net.IPAddr); ok {
+		m.Zone = ia.Zone
+	}
 	if t, ok := cmsgTTL(oob[:r.OOBN]); ok {
 		m.TTL = t
+	}
+	if dst := cmsgDst(oob[:r.OOBN]); dst != nil {
+		m.Dst = dst
 	}
 	return m, nil
 }
@@ -75,6 +89,15 @@ func cmsgTTL(oob []byte) (int, bool) {
 	}
 	t, ok := families.CmsgUint32(oob, unix.IPPROTO_IPV6, unix.IPV6_HOPLIMIT)
 	return int(int32(t)), ok
+}
+
+// cmsgDst is the destination address in a read's IPV6_PKTINFO (struct
+// in6_pktinfo: the address, then the interface index), or nil.
+func cmsgDst(oob []byte) net.IP {
+	if d := families.Cmsg(oob, unix.IPPROTO_IPV6, unix.IPV6_PKTINFO); len(d) >= net.IPv6len {
+		return net.IP(append([]byte(nil), d[:net.IPv6len]...))
+	}
+	return nil
 }
 
 // readQueued reads one entry of a datagram socket's error queue, or

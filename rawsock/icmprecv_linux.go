@@ -9,38 +9,46 @@ import (
 	"golang.org/x/net/ipv4"
 )
 
-// recv reads one message with its control messages, with recvmsg flags;
-// ttl is the TTL of a raw IPv4 socket's header, -1 for the others (see
-// cmsgTTL).
-func (c *ICMPConn) recv(b, oob []byte, flags int) (m families.Msg, ttl int, err error) {
+// ipHeader is what a raw IPv4 socket's header tells of a message: its
+// TTL and destination. The other sockets leave them to control messages
+// (see cmsgTTL): ttl is -1 and dst nil.
+type ipHeader struct {
+	ttl int
+	dst net.IP
+}
+
+var noHeader = ipHeader{ttl: -1}
+
+// recv reads one message with its control messages, with recvmsg flags.
+func (c *ICMPConn) recv(b, oob []byte, flags int) (m families.Msg, h ipHeader, err error) {
 	switch {
 	case flags != 0:
 	case c.mode == ModeRaw && c.ver == 4:
 		return c.recvIPv4(b, oob)
 	case c.mode == ModeDgram:
 		m, err = c.recvDgram(b, oob)
-		return m, -1, err
+		return m, noHeader, err
 	}
 	mc, ok := c.Conn.(families.MsgConn)
 	if !ok {
-		return m, -1, &net.OpError{Op: "read", Err: families.ErrUnsupported}
+		return m, noHeader, &net.OpError{Op: "read", Err: families.ErrUnsupported}
 	}
 	m, err = mc.RecvMsg(b, oob, flags)
-	return m, -1, err
+	return m, noHeader, err
 }
 
 // recvIPv4 reads one packet of a raw IPv4 socket into two buffers: the
 // fixed 20 bytes of its header, then b.
-func (c *ICMPConn) recvIPv4(b, oob []byte) (families.Msg, int, error) {
+func (c *ICMPConn) recvIPv4(b, oob []byte) (families.Msg, ipHeader, error) {
 	hdr := make([]byte, ipv4.HeaderLen)
 	m, err := c.recvmsg([][]byte{hdr, b}, oob)
 	if err == nil {
 		err = stripIPv4Header(&m, hdr, b)
 	}
 	if err != nil {
-		return families.Msg{}, -1, c.opError(err)
+		return families.Msg{}, noHeader, c.opError(err)
 	}
-	return m, int(hdr[8]), nil
+	return m, ipHeader{ttl: int(hdr[8]), dst: net.IP(hdr[16:20])}, nil
 }
 
 var errBadHeader = errors.New("bad IPv4 header from the raw socket")

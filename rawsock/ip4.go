@@ -47,8 +47,27 @@ type IP4ServeOptions struct {
 	TTL   int // TTL of the replies (default 64)
 	// NoEcho only prints what arrives.
 	NoEcho bool
+	// OnListen, when set, is called once the sockets are open, before the
+	// first read, with the receiving socket's triple.
+	OnListen func(families.Spec)
 	// OnPacket receives each packet read, decoded, and whether it was echoed.
 	OnPacket func(IP4Event)
+}
+
+// IP4ServeStats is what ServeIP4 read and echoed, for its summary.
+type IP4ServeStats struct {
+	Event   EventKind `json:"event"` // EventSummary
+	Time    string    `json:"time"`
+	Packets uint64    `json:"packets"` // read, its own echoes aside
+	Echoed  uint64    `json:"echoed"`
+	// Malformed counts packets that are no IPv4 packet (reported, never
+	// echoed), OwnEchoes its own echoes handed back by loopback (skipped).
+	Malformed  uint64        `json:"malformed"`
+	OwnEchoes  uint64        `json:"own_echoes"`
+	SendErrors uint64        `json:"send_errors"`
+	Dropped    IP4Dropped    `json:"dropped"`
+	Elapsed    time.Duration `json:"-"`
+	ElapsedS   float64       `json:"elapsed_s"`
 }
 
 // IP4Event is one packet ip4 serve read.
@@ -70,5 +89,8 @@ type IP4Event struct {
 	Payload int          `json:"payload"`
 	Echoed  bool         `json:"echoed"`
 	ReplyID int          `json:"reply_id,omitempty"`
-	Err     string       `json:"error,omitempty"`
+	// NotEchoed says why a packet was not echoed: a reason as
+	// IP4Dropped's JSON names it.
+	NotEchoed string `json:"not_echoed,omitempty"`
+	Err       string `json:"error,omitempty"`
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/socklab/socklab/families"
@@ -98,7 +99,9 @@ func listenForReply(p *IPv4Packet) (*replyWaiter, error) {
 }
 
 // listenUDPReply binds an ordinary UDP socket to p's source, so the kernel
-// delivers the reply there instead of answering port unreachable.
+// delivers the reply there instead of answering port unreachable. With
+// IP_RECVERR the socket also hears the port unreachable that comes back
+// when nothing listens at p's destination: the wait ends at once.
 func listenUDPReply(p *IPv4Packet) (*replyWaiter, error) {
 	src := p.Src
 	if !src.IsValid() {
@@ -111,7 +114,9 @@ func listenUDPReply(p *IPv4Packet) (*replyWaiter, error) {
 	if ua, ok := c.LocalAddr().(*net.UDPAddr); ok {
 		p.SrcPort = ua.Port
 	}
-	return &replyWaiter{conn: c, addr: c.LocalAddr().String(), match: anyDatagram}, nil
+	families.ReportICMPErrors(c)
+	dst := netip.AddrPortFrom(p.Dst, uint16(p.DstPort)).String()
+	return &replyWaiter{conn: c, addr: dst, match: anyDatagram}, nil
 }
 
 // wait reads until a reply matches, timeout after t0, or ctx is done.
@@ -132,12 +137,18 @@ func (w *replyWaiter) wait(ctx context.Context, t0 time.Time, timeout time.Durat
 	}
 }
 
+// waitError is a wait for the reply from addr, the destination, that
+// ended with err instead.
 func waitError(spec families.Spec, addr string, timeout time.Duration, err error) error {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return &families.Error{Op: "wait for reply", Spec: spec, Addr: addr, Err: fmt.Errorf("no reply within %v", timeout),
-			Hint: "is a server answering there (socklab ip4 serve --proto N, or a UDP echo server)? a longer --timeout?"}
+	e := &families.Error{Op: "wait for reply", Spec: spec, Addr: addr, Err: families.Cause(err)}
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		e.Err = fmt.Errorf("no reply within %v", timeout)
+		e.Hint = "is a server answering there (an ip4 server for the protocol, or a UDP echo server)? a longer timeout?"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		e.Hint = "nothing listens on that UDP port: the kernel there answered port unreachable"
 	}
-	return &families.Error{Op: "wait for reply", Spec: spec, Addr: addr, Err: families.Cause(err)}
+	return e
 }
 
 // anyDatagram takes the first datagram to the UDP socket as the reply: the
@@ -164,15 +175,23 @@ func echoReplyTo(p IPv4Packet) func([]byte, net.Addr) *IP4Reply {
 
 // echoedBack matches what ip4 serve sends back for p, a whole packet as a
 // raw socket reads it: one of p's protocol from p's destination with p's
-// payload, and not p itself, which a raw socket on loopback reads too.
+// payload, and not p itself, which a raw socket reads too when p went to
+// an address of this host. An echo that carries ip4 serve's mark (see
+// echoMark) is one. Otherwise p's own copy is told by its ID, which is
+// possible only when p had one: with ID 0 and DF clear the kernel picked
+// it, and only a marked echo is taken.
 func echoedBack(p IPv4Packet) func([]byte, net.Addr) *IP4Reply {
+	kernelID := p.ID == 0 && !p.DF
 	return func(b []byte, _ net.Addr) *IP4Reply {
 		d, err := ParseIPv4(b)
-		if err != nil || d.Header.ID == p.ID {
+		if err != nil {
 			return nil
 		}
 		from := addrOf(d.Header.Src)
 		if from != p.Dst || !bytes.Equal(d.Payload, p.Payload) {
+			return nil
+		}
+		if !hasEchoMark(d) && (kernelID || d.Header.ID == p.ID) {
 			return nil
 		}
 		return &IP4Reply{From: from, Payload: d.Payload, Header: d}

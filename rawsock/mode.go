@@ -71,6 +71,10 @@ type ICMPConfig struct {
 	// socket filters to echo replies and errors, so a pinger on loopback
 	// does not read its own echo requests.
 	AllTypes bool
+	// RecvDst reports each message's destination address
+	// (ICMPMessage.Dst): a raw IPv4 socket has it in the header, IPv6
+	// asks the kernel for IPV6_PKTINFO.
+	RecvDst bool
 }
 
 // check validates cfg for a socket of spec, and returns the address to

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"time"
@@ -94,7 +95,11 @@ type benchSeconds time.Duration
 // UnmarshalText reads "2.5" as seconds, anything else as a Go duration.
 func (d *benchSeconds) UnmarshalText(b []byte) error {
 	if f, err := strconv.ParseFloat(string(b), 64); err == nil {
-		*d = benchSeconds(f * float64(time.Second))
+		ns := f * float64(time.Second)
+		if math.IsNaN(ns) || ns >= math.MaxInt64 || ns < math.MinInt64 {
+			return fmt.Errorf("%q: %v seconds is more than a duration holds (about 292 years)", b, f)
+		}
+		*d = benchSeconds(ns)
 		return nil
 	}
 	v, err := time.ParseDuration(string(b))

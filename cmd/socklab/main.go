@@ -97,6 +97,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "socklab:", err)
 		return 2
 	}
+	nameEchoSysctls(parser.Model)
 	if completeLine(parser, stdout) {
 		return 0
 	}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 	"time"
 
+	"github.com/alecthomas/kong"
 	"github.com/socklab/socklab/families"
 	"github.com/socklab/socklab/rawsock"
 )
@@ -95,29 +97,67 @@ func (c *pingCmd) options(v int) (rawsock.PingOptions, error) {
 
 // icmpServeCmd is socklab icmp4|icmp6 serve.
 type icmpServeCmd struct {
-	Reply bool   `help:"Answer echo requests from user space (the kernel answers too unless net.ipv4.icmp_echo_ignore_all=1)."`
+	Reply bool   `help:"Answer echo requests from user space, those the kernel would answer: unicast to this host, valid checksum. The kernel answers too unless its echo_ignore_all sysctl is 1."`
 	Bind  string `placeholder:"ADDR" help:"Local address to listen on (default: all)."`
-	Quiet bool   `short:"q" help:"Print nothing per message."`
-	JSON  bool   `name:"json" help:"Print one JSON object per message (NDJSON)."`
+	Quiet bool   `short:"q" help:"Print nothing per message, only the summary."`
+	JSON  bool   `name:"json" help:"Print one JSON object per event (NDJSON): listening, icmp, summary."`
 
 	rawObserveFlags `embed:""`
 }
 
+// echoSysctl is the sysctl that stops the kernel answering echo requests.
+var echoSysctl = map[int]string{4: "net.ipv4.icmp_echo_ignore_all", 6: "net.ipv6.icmp.echo_ignore_all"}
+
+// nameEchoSysctls names each ICMP family's own sysctl in its serve
+// --reply help: icmp4 and icmp6 share the command's type, and so the help
+// text of its tag. It runs once on the parser's model, so --help and help
+// --all say the same.
+func nameEchoSysctls(app *kong.Application) {
+	for _, fam := range app.Children {
+		v := map[string]int{"icmp4": 4, "icmp6": 6}[fam.Name]
+		if v == 0 {
+			continue
+		}
+		for _, cmd := range fam.Children {
+			for _, f := range cmd.Flags {
+				if cmd.Name == "serve" && f.Name == "reply" {
+					f.Help = fmt.Sprintf("Answer echo requests from user space, those the kernel would answer: unicast to this host, valid checksum. The kernel answers too unless %s=1.", echoSysctl[v])
+				}
+			}
+		}
+	}
+}
+
+// Run serves until SIGINT or SIGTERM, then prints the summary.
 func (c *icmpServeCmd) Run(app *App) error {
 	v := ipVersion(app)
-	o := rawsock.ICMPServeOptions{IPVersion: v, Bind: c.Bind, Reply: c.Reply, OnMessage: func(e rawsock.ICMPEvent) { c.print(app.Stdout, e) }}
-	if !c.Quiet && !c.JSON {
+	o := rawsock.ICMPServeOptions{IPVersion: v, Bind: c.Bind, Reply: c.Reply,
+		OnListen:  func(spec families.Spec) { c.listening(app, spec) },
+		OnMessage: func(e rawsock.ICMPEvent) { c.print(app.Stdout, v, e) }}
+	st, err := rawsock.ServeICMP(app.Ctx, o)
+	if err == nil || st.Messages > 0 {
+		c.summary(app.Stdout, st)
+	}
+	return err
+}
+
+// listening says the socket is open: a line on stderr, or a JSON event.
+func (c *icmpServeCmd) listening(app *App, spec families.Spec) {
+	switch {
+	case c.JSON:
+		writeJSON(app.Stdout, map[string]any{"event": "listening", "time": now(), "family": app.Def.Name, "socket": spec.String(), "reply": c.Reply})
+	case !c.Quiet:
 		what := "listening"
 		if c.Reply {
 			what = "listening and answering echo requests"
 		}
-		fmt.Fprintf(app.Stderr, "socklab: %s on %s\n", what, rawsock.ICMPSpec(v, rawsock.ModeRaw))
+		fmt.Fprintf(app.Stderr, "socklab: %s on %s\n", what, spec)
 	}
-	return rawsock.ServeICMP(app.Ctx, o)
 }
 
-// print writes one line (or JSON object) per message.
-func (c *icmpServeCmd) print(w io.Writer, e rawsock.ICMPEvent) {
+// print writes one line (or JSON object) per message; v is the IP
+// version, whose TTL is IPv6's hop limit.
+func (c *icmpServeCmd) print(w io.Writer, v int, e rawsock.ICMPEvent) {
 	switch {
 	case c.Quiet:
 		return
@@ -128,18 +168,107 @@ func (c *icmpServeCmd) print(w io.Writer, e rawsock.ICMPEvent) {
 		fmt.Fprintf(w, "from %s: %d bytes, not ICMP: %s\n", e.From, e.Size, e.Err)
 		return
 	}
-	fmt.Fprintf(w, "from %s ttl %d: %s (type %d code %d) id %d seq %d size %d", e.From, e.TTL, e.TypeName, e.Type, e.Code, e.ID, e.Seq, e.Size)
+	ttl := "ttl"
+	if v == 6 {
+		ttl = "hop limit"
+	}
+	fmt.Fprintf(w, "from %s %s %d: %s (type %d code %d)", e.From, ttl, e.TTL, e.TypeName, e.Type, e.Code)
+	if isEchoType(v, e.Type) || e.ID != 0 || e.Seq != 0 {
+		fmt.Fprintf(w, " id %d seq %d", e.ID, e.Seq)
+	}
+	fmt.Fprintf(w, " size %d", e.Size)
 	if e.Text != "" {
 		fmt.Fprintf(w, ": %s", e.Text)
 	}
-	if e.Replied {
+	c.printOutcome(w, e)
+	fmt.Fprintln(w)
+}
+
+// printOutcome ends a message's line with what became of it.
+func (c *icmpServeCmd) printOutcome(w io.Writer, e rawsock.ICMPEvent) {
+	if e.BadChecksum {
+		fmt.Fprint(w, ", bad checksum")
+	}
+	switch {
+	case e.Replied:
 		fmt.Fprint(w, ", replied")
+	case e.NotAnswered != "":
+		fmt.Fprintf(w, ", not answered: %s", dropReason[e.NotAnswered])
 	}
 	if e.Err != "" {
 		fmt.Fprintf(w, ", reply failed: %s", e.Err)
 	}
-	fmt.Fprintln(w)
 }
+
+// isEchoType reports whether typ is an echo request or reply of ICMP v.
+func isEchoType(v, typ int) bool {
+	if v == 6 {
+		return typ == 128 || typ == 129
+	}
+	return typ == 0 || typ == 8
+}
+
+// dropReason words the reasons rawsock's servers give for not answering.
+var dropReason = map[string]string{
+	"broadcast":    "sent to a broadcast or multicast address",
+	"not_local":    "sent to an address that is not this host's",
+	"bad_checksum": "bad checksum",
+	"bad_source":   "from an address no reply can go to",
+	"echo":         "an echo (it carries ip4 serve's mark)",
+	"loop":         "the same payload from the same source too often, a loop",
+}
+
+// summary writes the server's last line, or JSON object.
+func (c *icmpServeCmd) summary(w io.Writer, st rawsock.ICMPServeStats) {
+	if c.JSON {
+		writeJSON(w, st)
+		return
+	}
+	fmt.Fprintf(w, "summary: %s", plural(st.Messages, "message"))
+	if c.Reply {
+		d := st.Dropped
+		fmt.Fprintf(w, ", %s, %d replied, %d not answered%s, %s", plural(st.Requests, "echo request"), st.Replied, d.Total(),
+			reasons([]uint64{d.Broadcast, d.NotLocal, d.BadChecksum, d.BadSource}, []string{"broadcast", "not_local", "bad_checksum", "bad_source"}),
+			plural(st.SendErrors, "send error"))
+	}
+	fmt.Fprintf(w, " in %.1fs\n", st.Elapsed.Seconds())
+}
+
+// dropCount words the reasons in a summary, after a count.
+var dropCount = map[string]string{
+	"broadcast":    "to broadcast/multicast",
+	"not_local":    "not to this host",
+	"bad_checksum": "bad checksum",
+	"bad_source":   "from a bad source",
+	"echo":         "echo of a server",
+	"loop":         "loop",
+}
+
+// reasons lists the non-zero counts with their reasons, in parentheses:
+// " (1 bad checksum, 2 to broadcast/multicast)".
+func reasons(counts []uint64, names []string) string {
+	var parts []string
+	for i, n := range counts {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, dropCount[names[i]]))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// plural is "1 message", "2 messages".
+func plural(n uint64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// now is the time of a JSON event.
+func now() string { return time.Now().Format(time.RFC3339Nano) }
 
 // ip4Cmd is socklab ip4 (IP_HDRINCL).
 type ip4Cmd struct {
@@ -219,7 +348,7 @@ func (c *ip4SendCmd) packet() (rawsock.IPv4Packet, error) {
 
 func (c *ip4SendCmd) printDump(w io.Writer, b []byte) {
 	if c.JSON {
-		writeJSON(w, map[string]any{"event": rawsock.EventDump, "bytes": hex.EncodeToString(b), "fields": rawsock.Fields(b)})
+		writeJSON(w, map[string]any{"event": rawsock.EventDump, "time": now(), "bytes": hex.EncodeToString(b), "fields": rawsock.Fields(b)})
 		return
 	}
 	fmt.Fprint(w, rawsock.Dump(b))
@@ -227,7 +356,7 @@ func (c *ip4SendCmd) printDump(w io.Writer, b []byte) {
 
 func (c *ip4SendCmd) printSent(w io.Writer, p rawsock.IPv4Packet, sent []byte) {
 	if c.JSON {
-		writeJSON(w, map[string]any{"event": rawsock.EventSent, "dst": p.Dst.String(), "bytes": len(sent), "proto": p.Proto, "id": p.ID})
+		writeJSON(w, map[string]any{"event": rawsock.EventSent, "time": now(), "dst": p.Dst.String(), "bytes": len(sent), "proto": p.Proto, "id": p.ID})
 		return
 	}
 	fmt.Fprintf(w, "sent %d bytes to %s: %s\n", len(sent), p.Dst, describe(sent))
@@ -236,7 +365,7 @@ func (c *ip4SendCmd) printSent(w io.Writer, p rawsock.IPv4Packet, sent []byte) {
 func (c *ip4SendCmd) printReply(w io.Writer, reply *rawsock.IP4Reply) {
 	rtt := float64(reply.RTT) / float64(time.Millisecond)
 	if c.JSON {
-		ev := map[string]any{"event": rawsock.EventReply, "from": reply.From.String(), "bytes": len(reply.Payload), "time_ms": rtt}
+		ev := map[string]any{"event": rawsock.EventReply, "time": now(), "from": reply.From.String(), "bytes": len(reply.Payload), "time_ms": rtt}
 		if reply.Port != 0 {
 			ev["port"] = reply.Port
 		}
@@ -270,22 +399,36 @@ type ip4ServeCmd struct {
 	Proto  string `default:"253" help:"IP protocol to receive: a number 1-254 or a name (default 253, RFC 3692's experimental)."`
 	TTL    int    `default:"64" help:"TTL of the echoed packets."`
 	NoEcho bool   `name:"no-echo" help:"Only print what arrives."`
-	Quiet  bool   `short:"q" help:"Print nothing per packet."`
-	JSON   bool   `name:"json" help:"Print one JSON object per packet (NDJSON)."`
+	Quiet  bool   `short:"q" help:"Print nothing per packet, only the summary."`
+	JSON   bool   `name:"json" help:"Print one JSON object per event (NDJSON): listening, packet, summary."`
 
 	rawObserveFlags `embed:""`
 }
 
+// Run serves until SIGINT or SIGTERM, then prints the summary.
 func (c *ip4ServeCmd) Run(app *App) error {
 	proto, err := rawsock.ParseIPProto(c.Proto)
 	if err != nil {
 		return err
 	}
-	o := rawsock.IP4ServeOptions{Proto: proto, TTL: c.TTL, NoEcho: c.NoEcho, OnPacket: func(e rawsock.IP4Event) { c.print(app.Stdout, e) }}
-	if !c.Quiet && !c.JSON {
-		fmt.Fprintf(app.Stderr, "socklab: receiving protocol %d (%s) on socket(AF_INET, SOCK_RAW, %d)\n", proto, rawsock.IPProtoName(proto), proto)
+	o := rawsock.IP4ServeOptions{Proto: proto, TTL: c.TTL, NoEcho: c.NoEcho,
+		OnListen: func(spec families.Spec) { c.listening(app, proto, spec) },
+		OnPacket: func(e rawsock.IP4Event) { c.print(app.Stdout, e) }}
+	st, err := rawsock.ServeIP4(app.Ctx, o)
+	if err == nil || st.Packets > 0 {
+		c.summary(app.Stdout, st)
 	}
-	return rawsock.ServeIP4(app.Ctx, o)
+	return err
+}
+
+// listening says the sockets are open: a line on stderr, or a JSON event.
+func (c *ip4ServeCmd) listening(app *App, proto int, spec families.Spec) {
+	switch {
+	case c.JSON:
+		writeJSON(app.Stdout, map[string]any{"event": "listening", "time": now(), "family": "ip4", "socket": spec.String(), "proto": proto, "echo": !c.NoEcho})
+	case !c.Quiet:
+		fmt.Fprintf(app.Stderr, "socklab: receiving protocol %d (%s) on %s\n", proto, rawsock.IPProtoName(proto), spec)
+	}
 }
 
 // print writes one line (or JSON object) per packet.
@@ -301,13 +444,32 @@ func (c *ip4ServeCmd) print(w io.Writer, e rawsock.IP4Event) {
 		return
 	}
 	fmt.Fprint(w, e.Summary)
-	if e.Echoed {
+	switch {
+	case e.Echoed:
 		fmt.Fprintf(w, ", echoed with id %d", e.ReplyID)
+	case e.NotEchoed != "":
+		fmt.Fprintf(w, ", not echoed: %s", dropReason[e.NotEchoed])
 	}
 	if e.Err != "" {
 		fmt.Fprintf(w, ", echo failed: %s", e.Err)
 	}
 	fmt.Fprintln(w)
+}
+
+// summary writes the server's last line, or JSON object.
+func (c *ip4ServeCmd) summary(w io.Writer, st rawsock.IP4ServeStats) {
+	if c.JSON {
+		writeJSON(w, st)
+		return
+	}
+	fmt.Fprintf(w, "summary: %s", plural(st.Packets, "packet"))
+	if !c.NoEcho {
+		d := st.Dropped
+		fmt.Fprintf(w, ", %d echoed, %d not echoed%s, %s", st.Echoed, d.Total(),
+			reasons([]uint64{d.Echo, d.Broadcast, d.NotLocal, d.BadSource, d.Loop}, []string{"echo", "broadcast", "not_local", "bad_source", "loop"}),
+			plural(st.SendErrors, "send error"))
+	}
+	fmt.Fprintf(w, ", %d malformed, %d own echoes skipped in %.1fs\n", st.Malformed, st.OwnEchoes, st.Elapsed.Seconds())
 }
 
 // doctorCmd is socklab doctor.

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // Tests of the raw families (icmp4, icmp6, ip4) and socklab doctor. They
@@ -12,10 +14,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +28,10 @@ import (
 	"github.com/socklab/socklab/families"
 	"github.com/socklab/socklab/rawsock"
 	"golang.org/x/net/bpf"
+	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+	"golang.org/x/sys/unix"
 )
 
 // needRaw skips unless a raw socket opens here (CAP_NET_RAW), found by
@@ -74,48 +82,17 @@ func rawSh(t *testing.T, ns, script string) string {
 }
 
 // startRawServer starts a raw listener (icmp4 serve, ip4 serve) in
-// namespace ns and waits until it has printed ready on stderr and holds
-// its raw socket: it prints that line before it opens the socket, so the
-// line alone does not say that a packet sent now will be seen.
+// namespace ns and waits until it says it listens (on stderr, or as a
+// JSON event on stdout): it says so once its raw socket is open.
 func startRawServer(t *testing.T, ns string, ready *regexp.Regexp, args ...string) *proc {
 	t.Helper()
 	p := start(t, runOpts{netns: ns}, args...)
-	p.waitLine(&p.stderr, ready)
-	timeout := time.After(cmdTimeout)
-	for !holdsRawSocket(p.cmd.Process.Pid) {
-		select {
-		case <-p.exited:
-			t.Fatalf("exited before it opened a raw socket\n%s", p)
-		case <-timeout:
-			t.Fatalf("no raw socket open after %v\n%s", cmdTimeout, p)
-		case <-time.After(2 * time.Millisecond):
-			// No event says a socket was opened: look again.
-		}
+	if slices.Contains(args, "--json") {
+		p.waitLine(&p.stdout, ready)
+	} else {
+		p.waitLine(&p.stderr, ready)
 	}
 	return p
-}
-
-// holdsRawSocket reports whether process pid has a raw socket open, by
-// finding the inode of one of its descriptors in its namespace's
-// /proc/net/raw or raw6.
-func holdsRawSocket(pid int) bool {
-	raw := map[string]bool{}
-	for _, table := range []string{"raw", "raw6"} {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, table))
-		for _, l := range strings.Split(string(b), "\n")[1:] {
-			if f := strings.Fields(l); len(f) > 9 {
-				raw[f[9]] = true // sl local remote st tx:rx tr:when retrnsmt uid timeout inode
-			}
-		}
-	}
-	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	for _, fd := range fds {
-		link, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
-		if inode, ok := strings.CutPrefix(link, "socket:["); ok && raw[strings.TrimSuffix(inode, "]")] {
-			return true
-		}
-	}
-	return false
 }
 
 var replyLine = regexp.MustCompile(`(?m)^64 bytes from (\S+): icmp_seq=(\d+) ttl=(\d+) time=\d+(\.\d+)? ms$`)
@@ -528,5 +505,518 @@ func TestRawExamples(t *testing.T) {
 				t.Errorf("%s: %v, want %v:\n%s", tc.name, err, tc.want, out)
 			}
 		})
+	}
+}
+
+// inNetns runs fn on a thread inside the network namespace ns (as
+// rawNetns names it); the sockets fn opens stay in ns.
+func inNetns(t *testing.T, ns string, fn func() error) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		// A thread that cannot return to our namespace stays locked, and
+		// the runtime retires it when this goroutine ends.
+		runtime.LockOSThread()
+		self, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer unix.Close(self)
+		target, err := unix.Open("/var/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer unix.Close(target)
+		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("setns %s: %w", ns, err)
+			return
+		}
+		ferr := fn()
+		if err := unix.Setns(self, unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("back from %s: %w", ns, err)
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rawConnIn opens socket(family, SOCK_RAW, proto) in namespace ns, with
+// SO_BROADCAST, bound to bind when it is not empty; it is closed when the
+// test ends. Reads on an IPv4 one return what follows the IP header.
+func rawConnIn(t *testing.T, ns string, family, proto int, bind string) *net.IPConn {
+	t.Helper()
+	var f *os.File
+	inNetns(t, ns, func() error {
+		fd, err := unix.Socket(family, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto)
+		if err != nil {
+			return err
+		}
+		f = os.NewFile(uintptr(fd), "raw")
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_BROADCAST, 1); err != nil {
+			return err
+		}
+		if bind != "" {
+			ip := net.ParseIP(bind)
+			if family == unix.AF_INET6 {
+				return unix.Bind(fd, &unix.SockaddrInet6{Addr: [16]byte(ip.To16())})
+			}
+			return unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte(ip.To4())})
+		}
+		return nil
+	})
+	defer f.Close()
+	pc, err := net.FilePacketConn(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return pc.(*net.IPConn)
+}
+
+// forge sends b, a whole IPv4 packet, on c (an IPPROTO_RAW socket) to its
+// destination.
+func forge(t *testing.T, c *net.IPConn, p rawsock.IPv4Packet, proto int) {
+	t.Helper()
+	b, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[9] = byte(proto) // the kernel recomputes the header checksum
+	if _, err := c.WriteTo(b, &net.IPAddr{IP: net.IP(p.Dst.AsSlice())}); err != nil {
+		t.Fatalf("send to %v: %v", p.Dst, err)
+	}
+}
+
+// echoRequest is an ICMP echo request of IP version v.
+func echoRequest(t *testing.T, v, id, seq int, data string) []byte {
+	t.Helper()
+	var typ icmp.Type = ipv4.ICMPTypeEcho
+	if v == 6 {
+		typ = ipv6.ICMPTypeEchoRequest
+	}
+	b, err := (&icmp.Message{Type: typ, Body: &icmp.Echo{ID: id, Seq: seq, Data: []byte(data)}}).Marshal(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// echoReplies reads the echo replies with id that reach c until one has
+// sequence last, and returns the sequence of each.
+func echoReplies(t *testing.T, c *net.IPConn, v, id, last int) []int {
+	t.Helper()
+	var seqs []int
+	buf := make([]byte, 1500)
+	c.SetReadDeadline(time.Now().Add(cmdTimeout))
+	for {
+		n, _, err := c.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("echo replies so far %v, none with seq %d: %v", seqs, last, err)
+		}
+		m, err := rawsock.DecodeICMP(v, buf[:n])
+		if err != nil || m.Echo == nil || m.Type != map[int]int{4: 0, 6: 129}[v] || m.Echo.ID != id {
+			continue
+		}
+		if seqs = append(seqs, m.Echo.Seq); m.Echo.Seq == last {
+			return seqs
+		}
+	}
+}
+
+// jsonLines parses every line of out as one JSON object that carries
+// "event" and "time", as every --json line must.
+func jsonLines(t *testing.T, out []string) []map[string]any {
+	t.Helper()
+	var evs []map[string]any
+	for _, l := range out {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("not a JSON object: %q: %v", l, err)
+		}
+		if ev["event"] == nil || ev["time"] == nil {
+			t.Errorf("a JSON event without event and time: %s", l)
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+// waitEvents waits until p has printed n JSON events for which ok is true.
+func waitEvents(p *proc, n int, ok func(ev map[string]any) bool) {
+	p.t.Helper()
+	if !p.stdout.waitFor(func(all []string) bool {
+		k := 0
+		for _, l := range all {
+			var ev map[string]any
+			if json.Unmarshal([]byte(l), &ev) == nil && ok(ev) {
+				k++
+			}
+		}
+		return k >= n
+	}) {
+		p.t.Fatalf("want %d such JSON events\n%s", n, p)
+	}
+}
+
+// stopJSON stops a --json server with SIGINT and returns its events, the
+// summary last, and how many say a packet was echoed.
+func stopJSON(p *proc) (evs []map[string]any, echoed int) {
+	p.t.Helper()
+	if code := p.stop(os.Interrupt); code != 0 {
+		p.t.Fatalf("exit %d\n%s", code, p)
+	}
+	all, _ := p.stdout.snapshot()
+	evs = jsonLines(p.t, all)
+	for _, ev := range evs {
+		if ev["echoed"] == true {
+			echoed++
+		}
+	}
+	if len(evs) == 0 || evs[len(evs)-1]["event"] != "summary" {
+		p.t.Errorf("the last line is not the summary\n%s", p)
+		return append(evs, nil), echoed
+	}
+	return evs, echoed
+}
+
+// num reads a number at a path of keys in a JSON object.
+func num(ev map[string]any, keys ...string) float64 {
+	var v any = ev
+	for _, k := range keys {
+		m, _ := v.(map[string]any)
+		v = m[k]
+	}
+	f, _ := v.(float64)
+	return f
+}
+
+// rawLab is two namespaces joined by a veth pair: srv has 10.9.0.1/24 and
+// fd00:9::1/64 on s0, peer 10.9.0.2/24 and fd00:9::2/64 on a0 and a
+// default route out of it, so it can send to 255.255.255.255 and to
+// multicast groups. Neither kernel answers echo requests.
+type rawLab struct{ srv, peer string }
+
+func newRawLab(t *testing.T) rawLab {
+	l := rawLab{srv: rawNetns(t, "srv"), peer: rawNetns(t, "peer")}
+	for _, ns := range []string{l.srv, l.peer} {
+		rawSh(t, ns, "sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv4.icmp_echo_ignore_all=1 net.ipv6.icmp.echo_ignore_all=1")
+	}
+	rawSh(t, "", fmt.Sprintf("ip link add a0 netns %s type veth peer name s0 netns %s", l.peer, l.srv))
+	rawSh(t, l.srv, "ip addr add 10.9.0.1/24 dev s0 && ip addr add fd00:9::1/64 dev s0 nodad && ip link set s0 up")
+	rawSh(t, l.peer, "ip addr add 10.9.0.2/24 dev a0 && ip addr add fd00:9::2/64 dev a0 nodad && ip link set a0 up && ip route add default dev a0")
+	return l
+}
+
+func ip4(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// TestICMPServeAnswersLikeTheKernel: icmp4 serve --reply must not answer
+// what the kernel drops (it answered all of it): spoofed echo requests to
+// the subnet's broadcast, to 255.255.255.255 and to 224.0.0.1, one with a
+// bad checksum, and ones from a broadcast or multicast source. On the
+// wire, the peer gets the reply to its one good request only; the summary
+// counts each refusal by reason.
+func TestICMPServeAnswersLikeTheKernel(t *testing.T) {
+	l := newRawLab(t)
+	srv := startRawServer(t, l.srv, regexp.MustCompile(`"event":"listening"`), "icmp4", "serve", "--reply", "--json")
+	replies := rawConnIn(t, l.peer, unix.AF_INET, unix.IPPROTO_ICMP, "")
+	fromPeer := rawConnIn(t, l.peer, unix.AF_INET, unix.IPPROTO_RAW, "")
+	onSrv := rawConnIn(t, l.srv, unix.AF_INET, unix.IPPROTO_RAW, "")
+	id := rawsock.RandomID()
+	req := func(seq int) []byte { return echoRequest(t, 4, id, seq, "spoofed") }
+	bad := req(4)
+	bad[len(bad)-1] ^= 0xff
+	peer := ip4("10.9.0.2")
+	for _, tc := range []struct {
+		c        *net.IPConn
+		src, dst netip.Addr
+		msg      []byte
+	}{
+		{fromPeer, peer, ip4("10.9.0.255"), req(1)},
+		{fromPeer, peer, ip4("255.255.255.255"), req(2)},
+		{fromPeer, peer, ip4("224.0.0.1"), req(3)},
+		{fromPeer, peer, ip4("10.9.0.1"), bad},
+		{onSrv, ip4("127.255.255.255"), ip4("127.0.0.1"), req(5)},
+		{onSrv, ip4("224.0.0.5"), ip4("127.0.0.1"), req(6)},
+		{fromPeer, peer, ip4("10.9.0.1"), req(7)}, // the one to answer
+	} {
+		forge(t, tc.c, rawsock.IPv4Packet{Src: tc.src, Dst: tc.dst, TTL: 64, ID: 1, Proto: 253, Payload: tc.msg}, unix.IPPROTO_ICMP)
+	}
+	if got := echoReplies(t, replies, 4, id, 7); !slices.Equal(got, []int{7}) {
+		t.Errorf("the peer got echo replies with sequences %v: want only 7", got)
+	}
+	waitEvents(srv, 7, func(ev map[string]any) bool { return ev["event"] == "icmp" && num(ev, "id") == float64(id) })
+	evs, _ := stopJSON(srv)
+	sum := evs[len(evs)-1]
+	for k, want := range map[string]float64{"echo_requests": 7, "replied": 1} {
+		if num(sum, k) != want {
+			t.Errorf("summary %s = %v, want %v", k, num(sum, k), want)
+		}
+	}
+	for k, want := range map[string]float64{"broadcast": 3, "bad_checksum": 1, "bad_source": 2, "not_local": 0} {
+		if num(sum, "dropped", k) != want {
+			t.Errorf("summary dropped.%s = %v, want %v\n%s", k, num(sum, "dropped", k), want, srv)
+		}
+	}
+}
+
+// TestICMP6ServeAnswersUnicastOnly: icmp6 serve --reply answered an echo
+// request to the all-nodes group ff02::1; it answers unicast only,
+// link-local included.
+func TestICMP6ServeAnswersUnicastOnly(t *testing.T) {
+	l := newRawLab(t)
+	srv := startRawServer(t, l.srv, regexp.MustCompile(`"event":"listening"`), "icmp6", "serve", "--reply", "--json")
+	c := rawConnIn(t, l.peer, unix.AF_INET6, unix.IPPROTO_ICMPV6, "fd00:9::2")
+	id := rawsock.RandomID()
+	if _, err := c.WriteTo(echoRequest(t, 6, id, 1, "all nodes"), &net.IPAddr{IP: net.ParseIP("ff02::1"), Zone: "a0"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WriteTo(echoRequest(t, 6, id, 2, "unicast"), &net.IPAddr{IP: net.ParseIP("fd00:9::1")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := echoReplies(t, c, 6, id, 2); !slices.Equal(got, []int{2}) {
+		t.Errorf("the peer got echo replies with sequences %v: want only 2", got)
+	}
+	// From a link-local address the reply goes out on its interface (the
+	// zone, which serve keeps; with one interface the route finds it too).
+	ll := rawConnIn(t, l.peer, unix.AF_INET6, unix.IPPROTO_ICMPV6, "")
+	srvLL := strings.Fields(rawSh(t, l.srv, "ip -6 -o addr show dev s0 scope link"))[3]
+	if _, err := ll.WriteTo(echoRequest(t, 6, id+1, 3, "link-local"), &net.IPAddr{IP: net.ParseIP(strings.Split(srvLL, "/")[0]), Zone: "a0"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := echoReplies(t, ll, 6, id+1, 3); !slices.Equal(got, []int{3}) {
+		t.Errorf("link-local: the peer got echo replies %v: want 3", got)
+	}
+	waitEvents(srv, 3, func(ev map[string]any) bool { return ev["event"] == "icmp" && num(ev, "type") == 128 })
+	evs, _ := stopJSON(srv)
+	if sum := evs[len(evs)-1]; num(sum, "replied") != 2 || num(sum, "dropped", "broadcast") != 1 || num(sum, "send_errors") != 0 {
+		t.Errorf("summary: want 2 replied, 1 to a multicast group\n%s", srv)
+	}
+}
+
+// TestIP4ServeBroadcastAndBadSource: ip4 serve echoed packets sent to a
+// broadcast or multicast address, with that address as source. Now the
+// peer gets the echo of its unicast packet only, and a packet from a
+// broadcast source is not echoed either.
+func TestIP4ServeBroadcastAndBadSource(t *testing.T) {
+	l := newRawLab(t)
+	srv := startRawServer(t, l.srv, regexp.MustCompile(`"event":"listening"`), "ip4", "serve", "--json")
+	echoes := rawConnIn(t, l.peer, unix.AF_INET, 253, "")
+	fromPeer := rawConnIn(t, l.peer, unix.AF_INET, unix.IPPROTO_RAW, "")
+	onSrv := rawConnIn(t, l.srv, unix.AF_INET, unix.IPPROTO_RAW, "")
+	peer := ip4("10.9.0.2")
+	forge(t, fromPeer, rawsock.IPv4Packet{Src: peer, Dst: ip4("10.9.0.255"), TTL: 64, ID: 1, Proto: 253, Payload: []byte("to broadcast")}, 253)
+	forge(t, fromPeer, rawsock.IPv4Packet{Src: peer, Dst: ip4("224.0.0.1"), TTL: 64, ID: 2, Proto: 253, Payload: []byte("to multicast")}, 253)
+	forge(t, onSrv, rawsock.IPv4Packet{Src: ip4("127.255.255.255"), Dst: ip4("127.0.0.1"), TTL: 64, ID: 3, Proto: 253, Payload: []byte("from broadcast")}, 253)
+	forge(t, fromPeer, rawsock.IPv4Packet{Src: peer, Dst: ip4("10.9.0.1"), TTL: 64, ID: 4, Proto: 253, Payload: []byte("unicast")}, 253)
+	buf := make([]byte, 1500)
+	echoes.SetReadDeadline(time.Now().Add(cmdTimeout))
+	for {
+		n, from, err := echoes.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("no echo of the unicast packet: %v\n%s", err, srv)
+		}
+		switch {
+		case from.String() == "10.9.0.2":
+			continue // the peer's own broadcasts come back to it
+		case string(buf[:n]) == "unicast":
+		default:
+			t.Errorf("the peer got an echo of %q from %v", buf[:n], from)
+			continue
+		}
+		break
+	}
+	waitEvents(srv, 4, func(ev map[string]any) bool { return ev["event"] == "packet" })
+	evs, _ := stopJSON(srv)
+	sum := evs[len(evs)-1]
+	if num(sum, "echoed") != 1 || num(sum, "dropped", "broadcast") != 2 || num(sum, "dropped", "bad_source") != 1 {
+		t.Errorf("summary: want 1 echoed, 2 to broadcast/multicast, 1 from a bad source\n%s", srv)
+	}
+}
+
+// TestIP4ServersDoNotLoop: two ip4 serve instances on one host read each
+// other's echoes. One packet used to make them echo each other 1,530
+// times in 43 ms; now each echoes the packet once, and the other's echo
+// not at all.
+func TestIP4ServersDoNotLoop(t *testing.T) {
+	ns := rawNetns(t, "loop")
+	ready := regexp.MustCompile(`"event":"listening"`)
+	a := startRawServer(t, ns, ready, "ip4", "serve", "--json")
+	b := startRawServer(t, ns, ready, "ip4", "serve", "--json")
+	for _, payload := range []string{"one packet", "barrier"} {
+		mustSucceed(t, socklabWith(t, runOpts{netns: ns}, "ip4", "send", "127.0.0.1", payload), "ip4 send")
+	}
+	for _, p := range []*proc{a, b} {
+		// The barrier (7 bytes) was sent after the packet and its first
+		// echoes: once a server has read it, or an echo of it, a loop
+		// would have shown.
+		waitEvents(p, 1, func(ev map[string]any) bool { return ev["event"] == "packet" && num(ev, "payload") == 7 })
+	}
+	for i, p := range []*proc{a, b} {
+		evs, echoed := stopJSON(p)
+		if sum := evs[len(evs)-1]; echoed != 2 || num(sum, "echoed") != 2 || num(sum, "dropped", "echo") > 2 {
+			t.Errorf("server %d echoed %d packets: want 2, the packet and the barrier, and not the other's echoes\n%v", i, echoed, sum)
+		}
+	}
+}
+
+// TestIP4ServeOwnEchoes: a burst of packets from this host to this host
+// makes more echoes in flight than the 64 ip4 serve used to remember, and
+// it answered its own echoes in a loop; now each packet is echoed once.
+// (The burst stays well within the raw socket's receive buffer, which
+// holds some 200 packets and their echoes.)
+func TestIP4ServeOwnEchoes(t *testing.T) {
+	ns := rawNetns(t, "self")
+	srv := startRawServer(t, ns, regexp.MustCompile(`"event":"listening"`), "ip4", "serve", "--json")
+	c := rawConnIn(t, ns, unix.AF_INET, unix.IPPROTO_RAW, "")
+	const burst = 80
+	lo := ip4("127.0.0.1")
+	for i := range burst {
+		forge(t, c, rawsock.IPv4Packet{Src: lo, Dst: lo, TTL: 64, ID: 1 + i, Proto: 253, Payload: fmt.Appendf(nil, "packet %d", i)}, 253)
+	}
+	forge(t, c, rawsock.IPv4Packet{Src: lo, Dst: lo, TTL: 64, ID: 9999, Proto: 253, Payload: []byte("barrier")}, 253)
+	srv.waitLine(&srv.stdout, regexp.MustCompile(`"id":9999,`))
+	evs, echoed := stopJSON(srv)
+	if sum := evs[len(evs)-1]; echoed != burst+1 || num(sum, "echoed") != burst+1 {
+		t.Errorf("echoed %d packets: want %d, each once\n%v", echoed, burst+1, sum)
+	}
+}
+
+// TestRawGenericFormDoesNotReadItself: socklab socket --family inet
+// --type raw --proto icmp read its own message back from loopback, printed
+// it as the response and counted 3/3 replies in bench with no server. Now
+// it hears nothing without a server, and the server's answer with one.
+func TestRawGenericFormDoesNotReadItself(t *testing.T) {
+	ns := rawNetns(t, "generic")
+	raw := []string{"socket", "--family", "inet", "--type", "raw", "--proto", "icmp"}
+	// An ICMP message of type 'h', which the kernel ignores.
+	const msg = "hello, raw socket"
+	r := socklabWith(t, runOpts{netns: ns}, append(raw, "send", "--to", "127.0.0.1", "--timeout", "300ms", msg)...)
+	if r.code != 1 || strings.Contains(r.stdout, "Response") || !strings.Contains(r.stderr, "socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) 127.0.0.1: no reply") {
+		t.Errorf("send with no server: want no response and exit 1\n%s", r)
+	}
+	r = socklabWith(t, runOpts{netns: ns}, append(raw, "bench", "-c", "3", "--timeout", "300ms", "--json", "--to", "127.0.0.1")...)
+	var rep struct{ Sent, Received int }
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Sent != 3 || rep.Received != 0 || r.code != 1 {
+		t.Errorf("bench with no server: want 3 sent, 0 received, exit 1 (%v)\n%s", err, r)
+	}
+	srv := startServerWith(t, runOpts{netns: ns}, append(raw, "serve")...)
+	r = socklabWith(t, runOpts{netns: ns}, append(raw, "send", "--to", "127.0.0.1", msg)...)
+	if !regexp.MustCompile(`^Response: \[` + ctimeRE + `\] ` + msg + "\n$").MatchString(r.stdout) {
+		t.Errorf("send to a raw serve: want its seed reply\n%s\n%s", r, srv)
+	}
+	srv.countLines(&srv.stdout, regexp.MustCompile(`^Received message: `+msg+`$`), 1)
+}
+
+// TestRawGenericDgramIsDgram: --type dgram --proto icmp opened SOCK_RAW
+// when the datagram socket was refused, without a word. It opens the
+// datagram socket or says why it cannot.
+func TestRawGenericDgramIsDgram(t *testing.T) {
+	ns := rawNetns(t, "dgram") // ping_group_range is "1 0" there: no datagram ICMP socket
+	r := socklabWith(t, runOpts{netns: ns}, "socket", "--family", "inet", "--type", "dgram", "--proto", "icmp", "send", "--to", "127.0.0.1", "--timeout", "300ms", "hello, datagram")
+	checkOneLineError(t, r, "socket socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP): permission denied", "net.ipv4.ping_group_range")
+}
+
+// TestICMPServeNamesUnknownTypes: icmp4 serve printed a message of a type
+// x/net has no name for as "<nil> (type 104 code 101) id 0 seq 0".
+func TestICMPServeNamesUnknownTypes(t *testing.T) {
+	ns := rawNetns(t, "unknown")
+	srv := startRawServer(t, ns, regexp.MustCompile(`^socklab: listening on `), "icmp4", "serve")
+	socklabWith(t, runOpts{netns: ns}, "socket", "--family", "inet", "--type", "raw", "--proto", "icmp", "send", "--to", "127.0.0.1", "--timeout", "100ms", "hello, raw socket")
+	srv.waitLine(&srv.stdout, regexp.MustCompile(`^from 127\.0\.0\.1 ttl 64: unknown \(type 104 code 101\) size 17, bad checksum$`))
+	if code := srv.stop(os.Interrupt); code != 0 || strings.Contains(srv.stdout.String(), "<nil>") {
+		t.Errorf("exit %d\n%s", code, srv)
+	}
+	if all, _ := srv.stdout.snapshot(); !regexp.MustCompile(`^summary: 1 message in \d+\.\ds$`).MatchString(all[len(all)-1]) {
+		t.Errorf("want a summary as the last line\n%s", srv)
+	}
+}
+
+// TestIP4SendExpectReplyNeedsAnEcho: with --id 0 the kernel picks the ID,
+// and ip4 send took its own packet, looped back, for the reply: exit 0
+// with no server.
+func TestIP4SendExpectReplyNeedsAnEcho(t *testing.T) {
+	ns := rawNetns(t, "id0")
+	r := socklabWith(t, runOpts{netns: ns}, "ip4", "send", "127.0.0.1", "nobody echoes", "--id", "0", "--expect-reply", "--timeout", "300ms")
+	if r.code != 1 || strings.Contains(r.stdout, "reply from") || !strings.Contains(r.stderr, "127.0.0.1: no reply within 300ms") {
+		t.Errorf("want no reply and exit 1\n%s", r)
+	}
+	srv := startRawServer(t, ns, regexp.MustCompile(`^socklab: receiving protocol 253 `), "ip4", "serve")
+	r = socklabWith(t, runOpts{netns: ns}, "ip4", "send", "127.0.0.1", "echo me", "--id", "0", "--expect-reply")
+	if r.code != 0 || !regexp.MustCompile(`reply from 127\.0\.0\.1: 7 bytes in [0-9.]+ ms: echo me\n`).MatchString(r.stdout) {
+		t.Errorf("with ip4 serve: want its echo\n%s\n%s", r, srv)
+	}
+}
+
+// TestIP4SendUDPPortUnreachable: the UDP wait named the local socket and
+// waited out its timeout when nothing listened; it names the destination
+// and ends at the port unreachable.
+func TestIP4SendUDPPortUnreachable(t *testing.T) {
+	ns := rawNetns(t, "udp")
+	r := socklabWith(t, runOpts{netns: ns}, "ip4", "send", "127.0.0.1", "anyone?", "--proto", "udp", "--dport", "9", "--expect-reply", "--timeout", "10s")
+	if r.code != 1 || r.elapsed > 5*time.Second || !strings.Contains(r.stderr, "wait for reply socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP) 127.0.0.1:9: connection refused") ||
+		!strings.Contains(r.stderr, "port unreachable") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("want one line naming 127.0.0.1:9 and the port unreachable, at once (took %v)\n%s", r.elapsed, r)
+	}
+}
+
+// TestRawServeListensOnlyOnceOpen: icmp serve and ip4 serve said they
+// listened before they opened their socket, then failed.
+func TestRawServeListensOnlyOnceOpen(t *testing.T) {
+	ns := rawNetns(t, "open")
+	r := socklabWith(t, runOpts{netns: ns}, "icmp4", "serve", "--bind", "192.0.2.1")
+	checkOneLineError(t, r, "bind socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) 192.0.2.1: cannot assign requested address")
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("needs setpriv (util-linux) to drop CAP_NET_RAW")
+	}
+	drop := runOpts{netns: ns, wrap: []string{"setpriv", "--inh-caps=-net_raw", "--bounding-set=-net_raw"}}
+	for _, args := range [][]string{{"icmp6", "serve", "--reply"}, {"ip4", "serve"}} {
+		r = socklabWith(t, drop, args...)
+		checkOneLineError(t, r, "operation not permitted")
+	}
+}
+
+// TestICMP6ServeWording: icmp6 serve said ttl for the hop limit, and its
+// --help named the IPv4 sysctl that silences the kernel.
+func TestICMP6ServeWording(t *testing.T) {
+	for fam, sysctl := range map[string]string{"icmp4": "net.ipv4.icmp_echo_ignore_all=1", "icmp6": "net.ipv6.icmp.echo_ignore_all=1"} {
+		r := socklabWith(t, runOpts{env: []string{helpColumns}}, fam, "serve", "--help")
+		help := strings.Join(strings.Fields(r.stdout), " ")
+		if !strings.Contains(help, sysctl) || strings.Count(help, "echo_ignore_all") != 1 {
+			t.Errorf("%s serve --help: want %s and no other sysctl\n%s", fam, sysctl, r)
+		}
+	}
+	ns := rawNetns(t, "hop")
+	srv := startRawServer(t, ns, regexp.MustCompile(`^socklab: listening on socket\(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6\)$`), "icmp6", "serve")
+	mustSucceed(t, socklabWith(t, runOpts{netns: ns}, "icmp6", "ping", "-c", "1", "--mode", "raw", "::1"), "ping ::1")
+	srv.waitLine(&srv.stdout, regexp.MustCompile(`^from ::1 hop limit 64: echo request \(type 128 code 0\) id \d+ seq 1 size 64$`))
+	srv.waitLine(&srv.stdout, regexp.MustCompile(`^from ::1 hop limit 64: echo reply \(type 129 code 0\) id \d+ seq 1 size 64$`))
+	if code := srv.stop(os.Interrupt); code != 0 || strings.Contains(srv.stdout.String(), " ttl ") {
+		t.Errorf("exit %d\n%s", code, srv)
+	}
+	if all, _ := srv.stdout.snapshot(); !regexp.MustCompile(`^summary: 2 messages in \d+\.\ds$`).MatchString(all[len(all)-1]) {
+		t.Errorf("want a summary as the last line\n%s", srv)
+	}
+}
+
+// TestRawJSONEvents: every --json line of ip4 send and of the raw servers
+// is one JSON object with "event" and "time"; ip4 send's had no time.
+func TestRawJSONEvents(t *testing.T) {
+	ns := rawNetns(t, "json")
+	srv := startRawServer(t, ns, regexp.MustCompile(`"event":"listening"`), "ip4", "serve", "--json")
+	r := socklabWith(t, runOpts{netns: ns}, "ip4", "send", "127.0.0.1", "json", "--json", "--dump", "--expect-reply")
+	mustSucceed(t, r, "ip4 send --json")
+	evs := jsonLines(t, strings.Split(strings.TrimSpace(r.stdout), "\n"))
+	if len(evs) != 3 || evs[0]["event"] != "dump" || evs[1]["event"] != "sent" || evs[2]["event"] != "reply" {
+		t.Errorf("want dump, sent, reply\n%s", r)
+	}
+	waitEvents(srv, 1, func(ev map[string]any) bool { return ev["event"] == "packet" })
+	if evs, _ := stopJSON(srv); len(evs) != 3 {
+		t.Errorf("want listening, packet, summary\n%s", srv)
 	}
 }
