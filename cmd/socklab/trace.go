@@ -29,7 +29,7 @@ func (d *traceDest) Decode(ctx *kong.DecodeContext) error {
 	}
 	s := fmt.Sprint(t.Value)
 	if s == "" {
-		return fmt.Errorf("--trace= names no file: give --trace for stderr or --trace=FILE")
+		return fmt.Errorf("no file named: give --trace for stderr, or --trace=FILE")
 	}
 	*d = traceDest(s)
 	return nil
