@@ -3,7 +3,6 @@ package echo
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"syscall"
 	"time"
@@ -133,14 +132,5 @@ func (b *bench) filled(reply []byte) bool {
 // sendError is the error that ends a bench whose send failed, with a hint
 // for the causes a user can fix.
 func (b *bench) sendError(err error) error {
-	e := &families.Error{Op: "send", Spec: b.c.Spec(), Addr: b.peer.String(), Err: families.Cause(err)}
-	switch {
-	case benchNoServer(err):
-		e.Hint = "no server is bound there: start one with socklab " + familyHint(b.c) + " serve"
-	case errors.Is(err, syscall.EMSGSIZE):
-		e.Hint = fmt.Sprintf("a datagram of %d bytes is too large for this socket: lower --size", b.cfg.Size)
-	default:
-		e.Hint = families.Hint(b.c.Spec(), err)
-	}
-	return e
+	return families.SendError("send", b.c, b.peer, b.cfg.Size, err)
 }

@@ -71,9 +71,7 @@ func (b *batchIO) recv() (int, error) {
 	switch {
 	case err == nil:
 		return n, nil
-	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, syscall.ECONNREFUSED):
-		// ECONNREFUSED: an ICMP error for an earlier datagram, which is
-		// counted lost.
+	case errors.Is(err, os.ErrDeadlineExceeded):
 		return 0, nil
 	}
 	return 0, err

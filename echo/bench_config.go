@@ -25,7 +25,7 @@ func ParseBenchMode(s string) (BenchMode, error) {
 	case "pingpong", "ping-pong", "pp", "latency":
 		return BenchPingPong, nil
 	}
-	return 0, fmt.Errorf("unknown bench mode %q: valid are pingpong (one datagram in flight: latency) and throughput (--inflight datagrams in flight: echoes per second)", s)
+	return 0, fmt.Errorf("unknown bench mode %q: valid are pingpong (one datagram in flight: latency) and throughput (a window of datagrams in flight: echoes per second)", s)
 }
 
 // String is the --mode spelling of m.

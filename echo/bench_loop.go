@@ -2,7 +2,9 @@ package echo
 
 import (
 	"context"
+	"errors"
 	"math"
+	"syscall"
 	"time"
 
 	"github.com/socklab/socklab/families"
@@ -196,14 +198,17 @@ func (l *benchLoop) finish() BenchReport {
 }
 
 // readReplies waits until the read deadline for replies and records them.
-// An error that ctx caused is left for the loop's next turn to see.
+// An error that ctx caused is left for the loop's next turn to see. An
+// ICMP port unreachable before any reply ends the run at once, as no server
+// is there; after one, it is for a datagram the server missed going away,
+// counted lost.
 func (l *benchLoop) readReplies(ctx context.Context) error {
 	n, err := l.io.recv()
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || l.everReceived && errors.Is(err, syscall.ECONNREFUSED) {
 			return nil
 		}
-		return &families.Error{Op: "read", Spec: l.c.Spec(), Addr: l.peer.String(), Err: families.Cause(err)}
+		return families.SendError("read", l.c, l.peer, l.cfg.Size, err)
 	}
 	if n == 0 {
 		return nil

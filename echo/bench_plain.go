@@ -50,12 +50,11 @@ func (p *plainIO) send(bufs [][]byte) (int, error) {
 	return len(bufs), nil
 }
 
-// recv reads one datagram; the deadline, or an ICMP error for an earlier
-// datagram (counted lost), is 0 datagrams.
+// recv reads one datagram; the deadline is 0 datagrams.
 func (p *plainIO) recv() (int, error) {
 	n, size, _, err := p.c.ReadMsg(p.buf)
 	if err != nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, syscall.ECONNREFUSED) {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return 0, nil
 		}
 		return 0, err

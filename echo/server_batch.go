@@ -59,7 +59,10 @@ type batchServer struct {
 	pending *Event       // an unbound sender seen before SO_PASSCRED was on
 	seen    time.Time    // when pending was
 	stuck   map[peerKey]struct{}
-	stalled bool // a write deadline is set for a full peer
+	stalled bool // the batch waits for room for a full peer
+	// pollable is false for a unix socket, which cannot wait for room in
+	// a peer's queue by poll (see stallStep).
+	pollable bool
 	// stallStart is when the batch began to wait for room.
 	stallStart time.Time
 	spent      bool // the batch spent its sendBudget
@@ -72,7 +75,7 @@ func newBatchServer(c families.BatchConn, cfg ServerConfig) *batchServer {
 	local := c.LocalAddr()
 	return &batchServer{c: c, cfg: cfg, emit: cfg.emitter(),
 		rx: families.NewRecvBatch(n, cfg.Bufsize, families.BatchControlSpace), tx: families.NewSendBatch(n), txOf: make([]int, n),
-		guard: newGuard(local, cfg.Policy), bare: exposed(local),
+		guard: newGuard(local, cfg.Policy), bare: exposed(local), pollable: c.Spec().Family != families.AF_UNIX,
 		peers: newPeerSet(), silent: map[int]bool{}, stuck: map[peerKey]struct{}{},
 		st: Stats{IO: IOBatch}}
 }
@@ -176,14 +179,17 @@ func (s *batchServer) dropped(v verdict, addr func(int) net.Addr, i int, data []
 
 // flush sends the batch's replies. A reply the kernel refuses (the unix
 // peer is gone, say) is counted and reported, and the rest still go out; a
-// reply that finds no room within the batch's sendBudget is dropped the
-// same way.
+// reply that finds no room (see sendBudget) is dropped the same way.
 func (s *batchServer) flush() error {
 	s.spent = false
 	defer s.unstall()
 	for s.tx.Sent() < s.tx.Len() {
 		k := s.tx.Sent()
-		err := s.c.WriteBatch(s.tx, s.stalled && !s.isStuck(k))
+		err := s.c.WriteBatch(s.tx, s.stalled && s.pollable && !s.isStuck(k))
+		if s.tx.Sent() > k {
+			// Progress: the budget counts the time without any.
+			s.stallStart = time.Now()
+		}
 		s.unstick(k, s.tx.Sent())
 		if err := s.sendFailure(err); err != nil {
 			return err
@@ -196,32 +202,52 @@ func (s *batchServer) flush() error {
 // ends the batch, if any.
 func (s *batchServer) sendFailure(err error) error {
 	errno, isErrno := err.(syscall.Errno)
+	expired := errors.Is(err, os.ErrDeadlineExceeded) && s.ctx.Err() == nil && s.stalled
 	switch {
 	case err == nil:
 	case errno == syscall.EAGAIN && (s.spent || s.isStuck(s.tx.Sent())):
 		s.full("the peer's receive queue is full")
 	case errno == syscall.EAGAIN && !s.stalled:
 		// Wait for room, but not for long: a peer that stopped reading
-		// must not stop the server. The deadline holds for the batch.
+		// must not stop the server.
 		s.stalled, s.stallStart = true, time.Now()
-		s.c.SetWriteDeadline(s.stallStart.Add(sendBudget))
-	case errno == syscall.EAGAIN:
-		// Some went out before the socket filled again: wait once more.
+		if s.pollable {
+			s.c.SetWriteDeadline(s.stallStart.Add(stallStep))
+		}
+	case errno == syscall.EAGAIN || expired:
+		s.waitOrGiveUp()
 	case isErrno:
 		s.sendFailed(os.NewSyscallError("sendmmsg", errno))
-	case errors.Is(err, os.ErrDeadlineExceeded) && s.ctx.Err() == nil && s.stalled && s.nobodyWaits():
-		// No other datagram waits to be served: waiting on costs no one.
-		s.c.SetWriteDeadline(time.Now().Add(sendBudget))
-	case errors.Is(err, os.ErrDeadlineExceeded) && s.ctx.Err() == nil && s.stalled:
-		s.full(fmt.Sprintf("the peer's receive queue stayed full for %v (is it reading?)", time.Since(s.stallStart).Round(time.Millisecond)))
-		// The expired deadline would fail the next reply before it is
-		// tried: clear it. The batch waits no more.
-		s.spent = true
-		s.unstall()
 	default:
 		return err
 	}
 	return nil
+}
+
+// stallStep is how often a wait for room looks again at whether it should
+// go on. A unix socket cannot poll for room in a peer's queue (poll says
+// writable as long as its own buffer is, and wakes its waiter on every
+// datagram that arrives), so there the wait is a sleep.
+const stallStep = 2 * time.Millisecond
+
+// waitOrGiveUp goes on waiting for room, one stallStep more, while the
+// budget allows (see sendBudget), and otherwise drops the reply and stops
+// the batch's waiting.
+func (s *batchServer) waitOrGiveUp() {
+	waited := time.Since(s.stallStart)
+	if waited < sendBudget || waited < maxStall && !families.Readable(s.c) {
+		if s.pollable {
+			s.c.SetWriteDeadline(time.Now().Add(stallStep))
+		} else {
+			time.Sleep(stallStep)
+		}
+		return
+	}
+	s.full(fmt.Sprintf("the peer's receive queue stayed full for %v (is it reading?)", waited.Round(time.Millisecond)))
+	// The expired deadline would fail the next reply before it is tried:
+	// clear it. The batch waits no more.
+	s.spent = true
+	s.unstall()
 }
 
 // full drops the reply at tx.Sent() for want of room and marks its peer
@@ -242,17 +268,13 @@ func (s *batchServer) full(why string) {
 	s.sendFailed(errors.New("reply dropped: " + why))
 }
 
-// nobodyWaits reports whether the batch may wait on for room: no other
-// datagram is queued to the server, and the wait is younger than maxStall.
-func (s *batchServer) nobodyWaits() bool {
-	return time.Since(s.stallStart) < maxStall && !families.Readable(s.c)
-}
-
 // unstall clears the write deadline of a wait for room.
 func (s *batchServer) unstall() {
 	if s.stalled {
 		s.stalled = false
-		s.c.SetWriteDeadline(time.Time{})
+		if s.pollable {
+			s.c.SetWriteDeadline(time.Time{})
+		}
 	}
 }
 

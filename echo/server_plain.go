@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/socklab/socklab/families"
@@ -198,13 +199,25 @@ func (s *plainServer) send(to net.Addr, key uint64, pid int, now int64) {
 
 // writeWithin sends s.out to a peer, waiting for room at most sendBudget
 // while other datagrams wait to be served, and on, up to maxStall from
-// start, while none does.
+// start, while none does; it looks again every stallStep. A unix socket
+// cannot poll for room in a peer's queue, so there the wait is a sleep.
 func (s *plainServer) writeWithin(to net.Addr, start time.Time) error {
 	for {
-		s.c.SetWriteDeadline(time.Now().Add(sendBudget))
-		_, err := s.write(to)
-		if !errors.Is(err, os.ErrDeadlineExceeded) || s.ctx.Err() != nil ||
-			time.Since(start) >= maxStall || families.Readable(s.c) {
+		var err error
+		if s.c.Spec().Family == families.AF_UNIX && !s.dest {
+			if _, err = families.SendNow(s.c, s.out, nil, to); err == syscall.EAGAIN {
+				time.Sleep(stallStep)
+				err = os.ErrDeadlineExceeded
+			}
+		} else {
+			s.c.SetWriteDeadline(time.Now().Add(stallStep))
+			_, err = s.write(to)
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) || s.ctx.Err() != nil {
+			return err
+		}
+		waited := time.Since(start)
+		if waited >= maxStall || waited >= sendBudget && families.Readable(s.c) {
 			return err
 		}
 	}

@@ -101,6 +101,23 @@ func (c *conn) WriteTo(b []byte, addr net.Addr) (int, error) { return c.WriteMsg
 
 // WriteMsg is WriteTo with control messages (sendmsg): see MsgConn.
 func (c *conn) WriteMsg(b, oob []byte, addr net.Addr) (int, error) {
+	return c.writeMsg(b, oob, addr, true)
+}
+
+// SendNow is WriteMsg that never waits: when the socket (or a unix peer's
+// queue) has no room it returns syscall.EAGAIN at once. A unix socket
+// cannot wait for room in a peer's queue with poll, which says writable as
+// long as its own buffer is; a caller that wants to wait for it tries
+// again after a sleep.
+func SendNow(c Conn, b, oob []byte, addr net.Addr) (int, error) {
+	cc, ok := c.(*conn)
+	if !ok {
+		return 0, ErrUnsupported
+	}
+	return cc.writeMsg(b, oob, addr, false)
+}
+
+func (c *conn) writeMsg(b, oob []byte, addr net.Addr, wait bool) (int, error) {
 	var to rawAddr
 	if err := to.set(c.spec.Family, addr); err != nil {
 		return 0, c.opError("write", addr, err)
@@ -127,10 +144,13 @@ func (c *conn) WriteMsg(b, oob []byte, addr net.Addr) (int, error) {
 		for {
 			r, errno = c.sendmsg(int(fd), &h, &to, b, oob, addr)
 			if errno != unix.EINTR {
-				return errno != unix.EAGAIN
+				return !wait || errno != unix.EAGAIN
 			}
 		}
 	})
+	if err == nil && errno == unix.EAGAIN && !wait {
+		return 0, errno
+	}
 	if err == nil && errno != 0 {
 		err = os.NewSyscallError("sendmsg", errno)
 	}

@@ -21,8 +21,38 @@ type Error struct {
 	Spec Spec
 	Addr string // the address involved, if any
 	Err  error  // the cause, often an *os.SyscallError
-	Hint string // what to do about it, if known
+	Hint string // what to do about it, if known, in this module's words
+	// Terms are the caller's settings (or the program) that Hint names,
+	// each spelled in Hint as its Term says: a program that sets them from
+	// flags can show its flag beside the words (see Term).
+	Terms []Term
 }
+
+// Term is a setting of the caller that a hint tells the user to change,
+// named in library words: "choose another local address", "a longer
+// timeout". Hints never name a program's flags or commands: the words are
+// the Term itself, and a command line that sets the term from a flag
+// shows the flag beside them ("a longer timeout (--timeout)").
+type Term string
+
+// The terms hints name. A hint that names one lists it in Error.Terms and
+// spells it exactly so.
+const (
+	TermLocal      Term = "local address"   // the address a socket binds
+	TermPeer       Term = "peer address"    // the address it sends to
+	TermTimeout    Term = "timeout"         // how long to wait for a reply
+	TermRetries    Term = "retries"         // how often to send again
+	TermSize       Term = "datagram size"   // how many bytes a datagram carries
+	TermPacketSize Term = "packet size"     // an ICMP echo's data bytes
+	TermInterval   Term = "interval"        // time between two echo requests
+	TermEchoID     Term = "echo id"         // an ICMP echo identifier
+	TermProto      Term = "protocol"        // an IP protocol number
+	TermTTL        Term = "TTL"             // an IP time to live
+	TermFragment   Term = "fragment offset" // IPv4 fragmentation fields
+	TermSockets    Term = "socket count"    // SO_REUSEPORT sockets on one address
+	TermDescriptor Term = "descriptor"      // an adopted socket descriptor
+	TermServer     Term = "echo server"     // the server a client needs
+)
 
 // Error formats e on one line:
 // "bind socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP) 127.0.0.1:80: permission denied (HINT)".
@@ -30,8 +60,11 @@ type Error struct {
 // the system call, which Op already says; context wrapped around it is kept.
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(e.Op)
-	b.WriteString(" ")
+	if e.Op != "socket" {
+		// socket(2) itself is named by the socket: "socket(AF_INET, ...)".
+		b.WriteString(e.Op)
+		b.WriteString(" ")
+	}
 	if e.Spec.Family == 0 && e.Spec.Type == 0 {
 		// Nothing is known of the socket but its descriptor.
 		b.WriteString("fd " + strconv.Itoa(e.Spec.Fileno))
@@ -63,7 +96,7 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // ErrUnsupported is returned by Open on systems other than Linux.
-var ErrUnsupported = errors.New("socklab sockets are implemented for Linux only")
+var ErrUnsupported = errors.New("these sockets are implemented for Linux only")
 
 // Cause peels the layers that only say where an error happened, a
 // *net.OpError (the connection), an *os.SyscallError (the system call), a

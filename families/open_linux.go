@@ -133,15 +133,14 @@ func bindUnix(fd int, spec Spec, o Options) (func(), error) {
 
 // bindUnixError is the *Error of a failed bind to a unix name.
 func bindUnixError(spec Spec, name string, err error) error {
-	hint := Hint(spec, err)
+	e := &Error{Op: "bind", Spec: spec, Addr: name, Err: os.NewSyscallError("bind", err), Hint: Hint(spec, err)}
 	if err == unix.EADDRINUSE {
+		e.Hint, e.Terms = "another server is listening there: stop it or choose another local address", []Term{TermLocal}
 		if strings.HasPrefix(name, "@") {
-			hint = "another socket holds that abstract name: stop its server or choose another name"
-		} else {
-			hint = "another server is listening there: stop it or choose another --path"
+			e.Hint = "another socket holds that abstract name: stop its server or choose another local address"
 		}
 	}
-	return &Error{Op: "bind", Spec: spec, Addr: name, Err: os.NewSyscallError("bind", err), Hint: hint}
+	return e
 }
 
 // staleSocket returns the file at path when it is a socket with no server
@@ -153,7 +152,7 @@ func staleSocket(spec Spec, path string) (os.FileInfo, error) {
 	}
 	if fi.Mode()&os.ModeSocket == 0 {
 		return nil, &Error{Op: "bind", Spec: spec, Addr: path, Err: fmt.Errorf("%s exists and is not a socket (%s)", path, kindOf(fi.Mode())),
-			Hint: "socklab will not touch it: choose another --path"}
+			Hint: "it is left untouched: choose another local address", Terms: []Term{TermLocal}}
 	}
 	return fi, probeStale(spec, path)
 }
@@ -172,23 +171,9 @@ func probeStale(spec Spec, path string) error {
 	case err == nil || err == unix.EPROTOTYPE:
 		// EPROTOTYPE: a live stream or seqpacket socket is there.
 		return &Error{Op: "bind", Spec: spec, Addr: path, Err: os.NewSyscallError("bind", syscall.EADDRINUSE),
-			Hint: "a live socket is there: another server is running; stop it or choose another --path"}
+			Hint: "a live socket is there: another server is running; stop it or choose another local address", Terms: []Term{TermLocal}}
 	case errors.Is(err, unix.EACCES):
 		return &Error{Op: "bind", Spec: spec, Addr: path, Err: os.NewSyscallError("connect", err), Hint: Hint(spec, err)}
 	}
-	return &Error{Op: "bind", Spec: spec, Addr: path, Err: fmt.Errorf("socket file in use: %w", err), Hint: "choose another --path"}
-}
-
-func kindOf(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeSymlink != 0:
-		return "a symbolic link"
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m.IsRegular():
-		return "a regular file"
-	}
-	return "mode " + m.String()
+	return &Error{Op: "bind", Spec: spec, Addr: path, Err: fmt.Errorf("socket file in use: %w", err), Hint: "choose another local address", Terms: []Term{TermLocal}}
 }

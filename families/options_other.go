@@ -46,3 +46,6 @@ func SetSpin(c Conn, d time.Duration) error { return ErrUnsupported }
 
 // Readable is false on this system.
 func Readable(c Conn) bool { return false }
+
+// SendNow is not supported on this system.
+func SendNow(c Conn, b, oob []byte, addr net.Addr) (int, error) { return 0, ErrUnsupported }

@@ -123,7 +123,7 @@ func (r *Registry) Resolve(s Spec) (*Definition, error) {
 			return d.narrow(s), nil
 		}
 	}
-	return nil, fmt.Errorf("%s is not a socket socklab serves; valid are: %s", NewSpec(s.Family, s.Type, s.Proto), r.validTriples())
+	return nil, fmt.Errorf("%s is not a socket a registered family serves; valid are: %s", NewSpec(s.Family, s.Type, s.Proto), r.validTriples())
 }
 
 // narrow returns d, or for a family of several triples a copy that serves

@@ -12,10 +12,10 @@ import (
 func OpenReusePort(d *Definition, o Options, n int) ([]Conn, error) {
 	if d.Spec.Type != SOCK_DGRAM || (d.Spec.Family != AF_INET && d.Spec.Family != AF_INET6) {
 		return nil, &Error{Op: "bind", Spec: d.Spec, Addr: o.Addr, Err: fmt.Errorf("%s has no SO_REUSEPORT load balancing", d.Name),
-			Hint: "--workers needs udp4 or udp6"}
+			Hint: "several sockets on one address need UDP: use one socket", Terms: []Term{TermSockets}}
 	}
 	if o.File != nil {
-		return nil, &Error{Op: "adopt", Spec: d.Spec, Err: fmt.Errorf("one descriptor cannot be %d sockets", n), Hint: "use --workers without --fd"}
+		return nil, &Error{Op: "adopt", Spec: d.Spec, Err: fmt.Errorf("one descriptor cannot be %d sockets", n), Hint: "open the sockets instead of adopting a descriptor", Terms: []Term{TermDescriptor}}
 	}
 	o.ReusePort = true
 	var conns []Conn

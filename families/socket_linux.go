@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -51,7 +53,7 @@ func Inspect(fd int) (Spec, error) {
 	default:
 		err = os.NewSyscallError("getsockopt", err)
 	}
-	return Spec{Fileno: fd}, &Error{Op: "adopt", Spec: Spec{Fileno: fd}, Err: err, Hint: "pass the number of an open socket descriptor"}
+	return Spec{Fileno: fd}, &Error{Op: "adopt", Spec: Spec{Fileno: fd}, Err: err, Hint: "pass the number of an open socket descriptor", Terms: []Term{TermDescriptor}}
 }
 
 // Adopt duplicates the socket in f and wraps it as a Conn of d, after checking
@@ -68,7 +70,7 @@ func Adopt(d *Definition, f *os.File) (Conn, error) {
 		want := d.Spec
 		want.Fileno = fd
 		return nil, &Error{Op: "adopt", Spec: want, Err: fmt.Errorf("fd %d is %s, not a %s socket", fd, NewSpec(s.Family, s.Type, s.Proto), d.Name),
-			Hint: "use the family that matches the descriptor, or socklab socket --fd"}
+			Hint: "adopt it as the family it is"}
 	}
 	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
@@ -84,6 +86,54 @@ func Adopt(d *Definition, f *os.File) (Conn, error) {
 	return NewConn(nfd, s)
 }
 
+// RawHint is the fix for a raw socket the kernel refused (EPERM): the
+// capability it needs and how to get it. A process that is root and still
+// refused has lost CAP_NET_RAW (a container, capsh --drop, or a bounding
+// set without it), and is told that root alone does not help.
+func RawHint() string {
+	switch {
+	case os.Geteuid() == 0 && !inBoundingSet(capNetRaw):
+		return "this process is root but CAP_NET_RAW is not in its bounding set (a container, or capsh, dropped it), " +
+			"so neither root nor setcap cap_net_raw+ep can give it: run where the bounding set keeps CAP_NET_RAW"
+	case os.Geteuid() == 0:
+		return "this process is root but runs without CAP_NET_RAW in its effective set (capsh or setpriv dropped it): run it as plain root"
+	}
+	exe := "this program"
+	if p, err := os.Executable(); err == nil {
+		exe = shellQuote(p)
+	}
+	return "raw sockets need CAP_NET_RAW: run as root, or sudo setcap cap_net_raw+ep " + exe
+}
+
+// capNetRaw is CAP_NET_RAW's bit in the capability sets.
+const capNetRaw = 13
+
+// inBoundingSet reports whether capability bit is in this process's
+// bounding set (CapBnd of /proc/self/status); true when unreadable.
+func inBoundingSet(bit uint) bool {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return true
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			set, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return err != nil || set&(1<<bit) != 0
+		}
+	}
+	return true
+}
+
+// shellQuote quotes s for a shell when it needs it.
+func shellQuote(s string) string {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+", r)) {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
+}
+
 // Hint names the fix for a socket errno, or "" when there is nothing to say.
 func Hint(spec Spec, err error) string {
 	var errno unix.Errno
@@ -93,7 +143,7 @@ func Hint(spec Spec, err error) string {
 	switch errno {
 	case unix.EPERM:
 		if spec.Type == SOCK_RAW {
-			return "raw sockets need CAP_NET_RAW: run as root, or sudo setcap cap_net_raw+ep \"$(command -v socklab)\""
+			return RawHint()
 		}
 	case unix.EACCES:
 		if spec.Type == SOCK_DGRAM && (spec.Proto == IPPROTO_ICMP || spec.Proto == IPPROTO_ICMPV6) {

@@ -8,7 +8,7 @@ import (
 )
 
 func notSupported(spec Spec) error {
-	return &Error{Op: "socket", Spec: spec, Err: ErrUnsupported, Hint: "socklab runs on Linux; this is " + runtime.GOOS}
+	return &Error{Op: "socket", Spec: spec, Err: ErrUnsupported, Hint: "these sockets are implemented for Linux; this is " + runtime.GOOS}
 }
 
 // Socket is not supported on this system.
@@ -22,6 +22,9 @@ func Inspect(fd int) (Spec, error) { return Spec{Fileno: fd}, notSupported(Spec{
 
 // Adopt is not supported on this system.
 func Adopt(d *Definition, f *os.File) (Conn, error) { return nil, notSupported(d.Spec) }
+
+// RawHint is the fix for a refused raw socket: there is none here.
+func RawHint() string { return "these sockets are implemented for Linux; this is " + runtime.GOOS }
 
 // Hint has nothing to say on this system.
 func Hint(spec Spec, err error) string { return "" }

@@ -1,9 +1,6 @@
 package families_test
 
 import (
-	"net"
-	"net/netip"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -84,76 +81,4 @@ func FuzzParse(f *testing.F) {
 		}
 		families.CheckUnixName(s)
 	})
-}
-
-func TestLooksLikeAddr(t *testing.T) {
-	for s, want := range map[string]bool{
-		"127.0.0.1:8020": true, "[::1]:8020": true, "localhost:9": true, "host.example:53": true, ":8020": true,
-		"127.0.0.1:70000": true, // an address, refused later with the port range
-		"meet at 10:30":   false, "10:30": false, "hello": false, "a:b": false, "[::1]": false,
-	} {
-		if got := families.LooksLikeAddr(s); got != want {
-			t.Errorf("LooksLikeAddr(%q) = %v, want %v", s, got, want)
-		}
-	}
-}
-
-// FuzzLooksLikeAddr checks LooksLikeAddr against its doc: HOST:PORT where
-// HOST is empty, an IP address, or a host name (letters, digits, dots and
-// hyphens) with a letter in it, and PORT is a number (in range or not: out
-// of range is refused by name later). An address with an IP host and a port
-// in range resolves without DNS. Its seed corpus is
-// testdata/fuzz/FuzzLooksLikeAddr.
-func FuzzLooksLikeAddr(f *testing.F) {
-	f.Fuzz(func(t *testing.T, s string) {
-		got := families.LooksLikeAddr(s)
-		host, port, err := net.SplitHostPort(s)
-		want := err == nil && isNumber(port) && (host == "" || isIP(host) || isHostName(host))
-		if got != want {
-			t.Fatalf("LooksLikeAddr(%q) = %v, want %v (host %q, port %q, split error %v)", s, got, want, host, port, err)
-		}
-		if !got || host != "" && !isIP(host) {
-			return
-		}
-		if n, err := strconv.Atoi(port); err == nil && n >= 0 && n <= 65535 && port[0] != '+' {
-			if _, err := net.ResolveUDPAddr("udp", s); err != nil {
-				t.Errorf("LooksLikeAddr(%q) is true, but it does not resolve: %v", s, err)
-			}
-		}
-	})
-}
-
-// isNumber: an optional sign and decimal digits, of any length.
-func isNumber(s string) bool {
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		s = s[1:]
-	}
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func isIP(s string) bool {
-	_, err := netip.ParseAddr(s)
-	return err == nil
-}
-
-func isHostName(s string) bool {
-	letter := false
-	for _, c := range s {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
-			letter = true
-		case c >= '0' && c <= '9', c == '.', c == '-':
-		default:
-			return false
-		}
-	}
-	return letter
 }

@@ -3,7 +3,6 @@ package families
 import (
 	"fmt"
 	"net"
-	"net/netip"
 	"strconv"
 )
 
@@ -70,52 +69,3 @@ func (e *AddrError) Error() string {
 
 // Unwrap returns the resolver's error.
 func (e *AddrError) Unwrap() error { return e.Err }
-
-// LooksLikeAddr reports whether s has the HOST:PORT shape of an IP family's
-// address, so a command line can tell an address from a message: HOST is an
-// IP address, empty, or a host name with a letter in it ("10:30" and
-// "meet at 10:30" are messages), and PORT is a number.
-func LooksLikeAddr(s string) bool {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		return false
-	}
-	if !isNumber(port) {
-		return false // a port out of range, even of int's, is still an address, refused by name later
-	}
-	if host == "" {
-		return true
-	}
-	if _, err := netip.ParseAddr(host); err == nil {
-		return true
-	}
-	letter := false
-	for _, r := range host {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-			letter = true
-		case r >= '0' && r <= '9', r == '.', r == '-':
-		default:
-			return false
-		}
-	}
-	return letter
-}
-
-// isNumber reports whether s is decimal digits after an optional sign, as
-// strconv.Atoi takes them, however many: Atoi itself stops at the first
-// digit beyond int's range, before it sees what follows.
-func isNumber(s string) bool {
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		s = s[1:]
-	}
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}

@@ -35,7 +35,7 @@ func Unix() *Definition {
 // CheckUnixName checks that s fits in sun_path.
 func CheckUnixName(s string) error {
 	if s == "" {
-		return fmt.Errorf("unix socket path is empty: give --path PATH or @name")
+		return fmt.Errorf("unix socket address is empty: want a path or @name")
 	}
 	what := "path"
 	if strings.HasPrefix(s, "@") {

@@ -97,7 +97,7 @@ func lockDir(dir string, notify func(string)) func() {
 	if err != nil {
 		unix.Close(fd)
 		if notify != nil {
-			notify(fmt.Sprintf("%s stayed locked for %v: binding without the lock that orders socklab servers in it", dir, lockWait))
+			notify(fmt.Sprintf("%s stayed locked for %v: binding without the lock that orders the servers in it", dir, lockWait))
 		}
 		return func() {}
 	}

@@ -170,6 +170,6 @@ func pingGroupAdvice(rangeText string, egid int, groups []int) string {
 		}
 	}
 	return fmt.Sprintf("unprivileged ICMP sockets need a gid in net.ipv4.ping_group_range, which is %q here while your gids are %s: "+
-		"sudo sysctl -w net.ipv4.ping_group_range='%d %d' (or '0 2147483647' for all), or use a raw socket, which needs CAP_NET_RAW",
+		"sudo sysctl -w net.ipv4.ping_group_range='%d %d' (or '0 2147483647' for all), or use a raw ICMP socket, with CAP_NET_RAW",
 		rangeText, strings.Join(gids, ","), egid, egid)
 }

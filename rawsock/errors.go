@@ -58,11 +58,19 @@ func probe(spec families.Spec) error { return withOpenHint(families.ProbeSpec(sp
 // sendError is a failed send of a message to addr on a socket of spec,
 // with the fix for its errno.
 func sendError(spec families.Spec, addr string, err error) error {
-	hint := ""
+	e := &families.Error{Op: "send", Spec: spec, Addr: addr, Err: families.Cause(err)}
 	if errno, ok := families.Errno(err); ok {
-		hint = sendHint(errno)
+		e.Hint, e.Terms = sendHint(errno), sendTerms(errno)
 	}
-	return &families.Error{Op: "send", Spec: spec, Addr: addr, Err: families.Cause(err), Hint: hint}
+	return e
+}
+
+// sendTerms are the settings sendHint names for errno.
+func sendTerms(errno syscall.Errno) []families.Term {
+	if errno == syscall.EMSGSIZE {
+		return []families.Term{families.TermPacketSize}
+	}
+	return nil
 }
 
 func sendHint(errno syscall.Errno) string {
@@ -74,7 +82,7 @@ func sendHint(errno syscall.Errno) string {
 	case syscall.EHOSTUNREACH:
 		return "the host is unreachable (no neighbour answered ARP/ND, or a reject route)"
 	case syscall.EMSGSIZE:
-		return "the message is larger than the path MTU: send a smaller -s"
+		return "the message is larger than the path MTU: send a smaller packet size"
 	case syscall.EINVAL:
 		return "the kernel rejected the destination for this socket (IPv4 vs IPv6, or a zone is needed for a link-local address)"
 	}
@@ -88,7 +96,8 @@ func sendIP4Error(spec families.Spec, dst string, n int, err error) error {
 	e := sendError(spec, dst, err).(*families.Error)
 	switch errno, _ := families.Errno(err); errno {
 	case syscall.EMSGSIZE:
-		e.Hint = fmt.Sprintf("the %d-byte packet is larger than the MTU of the route's device, and the kernel never fragments an IP_HDRINCL packet: send less, or build fragments with --mf and --frag-offset", n)
+		e.Hint = fmt.Sprintf("the %d-byte packet is larger than the MTU of the route's device, and the kernel never fragments an IP_HDRINCL packet: send less, or build fragments (more fragments and a fragment offset)", n)
+		e.Terms = []families.Term{families.TermFragment}
 	case syscall.EPERM, syscall.EACCES:
 		e.Hint = "refused: a firewall rule (nft list ruleset), or a broadcast destination"
 	case syscall.EINVAL:

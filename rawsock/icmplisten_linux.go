@@ -65,14 +65,15 @@ func bindICMP(fd int, spec families.Spec, cfg ICMPConfig, ip net.IP) error {
 	if err == nil {
 		return nil
 	}
-	addr, hint := cfg.Bind, families.Hint(spec, err)
-	if addr == "" {
-		addr = fmt.Sprintf("id %d", cfg.ID)
+	e := &families.Error{Op: "bind", Spec: spec, Addr: cfg.Bind, Err: os.NewSyscallError("bind", err), Hint: families.Hint(spec, err)}
+	if e.Addr == "" {
+		e.Addr = fmt.Sprintf("id %d", cfg.ID)
 	}
 	if errors.Is(err, unix.EADDRINUSE) {
-		hint = fmt.Sprintf("another ICMP datagram socket uses echo id %d: choose another -e or leave it to the kernel", cfg.ID)
+		e.Hint = fmt.Sprintf("another ICMP datagram socket uses echo id %d: choose another echo id or leave it to the kernel", cfg.ID)
+		e.Terms = []families.Term{families.TermEchoID}
 	}
-	return &families.Error{Op: "bind", Spec: spec, Addr: addr, Err: os.NewSyscallError("bind", err), Hint: hint}
+	return e
 }
 
 // wrapICMP wraps conn, a new or adopted ICMP socket, and reads from the

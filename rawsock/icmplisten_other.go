@@ -9,7 +9,7 @@ import (
 )
 
 func notSupported(spec families.Spec) error {
-	return &families.Error{Op: "socket", Spec: spec, Err: families.ErrUnsupported, Hint: "socklab's raw sockets are not supported on " + runtime.GOOS}
+	return &families.Error{Op: "socket", Spec: spec, Err: families.ErrUnsupported, Hint: "these raw sockets are implemented for Linux; this is " + runtime.GOOS}
 }
 
 func listenICMP(cfg ICMPConfig, mode Mode) (*ICMPConn, error) {

@@ -28,7 +28,7 @@ import (
 // carrying payload; never 0, which the kernel would replace.
 func echoMark(src, dst netip.Addr, proto int, payload []byte) int {
 	s, d := src.As4(), dst.As4()
-	h := fnv64(fnvOffset, []byte("socklab ip4 echo"))
+	h := fnv64(fnvOffset, []byte("ip4 serve echo mark"))
 	h = fnv64(h, s[:])
 	h = fnv64(h, d[:])
 	h = fnv64(h, []byte{byte(proto)})

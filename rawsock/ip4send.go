@@ -19,7 +19,7 @@ import (
 // (the kernel may still fill in the fields Fields marks).
 func SendIP4(ctx context.Context, p IPv4Packet, o IP4SendOptions) (sent []byte, reply *IP4Reply, err error) {
 	if err := p.Validate(); err != nil {
-		return nil, nil, &families.Error{Op: "build", Spec: IP4Spec, Addr: p.Dst.String(), Err: err, Hint: "fix that flag"}
+		return nil, nil, &families.Error{Op: "build", Spec: IP4Spec, Addr: p.Dst.String(), Err: err, Hint: "fix that field of the packet"}
 	}
 	out, err := OpenIP4()
 	if err != nil {
@@ -144,7 +144,8 @@ func waitError(spec families.Spec, addr string, timeout time.Duration, err error
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		e.Err = fmt.Errorf("no reply within %v", timeout)
-		e.Hint = "is a server answering there (an ip4 server for the protocol, or a UDP echo server)? a longer timeout?"
+		e.Hint = "is a server answering there (an ip4 echo server for the protocol, or a UDP echo server)? a longer timeout?"
+		e.Terms = []families.Term{families.TermTimeout}
 	case errors.Is(err, syscall.ECONNREFUSED):
 		e.Hint = "nothing listens on that UDP port: the kernel there answered port unreachable"
 	}

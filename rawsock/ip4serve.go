@@ -57,7 +57,7 @@ func (o *IP4ServeOptions) check() error {
 	}
 	if o.Proto < 1 || o.Proto > 254 || o.TTL < 1 || o.TTL > 255 {
 		return &families.Error{Op: "serve", Spec: families.NewSpec(families.AF_INET, families.SOCK_RAW, o.Proto), Err: fmt.Errorf("protocol %d or TTL %d out of range", o.Proto, o.TTL),
-			Hint: "the protocol is 1 to 254 (255 cannot receive), the TTL 1 to 255"}
+			Hint: "the protocol is 1 to 254 (255 cannot receive), the TTL 1 to 255", Terms: []families.Term{families.TermProto, families.TermTTL}}
 	}
 	return nil
 }

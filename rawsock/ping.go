@@ -136,16 +136,16 @@ func (o PingOptions) check(dst *net.IPAddr) error {
 	if o.IPVersion == 6 {
 		maxSize = 65535 - 8
 	}
-	fail := func(err error, hint string) error {
-		return &families.Error{Op: "ping", Spec: ICMPSpec(o.IPVersion, ModeRaw), Addr: dst.String(), Err: err, Hint: hint}
+	fail := func(err error, hint string, term families.Term) error {
+		return &families.Error{Op: "ping", Spec: ICMPSpec(o.IPVersion, ModeRaw), Addr: dst.String(), Err: err, Hint: hint, Terms: []families.Term{term}}
 	}
 	switch {
 	case o.Size > maxSize:
-		return fail(fmt.Errorf("packet size %d is too large", o.Size), fmt.Sprintf("-s is at most %d for IPv%d", maxSize, o.IPVersion))
+		return fail(fmt.Errorf("packet size %d is too large", o.Size), fmt.Sprintf("the packet size is at most %d for IPv%d", maxSize, o.IPVersion), families.TermPacketSize)
 	case o.TTL < 0 || o.TTL > 255:
-		return fail(fmt.Errorf("ttl %d out of range", o.TTL), "-t is 1 to 255")
+		return fail(fmt.Errorf("ttl %d out of range", o.TTL), "the TTL is 1 to 255", families.TermTTL)
 	case o.Interval < 0:
-		return fail(fmt.Errorf("interval %v is negative", o.Interval), "-i takes seconds, e.g. 0.5")
+		return fail(fmt.Errorf("interval %v is negative", o.Interval), "the interval is in seconds, e.g. 0.5", families.TermInterval)
 	}
 	return nil
 }
@@ -168,8 +168,8 @@ func (o PingOptions) checkPrivilege(dst *net.IPAddr) error {
 	}
 	what := fmt.Sprintf("an interval of %v (below %v)", o.Interval, MinUserInterval)
 	if o.Flood {
-		what = "flooding (-f)"
+		what = "flooding"
 	}
 	return &families.Error{Op: "ping", Spec: spec, Addr: dst.String(), Err: fmt.Errorf("%s needs CAP_NET_RAW, as with ping: %w", what, err),
-		Hint: "run as root, or sudo setcap cap_net_raw+ep \"$(command -v socklab)\"; or use -i 0.2 or more"}
+		Hint: families.RawHint() + fmt.Sprintf("; or an interval of %v or more", MinUserInterval), Terms: []families.Term{families.TermInterval}}
 }

@@ -132,9 +132,15 @@ func TestBenchNoReplies(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "no replies to 5 datagrams") || !strings.Contains(errs, "socklab udp4 serve") {
 		t.Errorf("exit %d, stderr %q: want 1 and a hint to start a server", code, errs)
 	}
+	// The report, then the failure as an error event.
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	var r echo.BenchReport
-	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Sent != 5 || r.Lost != 5 || r.LostPct != 100 {
+	if err := json.Unmarshal([]byte(lines[0]), &r); err != nil || r.Sent != 5 || r.Lost != 5 || r.LostPct != 100 {
 		t.Errorf("report %+v (%v): want 5 sent, 5 lost, 100%%", r, err)
+	}
+	var ev map[string]any
+	if len(lines) != 2 || json.Unmarshal([]byte(lines[1]), &ev) != nil || ev["event"] != "error" || ev["exit"] != 1.0 {
+		t.Errorf("want the report and an error event, got %q", out)
 	}
 }
 
@@ -143,7 +149,7 @@ func TestBenchNoReplies(t *testing.T) {
 func TestBenchTruncatingServer(t *testing.T) {
 	s := echotest.Start(t, families.UDP4(), "127.0.0.1:0", echo.ServerConfig{Reply: echo.ReplySeed, Bufsize: 1024})
 	code, _, errs := benchRun(t, "udp4", "bench", s.Addr().String(), "--size", "2000", "--count", "4", "--inflight", "4", "--timeout", "0.1")
-	if code != 1 || !strings.Contains(errs, "4 replies came back but not the payload sent") || !strings.Contains(errs, "smaller --size") {
+	if code != 1 || !strings.Contains(errs, "4 replies came back but not the payload sent") || !strings.Contains(errs, "smaller datagram size (--size)") {
 		t.Errorf("exit %d, stderr %q: want 1 and a hint about truncation", code, errs)
 	}
 }

@@ -25,6 +25,8 @@ import (
 // --- socklab families ---
 
 type familyJSON struct {
+	Event      string `json:"event"`
+	Time       string `json:"time"`
 	Name       string `json:"name"`
 	Socket     string `json:"socket"`
 	Also       string `json:"also"`
@@ -35,16 +37,21 @@ type familyJSON struct {
 	Summary    string `json:"summary"`
 }
 
-// familiesJSON runs socklab families --json and decodes it strictly.
+// familiesJSON runs socklab families --json and decodes it strictly: one
+// "family" event per line.
 func familiesJSON(t *testing.T, o runOpts) []familyJSON {
 	t.Helper()
 	r := socklabWith(t, o, "families", "--json")
 	mustSucceed(t, r, "families --json")
-	dec := json.NewDecoder(strings.NewReader(r.stdout))
-	dec.DisallowUnknownFields()
 	var rows []familyJSON
-	if err := dec.Decode(&rows); err != nil {
-		t.Fatalf("families --json is not a JSON array of families: %v\n%s", err, r.stdout)
+	for _, l := range strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n") {
+		dec := json.NewDecoder(strings.NewReader(l))
+		dec.DisallowUnknownFields()
+		var f familyJSON
+		if err := dec.Decode(&f); err != nil || f.Event != "family" || f.Time == "" {
+			t.Fatalf("families --json: line %q is not a family event with a time: %v", l, err)
+		}
+		rows = append(rows, f)
 	}
 	for _, f := range rows {
 		if f.Name == "" || f.Socket == "" || f.Network == "" || f.Privileged == nil || f.Usable == nil || f.Summary == "" {
@@ -1135,8 +1142,10 @@ func TestServeJSON(t *testing.T) {
 	p := start(t, runOpts{}, "udp4", "serve", "--json", "--bind", "127.0.0.1:0", "--bufsize", "8")
 	m := p.waitLine(&p.stdout, regexp.MustCompile(`"event":"listening".*"addr":"([^"]+)"|"addr":"([^"]+)".*"event":"listening"`))
 	addr := m[1] + m[2]
-	mustSucceed(t, socklab(t, "udp4", "send", addr, "hello", "hello world!"), "send to a --json server")
+	// Open before the send, so the kernel cannot give the two the same
+	// ephemeral port: they are two peers.
 	c := silentUDP(t)
+	mustSucceed(t, socklab(t, "udp4", "send", addr, "hello", "hello world!"), "send to a --json server")
 	to, _ := net.ResolveUDPAddr("udp4", addr)
 	c.WriteTo([]byte{0xff, 0xfe}, to)
 	p.countLines(&p.stdout, regexp.MustCompile(`"event":"datagram"`), 3)
@@ -1171,9 +1180,10 @@ func TestSendJSON(t *testing.T) {
 	r := socklab(t, "udp4", "send", "--json", s.addr, "a", "bb")
 	mustSucceed(t, r, "udp4 send --json")
 	evs := decodeNDJSON(t, r.stdout)
-	if len(evs) != 2 {
-		t.Fatalf("want 2 response events, got %d", len(evs))
+	if len(evs) != 3 || evs[2]["event"] != "summary" {
+		t.Fatalf("want 2 response events and the summary, got %v", evs)
 	}
+	checkFields(t, evs[2], map[string]any{"to": s.addr, "messages": 2, "answered": 2, "failed": 0})
 	for i, msg := range []string{"a", "bb"} {
 		ev := evs[i]
 		checkFields(t, ev, map[string]any{"event": "response", "to": s.addr, "from": s.addr, "sent_bytes": len(msg),
@@ -1193,8 +1203,8 @@ func TestSendJSON(t *testing.T) {
 	r = socklab(t, "unix", "send", "--json", "--bufsize", "4", "--path", path, "truncate me")
 	mustSucceed(t, r, "unix send --json")
 	evs = decodeNDJSON(t, r.stdout)
-	if len(evs) != 1 {
-		t.Fatalf("want 1 event, got %d", len(evs))
+	if len(evs) != 2 {
+		t.Fatalf("want a response and the summary, got %v", evs)
 	}
 	checkFields(t, evs[0], map[string]any{"event": "response", "to": path, "from": path, "sent_bytes": 11, "bytes": 4, "size": 11, "truncated": true, "data": "trun"})
 	us.stopServer(os.Interrupt)
@@ -1214,7 +1224,7 @@ func TestBadAddresses(t *testing.T) {
 		{[]string{"udp4", "serve", "--bind", "[::1]:8020"}, []string{"[::1]:8020"}},
 		{[]string{"udp6", "serve", "--bind", "127.0.0.1:8020"}, []string{"127.0.0.1:8020"}},
 		{[]string{"udp4", "serve", "--bind", "192.0.2.1:8020"}, []string{"192.0.2.1:8020", "cannot assign requested address"}},
-		{[]string{"udp4", "send", "--timeout", "1s", "127.0.0.1:70000", "x"}, []string{"127.0.0.1:70000", "0 to 65535"}},
+		{[]string{"udp4", "send", "--timeout", "1s", "127.0.0.1:70000", "x"}, []string{"127.0.0.1:70000", "1 to 65535"}},
 		{[]string{"udp4", "send", "--timeout", "0s", "127.0.0.1:9", "x"}, []string{"--timeout"}},
 		{[]string{"udp4", "send", "--retries", "-1", "127.0.0.1:9", "x"}, []string{"--retries"}},
 	}

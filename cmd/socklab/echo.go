@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -10,9 +9,13 @@ import (
 	"time"
 
 	"github.com/alecthomas/kong"
-	"github.com/socklab/socklab/echo"
 	"github.com/socklab/socklab/families"
 )
+
+// The echo commands of the datagram families: serve, send and bench, for
+// udp4, udp6, unix and the generic socket form. One flag name per role:
+// --bind is the local address, the positional ADDR or --to the peer's
+// (unix keeps --path as an alias of the server's address).
 
 // udpCmd is socklab udp4|udp6.
 type udpCmd struct {
@@ -30,46 +33,89 @@ type unixCmd struct {
 
 // serveFlags are the flags every serve command has.
 type serveFlags struct {
-	Reply   string `default:"seed" enum:"seed,echo,sockperf" help:"How to answer: seed ([ctime] message), echo (the datagram unchanged) or sockperf (sockperf's server protocol, for sockperf ping-pong and under-load)."`
-	Bufsize int    `default:"65536" help:"Receive buffer handed to recvfrom; longer datagrams are truncated, and said so."`
-	Hex     bool   `short:"x" help:"Print data as a hex dump."`
-	Quiet   bool   `short:"q" help:"Print only the summary and rare events, not every datagram: the batch path (recvmmsg/sendmmsg)."`
-	JSON    bool   `name:"json" help:"Print one JSON object per event (NDJSON)."`
-	Fd      int    `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket (Python's fileno)."`
-	Workers int    `default:"1" placeholder:"N" help:"UDP: serve with N sockets bound to the address with SO_REUSEPORT, one goroutine each (the kernel keeps each peer on one)."`
-	Rcvbuf  int    `placeholder:"BYTES" help:"Set SO_RCVBUF (SO_RCVBUFFORCE as root); the kernel doubles it, and clamps it to net.core.rmem_max unless forced."`
-	Sndbuf  int    `placeholder:"BYTES" help:"Set SO_SNDBUF (SO_SNDBUFFORCE as root); the kernel doubles it, and clamps it to net.core.wmem_max unless forced."`
-	Batch   int    `default:"64" placeholder:"N" help:"Datagrams per recvmmsg/sendmmsg call on the batch path."`
-	Plain   bool   `help:"Use one recvmsg and one sendto per datagram even where batches are possible (to compare)."`
-	Verbose bool   `short:"v" help:"Say which I/O path serves and the effective SO_RCVBUF/SO_SNDBUF."`
+	Reply     string `default:"seed" enum:"seed,echo,sockperf" help:"How to answer: seed ([ctime] message), echo (the datagram unchanged) or sockperf (sockperf's server protocol, for sockperf ping-pong and under-load)."`
+	Bufsize   int    `default:"65536" min:"1" help:"Receive buffer handed to recvfrom; longer datagrams are truncated, and said so."`
+	Hex       bool   `short:"x" help:"Print data as a hex dump."`
+	Quiet     bool   `short:"q" help:"Print only the summary and rare events, not every datagram: the batch path (recvmmsg/sendmmsg)."`
+	JSON      bool   `name:"json" help:"Print one JSON object per event (NDJSON)."`
+	Fd        int    `default:"-1" min:"0" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket (Python's fileno)."`
+	Rcvbuf    int    `min:"0" placeholder:"BYTES" help:"Set SO_RCVBUF (SO_RCVBUFFORCE as root); the kernel doubles it, and clamps it to net.core.rmem_max unless forced."`
+	Sndbuf    int    `min:"0" placeholder:"BYTES" help:"Set SO_SNDBUF (SO_SNDBUFFORCE as root); the kernel doubles it, and clamps it to net.core.wmem_max unless forced."`
+	Batch     int    `default:"64" min:"1" placeholder:"N" help:"Datagrams per recvmmsg/sendmmsg call on the batch path."`
+	Plain     bool   `help:"Use one recvmsg and one sendto per datagram even where batches are possible (to compare)."`
+	Verbose   bool   `short:"v" help:"Say which I/O path serves and the effective SO_RCVBUF/SO_SNDBUF; name each unix sender by pid, uid and gid."`
+	RateLimit string `name:"rate-limit" placeholder:"N/s[:BURST]" help:"Answer each source (an IP address, a unix sender) at most N datagrams a second, in bursts of up to BURST (default N); the rest are dropped and counted."`
 
 	systemdFlags `embed:""`
 
 	serveObserveFlags `embed:""`
 }
 
+// ipFlags filter IP senders by their source address.
+type ipFlags struct {
+	Allow []string `placeholder:"CIDR" help:"Answer only IP sources in this prefix (repeatable; an address alone is one host)."`
+	Deny  []string `placeholder:"CIDR" help:"Drop IP sources in this prefix (repeatable), even when --allow lets them in."`
+}
+
+// credFlags filter unix senders by their credentials (SO_PASSCRED).
+type credFlags struct {
+	AllowUID []string `name:"allow-uid" placeholder:"UID" help:"Answer only unix senders of this user, a number or a name (repeatable)."`
+	AllowGID []string `name:"allow-gid" placeholder:"GID" help:"Answer only unix senders of this group, a number or a name (repeatable)."`
+}
+
 // sendFlags are the flags every send command has.
 type sendFlags struct {
-	Timeout time.Duration `default:"2s" help:"How long to wait for each reply."`
-	Retries int           `default:"0" help:"Send again this many times when no reply comes (the server may see a message twice)."`
-	Bufsize int           `default:"65536" help:"Receive buffer for replies; longer replies are truncated, and said so."`
-	Hex     bool          `short:"x" help:"Print replies as a hex dump."`
-	JSON    bool          `name:"json" help:"Print one JSON object per reply (NDJSON)."`
-	Fd      int           `default:"-1" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket."`
+	Timeout     time.Duration `default:"2s" min:">0" want:"a positive duration, e.g. 2s" help:"How long each message may take, its send included, before it counts as lost."`
+	Retries     int           `default:"0" min:"0" help:"Send again this many times when no reply comes (the server may see a message twice)."`
+	Bufsize     int           `default:"65536" min:"1" help:"Receive buffer for replies; longer replies are truncated, and said so."`
+	Hex         bool          `short:"x" help:"Print replies as a hex dump."`
+	JSON        bool          `name:"json" help:"Print one JSON object per event (NDJSON): response, skipped, error, summary."`
+	Fd          int           `default:"-1" min:"0" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket."`
+	StopOnError bool          `name:"stop-on-error" help:"Stop at the first message that fails; without it send goes on with the next, and exits 1 if any failed."`
 
 	sendObserveFlags `embed:""`
 }
 
+// Help is the detailed help of every send command.
+func (sendFlags) Help() string {
+	return `The first argument is the server's address when it looks like one: for
+IP families HOST:PORT, [IPv6]:PORT, :PORT, or an IP address alone (which
+then lacks its port); for unix @name or a path with a /. An argument that
+looks like an address and is not a valid one is refused, never sent as a
+message. Anything else is a message. Flags go anywhere; -- ends them, and
+what follows is messages only: send 127.0.0.1:8020 -- -hello 10:30.
+
+A host name is looked up, and send says which address it took; 0.0.0.0,
+:: and an empty host mean this host (the loopback address), as for
+connect(2).
+
+Each message is one datagram, and its reply is matched by content: a late
+or duplicate reply to an earlier message, or a datagram from another
+address, is told and skipped. A message with no reply within --timeout is
+reported, and send goes on with the next (--stop-on-error stops). Exit
+status: 0 when every message was answered, 1 when any failed, 2 for a
+command line send refuses, 130 when interrupted.`
+}
+
+// messagesHelp is the help of send's positional arguments.
+const messagesHelp = "The server's address if it looks like one (a message that does too goes after --), then messages, " +
+	"one datagram each, sent byte for byte. No message: prompt like the seed, or read lines from a pipe."
+
 type udpServeCmd struct {
 	serveFlags `embed:""`
+	ipFlags    `embed:""`
+	Workers    int    `default:"1" min:"1" placeholder:"N" help:"Serve with N sockets bound to the address with SO_REUSEPORT, one goroutine each (the kernel keeps each peer on one)."`
 	Bind       string `placeholder:"ADDR:PORT" help:"Address to listen on (default: 127.0.0.1:8020 for udp4, [::1]:8020 for udp6)."`
 }
 
-func (c *udpServeCmd) Run(app *App) error { return serve(app, c.Bind, 0, c.serveFlags) }
+func (c *udpServeCmd) Run(app *App) error {
+	return serve(app, serveSpec{addr: c.Bind, workers: c.Workers, ip: c.ipFlags}, c.serveFlags)
+}
 
 type unixServeCmd struct {
 	serveFlags `embed:""`
-	Path       string `placeholder:"PATH" help:"Socket file to bind, or @name for a Linux abstract name (default: @socklab)."`
+	credFlags  `embed:""`
+	Bind       string `aliases:"path" placeholder:"PATH" help:"Socket file to bind, or @name for a Linux abstract name (default: @socklab); also --path."`
 	Mode       string `placeholder:"OCTAL" help:"Permission bits of the socket file, e.g. 0660 (default: from umask)."`
 }
 
@@ -78,32 +124,26 @@ func (c *unixServeCmd) Run(app *App) error {
 	if err != nil {
 		return err
 	}
-	return serve(app, c.Path, mode, c.serveFlags)
+	return serve(app, serveSpec{addr: c.Bind, mode: mode, workers: 1, creds: c.credFlags}, c.serveFlags)
 }
 
 type udpSendCmd struct {
 	sendFlags `embed:""`
-	To        string    `placeholder:"ADDR:PORT" help:"Server address, when the first argument should not be taken for one."`
+	To        string    `placeholder:"ADDR:PORT" help:"Server address, so that every argument is a message."`
 	Bind      string    `placeholder:"ADDR:PORT" help:"Local address to send from (default: any address, an ephemeral port)."`
-	Args      []message `arg:"" optional:"" name:"[ADDR] MESSAGE" help:"Server address (default: the seed's 127.0.0.1:8020, [::1]:8020 for udp6), then messages, one datagram each, sent byte for byte. No message: prompt like the seed, or read lines from a pipe. Flags go before the messages."`
+	Args      []message `arg:"" optional:"" name:"[ADDR] MESSAGE" help:"${messages} Default address: the seed's 127.0.0.1:8020, [::1]:8020 for udp6."`
 }
 
-func (c *udpSendCmd) Run(app *App) error {
-	to, msgs := c.To, c.Args
-	if to == "" && len(msgs) > 0 && families.LooksLikeAddr(string(msgs[0])) {
-		to, msgs = string(msgs[0]), msgs[1:]
-	}
-	return send(app, to, c.Bind, msgs, c.sendFlags)
-}
+func (c *udpSendCmd) Run(app *App) error { return send(app, c.To, c.Bind, c.Args, c.sendFlags) }
 
 type unixSendCmd struct {
 	sendFlags `embed:""`
-	Path      string    `placeholder:"PATH" help:"Server socket: a path or @name (default: @socklab)."`
+	To        string    `aliases:"path" placeholder:"PATH" help:"Server socket, a path or @name, so that every argument is a message; also --path."`
 	Bind      string    `placeholder:"PATH" help:"Own address, so replies can reach us: a path (removed on exit) or @name (default: autobind)."`
-	Messages  []message `arg:"" optional:"" help:"Messages, one datagram each, sent byte for byte. None: prompt like the seed, or read lines from a pipe. Flags go before the messages."`
+	Args      []message `arg:"" optional:"" name:"[ADDR] MESSAGE" help:"${messages} An address is @name or a path with a /. Default address: @socklab."`
 }
 
-func (c *unixSendCmd) Run(app *App) error { return send(app, c.Path, c.Bind, c.Messages, c.sendFlags) }
+func (c *unixSendCmd) Run(app *App) error { return send(app, c.To, c.Bind, c.Args, c.sendFlags) }
 
 // socketCmd is the generic form: socklab socket --family F --type T [--proto P] ACTION.
 type socketCmd struct {
@@ -119,17 +159,8 @@ type socketCmd struct {
 // AfterApply resolves the triple, or the descriptor of --fd on the action,
 // to the family that serves it, so the action runs that family's code.
 func (c *socketCmd) AfterApply(kctx *kong.Context, app *App) error {
-	fd := -1
-	switch cmd := kctx.Selected().Target.Addr().Interface().(type) {
-	case *socketServeCmd:
-		fd = cmd.Fd
-	case *socketSendCmd:
-		fd = cmd.Fd
-	case *socketBenchCmd:
-		fd = cmd.Fd
-	}
 	var spec families.Spec
-	if fd >= 0 {
+	if fd := actionFd(kctx); fd >= 0 {
 		s, err := families.Inspect(fd)
 		if err != nil {
 			return err
@@ -137,30 +168,53 @@ func (c *socketCmd) AfterApply(kctx *kong.Context, app *App) error {
 		spec = s
 	} else {
 		if c.Family == "" || c.Type == "" {
-			return errors.New("socket needs --family and --type (or --fd N on the action): e.g. socklab socket --family inet6 --type dgram serve")
+			return usagef("socket needs --family and --type (or --fd N on the action): e.g. socklab socket --family inet6 --type dgram serve")
 		}
 		var err error
-		spec = families.NewSpec(0, 0, 0)
-		if spec.Family, err = families.ParseFamily(c.Family); err != nil {
-			return err
-		}
-		if spec.Type, err = families.ParseType(c.Type); err != nil {
-			return err
-		}
-		if spec.Proto, err = families.ParseProto(c.Proto); err != nil {
-			return err
+		if spec, err = c.spec(); err != nil {
+			return usageError{err}
 		}
 	}
 	d, err := app.Registry.Resolve(spec)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	app.Def = d
 	return nil
 }
 
+// actionFd is the --fd of the socket command's action, -1 when none.
+func actionFd(kctx *kong.Context) int {
+	switch cmd := kctx.Selected().Target.Addr().Interface().(type) {
+	case *socketServeCmd:
+		return cmd.Fd
+	case *socketSendCmd:
+		return cmd.Fd
+	case *socketBenchCmd:
+		return cmd.Fd
+	}
+	return -1
+}
+
+// spec reads the triple of --family, --type and --proto.
+func (c *socketCmd) spec() (families.Spec, error) {
+	var err error
+	s := families.NewSpec(0, 0, 0)
+	if s.Family, err = families.ParseFamily(c.Family); err != nil {
+		return s, err
+	}
+	if s.Type, err = families.ParseType(c.Type); err != nil {
+		return s, err
+	}
+	s.Proto, err = families.ParseProto(c.Proto)
+	return s, err
+}
+
 type socketServeCmd struct {
 	serveFlags `embed:""`
+	ipFlags    `embed:""`
+	credFlags  `embed:""`
+	Workers    int    `default:"1" min:"1" placeholder:"N" help:"UDP: serve with N sockets bound to the address with SO_REUSEPORT, one goroutine each."`
 	Bind       string `placeholder:"ADDR" help:"Address to bind: HOST:PORT, a unix path or @name (default: the family's)."`
 	Mode       string `placeholder:"OCTAL" help:"Permission bits of a unix socket file."`
 }
@@ -170,17 +224,17 @@ func (c *socketServeCmd) Run(app *App) error {
 	if err != nil {
 		return err
 	}
-	return serve(app, c.Bind, mode, c.serveFlags)
+	return serve(app, serveSpec{addr: c.Bind, mode: mode, workers: c.Workers, ip: c.ipFlags, creds: c.credFlags}, c.serveFlags)
 }
 
 type socketSendCmd struct {
 	sendFlags `embed:""`
-	To        string    `placeholder:"ADDR" help:"Server address: HOST:PORT, a unix path or @name (default: the family's)."`
+	To        string    `placeholder:"ADDR" help:"Server address: HOST:PORT, a unix path or @name, so that every argument is a message."`
 	Bind      string    `placeholder:"ADDR" help:"Own address (default: ephemeral port or autobind)."`
-	Messages  []message `arg:"" optional:"" help:"Messages, one datagram each, sent byte for byte. None: prompt, or read lines from a pipe. Flags go before the messages."`
+	Args      []message `arg:"" optional:"" name:"[ADDR] MESSAGE" help:"${messages} Default address: the family's."`
 }
 
-func (c *socketSendCmd) Run(app *App) error { return send(app, c.To, c.Bind, c.Messages, c.sendFlags) }
+func (c *socketSendCmd) Run(app *App) error { return send(app, c.To, c.Bind, c.Args, c.sendFlags) }
 
 // message is a command-line argument sent as it is. kong decodes plain
 // strings through JSON, which replaces invalid UTF-8 with U+FFFD; a message
@@ -207,112 +261,25 @@ func parseMode(s string) (os.FileMode, error) {
 	}
 	m, err := strconv.ParseUint(s, 8, 32)
 	if err != nil || m > 0o777 || m == 0 {
-		return 0, fmt.Errorf("--mode %q: want octal permission bits from 1 to 0777, e.g. 0660", s)
+		return 0, usagef("--mode %q: want octal permission bits from 1 to 0777, e.g. 0660", s)
 	}
 	return os.FileMode(m), nil
 }
 
 // open opens app.Def's socket on addr, or adopts descriptor fd.
-func open(app *App, addr string, fd int, mode os.FileMode, notify func(string)) (families.Conn, error) {
+func open(app *App, addr string, fd int, mode os.FileMode) (families.Conn, error) {
 	if fd >= 0 && addr != "" {
-		return nil, fmt.Errorf("%s and --fd %d: an adopted socket keeps the address it has; drop one of them", addr, fd)
+		return nil, usagef("%s and --fd %d: an adopted socket keeps the address it has; drop one of them", showName(addr), fd)
 	}
 	if mode != 0 && (fd >= 0 || strings.HasPrefix(addr, "@") || app.Def.Spec.Family != families.AF_UNIX) {
-		return nil, fmt.Errorf("--mode sets the permissions of a socket file this command creates; %s has none (abstract names and adopted sockets have no file of ours)", orDefault(addr, "the socket"))
+		return nil, usagef("--mode sets the permissions of a socket file this command creates; %s has none (abstract names and adopted sockets have no file of ours)", showName(orDefault(addr, "the socket")))
 	}
-	o := families.Options{Addr: addr, Mode: mode, Notify: notify}
+	o := families.Options{Addr: addr, Mode: mode, Notify: app.note}
 	if fd >= 0 {
 		o.File = os.NewFile(uintptr(fd), "fd "+strconv.Itoa(fd))
 		defer o.File.Close()
 	}
 	return app.Def.Open(o)
-}
-
-func serve(app *App, addr string, mode os.FileMode, f serveFlags) error {
-	if app.Def.Open == nil {
-		return fmt.Errorf("%s has no echo server: see socklab %s --help", app.Def.Name, app.Def.Name)
-	}
-	cfg, err := f.config()
-	if err != nil {
-		return err
-	}
-	passed, err := f.activated(app, addr, mode, f.Fd, f.Workers)
-	if err != nil {
-		return err
-	}
-	if addr == "" && f.Fd < 0 && passed == nil {
-		addr = app.Def.DefaultAddr
-	}
-	conns, err := openServers(app, addr, mode, f, passed)
-	if err != nil {
-		return err
-	}
-	for _, c := range conns {
-		defer c.Close()
-	}
-	p := &serverPrinter{app: app, flags: f}
-	p.listening(conns[0], cfg.Reply)
-	cfg.OnEvent = p.event
-	if f.Verbose {
-		p.verbose(conns[0], cfg)
-	}
-	st, err := echo.ServeAll(app.Ctx, conns, cfg)
-	p.summary(st)
-	return err
-}
-
-// config checks the serve flags and converts them to an echo.ServerConfig.
-func (f serveFlags) config() (echo.ServerConfig, error) {
-	reply, err := echo.ParseReply(f.Reply)
-	switch {
-	case err != nil:
-		return echo.ServerConfig{}, err
-	case f.Bufsize <= 0:
-		return echo.ServerConfig{}, fmt.Errorf("--bufsize %d: want a positive number of bytes", f.Bufsize)
-	case f.Workers < 1:
-		return echo.ServerConfig{}, fmt.Errorf("--workers %d: want 1 or more", f.Workers)
-	case f.Rcvbuf < 0 || f.Sndbuf < 0 || f.Batch < 0:
-		return echo.ServerConfig{}, fmt.Errorf("--rcvbuf, --sndbuf and --batch want a positive number (0 leaves the default)")
-	case f.Workers > 1 && f.Fd >= 0:
-		return echo.ServerConfig{}, fmt.Errorf("--workers %d with --fd %d: one descriptor is one socket; drop one of them", f.Workers, f.Fd)
-	}
-	return echo.ServerConfig{Reply: reply, Bufsize: f.Bufsize, Quiet: f.Quiet, Plain: f.Plain, Batch: f.Batch}, nil
-}
-
-// openServers opens the serving sockets: those systemd passed, when any,
-// one, or --workers sockets sharing the address with SO_REUSEPORT, with
-// --rcvbuf and --sndbuf set.
-func openServers(app *App, addr string, mode os.FileMode, f serveFlags, passed []families.Conn) ([]families.Conn, error) {
-	notify := func(msg string) { fmt.Fprintln(app.Stderr, "socklab:", msg) }
-	conns := passed
-	var err error
-	switch {
-	case passed != nil: // adopted already
-	case f.Workers > 1:
-		conns, err = families.OpenReusePort(app.Def, families.Options{Addr: addr, Mode: mode, Notify: notify}, f.Workers)
-	default:
-		var c families.Conn
-		c, err = open(app, addr, f.Fd, mode, notify)
-		conns = []families.Conn{c}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if f.Rcvbuf > 0 || f.Sndbuf > 0 {
-		for _, c := range conns {
-			if err := families.SetBuffers(c, f.Rcvbuf, f.Sndbuf); err != nil {
-				closeAll(conns)
-				return nil, fmt.Errorf("--rcvbuf/--sndbuf: %w", err)
-			}
-		}
-	}
-	return conns, nil
-}
-
-func closeAll(conns []families.Conn) {
-	for _, c := range conns {
-		c.Close()
-	}
 }
 
 func orDefault(s, def string) string {
@@ -322,236 +289,13 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// errInterrupted ends a command stopped by SIGINT or SIGTERM: exit 130.
-var errInterrupted = errors.New("interrupted")
-
-func send(app *App, to, bind string, msgs []message, f sendFlags) error {
-	if app.Def.Open == nil {
-		return fmt.Errorf("%s has no echo client: see socklab %s --help", app.Def.Name, app.Def.Name)
-	}
-	if to == "" {
-		to = app.Def.DefaultAddr
-	}
-	peer, err := app.Def.ResolveAddr(to)
-	if err != nil {
-		return err
-	}
-	if f.Timeout <= 0 {
-		return fmt.Errorf("--timeout %v: want a positive duration, e.g. 2s", f.Timeout)
-	}
-	if f.Retries < 0 {
-		return fmt.Errorf("--retries %d: want 0 or more", f.Retries)
-	}
-	c, err := open(app, bind, f.Fd, 0, func(msg string) { fmt.Fprintln(app.Stderr, "socklab:", msg) })
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	// Hear "port unreachable" at once instead of waiting out --timeout.
-	families.ReportICMPErrors(c)
-	cl := echo.NewClient(c, peer, echo.ClientConfig{Timeout: f.Timeout, Retries: f.Retries, Bufsize: f.Bufsize})
-	max := families.MaxDatagram(c)
-	tooBig := func(size string) error {
-		return &families.Error{Op: "send", Spec: c.Spec(), Addr: peer.String(),
-			Err:  fmt.Errorf("message is %s bytes, more than one %s datagram holds", size, app.Def.Name),
-			Hint: fmt.Sprintf("the maximum is %d bytes: send less", max)}
-	}
-	exchange := func(msg []byte) error {
-		if max > 0 && len(msg) > max {
-			return tooBig(strconv.Itoa(len(msg)))
-		}
-		resp, err := cl.Exchange(app.Ctx, msg)
-		if app.Ctx.Err() != nil {
-			return errInterrupted // the deferred Close still unlinks our socket file
-		}
-		if err != nil {
-			return err
-		}
-		printResponse(app, f, peer.String(), msg, resp)
+// noEcho is the error of an echo command on a family that has none.
+func noEcho(app *App, what string) error {
+	if app.Def.Open != nil {
 		return nil
 	}
-	if len(msgs) > 0 {
-		for _, m := range msgs {
-			if err := exchange([]byte(m)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	return sendLines(app, f, exchange, max, tooBig)
+	return usagef("%s has no echo %s: see socklab %s --help", app.Def.Name, what, app.Def.Name)
 }
 
-// sendLines sends stdin line by line: at a terminal with the seed's prompt,
-// stopping at an empty line and going on after a lost reply; from a pipe one
-// datagram per line (an empty line is a zero-length datagram).
-func sendLines(app *App, f sendFlags, exchange func([]byte) error, max int, tooBig func(string) error) error {
-	lines := make(chan []byte)
-	scanErr := make(chan error, 1)
-	prompt := func() {
-		if app.StdinTerminal && !f.JSON {
-			fmt.Fprint(app.Stdout, "Wanna send: ")
-		}
-	}
-	go func() {
-		sc := bufio.NewScanner(app.Stdin)
-		// Room for a line longer than a datagram, so it is refused by name.
-		sc.Buffer(make([]byte, 64*1024), max+64*1024)
-		for sc.Scan() {
-			line := sc.Bytes()
-			if n := len(line); n > 0 && line[n-1] == '\r' {
-				line = line[:n-1]
-			}
-			lines <- append([]byte(nil), line...)
-		}
-		scanErr <- sc.Err()
-		close(lines)
-	}()
-	prompt()
-	for {
-		select {
-		case <-app.Ctx.Done():
-			return errInterrupted
-		case line, ok := <-lines:
-			if !ok {
-				if err := <-scanErr; errors.Is(err, bufio.ErrTooLong) {
-					return tooBig("a line of more than " + strconv.Itoa(max+64*1024))
-				} else if err != nil {
-					return fmt.Errorf("reading messages from stdin: %w", err)
-				}
-				return nil
-			}
-			if app.StdinTerminal && len(line) == 0 {
-				return nil
-			}
-			if err := exchange(line); err != nil {
-				if !app.StdinTerminal || app.Ctx.Err() != nil {
-					return err
-				}
-				fmt.Fprintln(app.Stderr, "socklab:", err)
-			}
-			prompt()
-		}
-	}
-}
-
-func printResponse(app *App, f sendFlags, to string, msg []byte, r echo.Response) {
-	if f.JSON {
-		ev := map[string]any{"event": "response", "to": to, "from": addrString(r.From), "sent_bytes": len(msg),
-			"bytes": len(r.Data), "size": r.Size, "truncated": r.Truncated(), "rtt_us": float64(r.RTT.Nanoseconds()) / 1e3,
-			"attempts": r.Attempts, "late_replies_skipped": r.Late}
-		jsonData(ev, r.Data)
-		writeJSON(app.Stdout, ev)
-		return
-	}
-	if r.Late > 0 {
-		fmt.Fprintf(app.Stderr, "socklab: skipped %d late reply(s) to earlier messages\n", r.Late)
-	}
-	if r.Truncated() {
-		fmt.Fprintf(app.Stdout, "truncated: reply was %d bytes, read %d, %d lost (raise --bufsize)\n", r.Size, len(r.Data), r.Size-len(r.Data))
-	}
-	fmt.Fprintln(app.Stdout, "Response:", showData(r.Data, f.Hex))
-}
-
-// serverPrinter prints a server's events as the seed does, or as NDJSON.
-type serverPrinter struct {
-	app   *App
-	flags serveFlags
-}
-
-func (p *serverPrinter) listening(c families.Conn, reply echo.Reply) {
-	if p.flags.JSON {
-		writeJSON(p.app.Stdout, map[string]any{"event": "listening", "family": p.app.Def.Name, "socket": c.Spec().String(),
-			"addr": addrString(c.LocalAddr()), "reply": reply.String(), "bufsize": p.flags.Bufsize})
-		return
-	}
-	fmt.Fprintf(p.app.Stderr, "socklab: %s %s listening on %s, reply %s\n", p.app.Def.Name, c.Spec(), addrString(c.LocalAddr()), reply)
-	fmt.Fprintln(p.app.Stdout, "waiting for message...")
-}
-
-func (p *serverPrinter) event(ev echo.Event) {
-	if p.flags.JSON {
-		if p.flags.Quiet && ev.Kind == echo.EventDatagram {
-			return
-		}
-		m := map[string]any{"event": string(ev.Kind), "from": addrString(ev.From), "bytes": len(ev.Data), "size": ev.Size}
-		if ev.PID != 0 {
-			m["pid"] = ev.PID
-		}
-		if ev.Err != nil {
-			m["error"] = ev.Err.Error()
-		}
-		if ev.Kind == echo.EventDatagram {
-			jsonData(m, ev.Data)
-		}
-		writeJSON(p.app.Stdout, m)
-		return
-	}
-	w := p.app.Stdout
-	switch ev.Kind {
-	case echo.EventDatagram:
-		if p.flags.Quiet {
-			return
-		}
-		fmt.Fprintln(w, "Got message from", addrString(ev.From))
-		fmt.Fprintln(w, "Received message:", showData(ev.Data, p.flags.Hex))
-	case echo.EventTruncated:
-		fmt.Fprintf(w, "truncated: datagram was %d bytes, read %d, %d lost (raise --bufsize)\n", ev.Size, len(ev.Data), ev.Size-len(ev.Data))
-	case echo.EventUnanswerable:
-		fmt.Fprintf(w, "cannot reply: the sender (%s) has no address, an unbound unix socket; it must bind or autobind to get replies (told once per sender)\n", echo.PIDString(ev.PID))
-	case echo.EventSendError:
-		fmt.Fprintf(p.app.Stderr, "socklab: reply to %s: %v\n", addrString(ev.From), ev.Err)
-	}
-}
-
-func (p *serverPrinter) summary(st echo.Stats) {
-	if p.flags.JSON {
-		writeJSON(p.app.Stdout, map[string]any{"event": "summary", "datagrams": st.Datagrams, "bytes": st.Bytes, "peers": st.Peers,
-			"truncated": st.Truncated, "unanswerable": st.Unanswerable, "send_errors": st.SendErrors, "kernel_drops": st.Drops,
-			"io": st.IO, "elapsed_s": st.Elapsed.Seconds()})
-		return
-	}
-	fmt.Fprintf(p.app.Stdout, "summary: %d datagrams, %d bytes, %d peers, %d truncated, %d unanswerable, %d send errors in %.1fs\n",
-		st.Datagrams, st.Bytes, st.Peers, st.Truncated, st.Unanswerable, st.SendErrors, st.Elapsed.Seconds())
-	if st.Drops > 0 {
-		fmt.Fprintf(p.app.Stdout, "kernel drops: %d datagrams never reached socklab, the receive queue was full (SO_RXQ_OVFL); raise --rcvbuf or --workers\n", st.Drops)
-	}
-	if p.flags.Verbose && st.Elapsed > 0 {
-		fmt.Fprintf(p.app.Stderr, "socklab: %s: %.0f datagrams/s", st.IO, float64(st.Datagrams)/st.Elapsed.Seconds())
-		if st.Batches > 0 {
-			fmt.Fprintf(p.app.Stderr, ", %.1f per recvmmsg", float64(st.Datagrams)/float64(st.Batches))
-		}
-		fmt.Fprintln(p.app.Stderr)
-	}
-}
-
-// verbose says how the server will run: its I/O path and socket buffers.
-func (p *serverPrinter) verbose(c families.Conn, cfg echo.ServerConfig) {
-	w := p.app.Stderr
-	switch {
-	case echo.UsesBatch(c, cfg):
-		fmt.Fprintf(w, "socklab: I/O: %s, up to %d datagrams per call\n", echo.IOBatch, echo.BatchSize(cfg))
-	case cfg.Plain:
-		fmt.Fprintf(w, "socklab: I/O: %s per datagram (--plain)\n", echo.IOPlain)
-	case !cfg.Quiet:
-		fmt.Fprintf(w, "socklab: I/O: %s per datagram, to print each one (--quiet takes the batch path)\n", echo.IOPlain)
-	default:
-		fmt.Fprintf(w, "socklab: I/O: %s per datagram (no batch path for this socket here)\n", echo.IOPlain)
-	}
-	if p.flags.Workers > 1 {
-		fmt.Fprintf(w, "socklab: %d workers: %d sockets with SO_REUSEPORT, one goroutine each\n", p.flags.Workers, p.flags.Workers)
-	}
-	if c.Spec().Family == families.AF_UNIX {
-		if echo.UsesBatch(c, cfg) {
-			fmt.Fprintln(w, "socklab: SO_PASSCRED off (it costs every datagram) until a sender without an address needs naming by PID")
-		} else {
-			fmt.Fprintln(w, "socklab: SO_PASSCRED on: senders without an address are named by PID")
-		}
-	}
-	if rcv, snd, err := families.Buffers(c); err == nil {
-		fmt.Fprintf(w, "socklab: SO_RCVBUF %d, SO_SNDBUF %d bytes (effective: the kernel doubles what is asked", rcv, snd)
-		if p.flags.Rcvbuf > 0 || p.flags.Sndbuf > 0 {
-			fmt.Fprintf(w, "; asked --rcvbuf %d --sndbuf %d", p.flags.Rcvbuf, p.flags.Sndbuf)
-		}
-		fmt.Fprintln(w, ")")
-	}
-}
+// errBothAddrs refuses a peer given twice.
+var errBothAddrs = errors.New("the server address is given twice, as ADDR and with --to: give it once")

@@ -7,10 +7,11 @@ import (
 )
 
 type familiesCmd struct {
-	JSON bool `name:"json" help:"Print the table as JSON."`
+	JSON bool `name:"json" help:"Print one JSON object per family (NDJSON)."`
 }
 
 type familyRow struct {
+	Event      string `json:"event"` // "family"
 	Name       string `json:"name"`
 	Socket     string `json:"socket"`
 	Also       string `json:"also,omitempty"`
@@ -24,7 +25,7 @@ type familyRow struct {
 func (c *familiesCmd) Run(app *App) error {
 	var rows []familyRow
 	for _, d := range app.Registry.All() {
-		r := familyRow{Name: d.Name, Socket: d.Spec.Triple(), Network: d.Network, Privileged: d.Privileged, Summary: d.Summary, Usable: true}
+		r := familyRow{Event: "family", Name: d.Name, Socket: d.Spec.Triple(), Network: d.Network, Privileged: d.Privileged, Summary: d.Summary, Usable: true}
 		for _, s := range d.Also {
 			r.Also = s.Triple()
 		}
@@ -34,7 +35,9 @@ func (c *familiesCmd) Run(app *App) error {
 		rows = append(rows, r)
 	}
 	if c.JSON {
-		writeJSON(app.Stdout, rows)
+		for _, r := range rows {
+			app.writeJSON(r)
+		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)

@@ -31,7 +31,7 @@ const helpColumns = "COLUMNS=100"
 func commandPaths(t *testing.T) [][]string {
 	t.Helper()
 	var c cli
-	parser, err := kong.New(&c, kong.Name("socklab"), kong.Vars{"version": version}, kong.Exit(func(int) {}))
+	parser, err := kong.New(&c, kong.Name("socklab"), kong.Vars{"version": version, "messages": messagesHelp}, kong.Exit(func(int) {}))
 	if err != nil {
 		t.Fatalf("building the kong model: %v", err)
 	}

@@ -46,18 +46,25 @@ type cli struct {
 }
 
 // App is what every command's Run receives: the registry, the streams, the
-// family the command line chose, and a context cancelled by SIGINT/SIGTERM.
+// family the command line chose, and a context cancelled by a signal or
+// by the loss of stdout.
 type App struct {
 	Registry *families.Registry
 	Stdin    io.Reader
-	Stdout   io.Writer
-	Stderr   io.Writer
+	// Stdout is where results go. A write to it that fails (a closed
+	// pipe, a full disk) cancels Ctx, and the exit status says so.
+	Stdout io.Writer
+	Stderr io.Writer
 	// StdinTerminal is true when Stdin is a terminal (prompt like the seed).
 	StdinTerminal bool
 	// Def is the family chosen by the command path (udp4 ...) or by
 	// socklab socket's flags.
 	Def *families.Definition
 	Ctx context.Context
+
+	out  *outWriter
+	kctx *kong.Context
+	argv argv
 }
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -68,8 +75,15 @@ func registry() *families.Registry {
 		rawsock.ICMP4(), rawsock.ICMP6(), rawsock.IP4())
 }
 
+// stopSignals end a command as SIGINT does: a server prints its summary and
+// removes its socket file, a client stops at once.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A write to a closed stdout pipe fails with EPIPE, which socklab
+	// reports, instead of killing it before it can clean up.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -77,35 +91,56 @@ func main() {
 
 // run parses args and runs the chosen command; it returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	app := &App{Registry: registry(), Stdin: stdin, Stdout: stdout, Stderr: stderr, Ctx: ctx}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	out := &outWriter{w: stdout, lost: func(err error) { cancel(&outputLostError{err}) }}
+	app := &App{Registry: registry(), Stdin: stdin, Stdout: out, Stderr: stderr, Ctx: ctx, out: out}
 	if f, ok := stdin.(*os.File); ok {
 		app.StdinTerminal = isTerminal(f)
 	}
 	var c cli
 	exit := -1
-	parser, err := kong.New(&c,
+	opts := append([]kong.Option{
 		kong.Name("socklab"),
 		kong.Description("Open any datagram socket socket() offers; serve, send and measure echo on it."),
-		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Vars{"version": buildVersion().String()},
-		kong.Writers(stdout, stderr),
+		kong.Vars{"version": buildVersion().String(), "messages": messagesHelp},
+		kong.Writers(out, stderr),
 		kong.Exit(func(code int) { exit = code; panic(exitPanic{}) }),
+		kong.WithHyphenPrefixedParameters(true),
 		kong.Bind(app),
-	)
+	}, numberMappers()...)
+	parser, err := kong.New(&c, opts...)
 	if err != nil {
 		fmt.Fprintln(stderr, "socklab:", err)
-		return 2
+		return exitUsage
 	}
 	nameEchoSysctls(parser.Model)
 	if completeLine(parser, stdout) {
-		return 0
+		return exitOK
+	}
+	if len(args) == 0 {
+		return usage(parser, stderr)
 	}
 	defer c.Global.close()
 	return runParsed(parser, app, args, &exit)
 }
 
 type exitPanic struct{}
+
+// usage prints the summary of every command, as --help does, on stderr:
+// socklab alone is a command line that says nothing to do.
+func usage(parser *kong.Kong, stderr io.Writer) int {
+	kctx, err := kong.Trace(parser, nil)
+	if err == nil {
+		parser.Stdout = stderr
+		err = kctx.PrintUsage(false)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "socklab:", err)
+	}
+	return exitUsage
+}
 
 func runParsed(parser *kong.Kong, app *App, args []string, exit *int) (code int) {
 	defer func() {
@@ -116,30 +151,78 @@ func runParsed(parser *kong.Kong, app *App, args []string, exit *int) (code int)
 			code = *exit
 		}
 	}()
-	kctx, err := parser.Parse(args)
+	app.argv = interspersed(parser.Model, args)
+	kctx, err := parser.Parse(app.argv.args)
+	if err == nil {
+		app.kctx = kctx
+		err = checkRanges(kctx)
+	}
 	if err != nil {
-		msg := err.Error()
-		if strings.HasPrefix(msg, "unexpected argument") {
-			// kong ends a list of messages at the first flag.
-			msg += " (flags go before the messages: socklab FAMILY send [flags] [ADDR] MESSAGE...)"
-		}
-		fmt.Fprintln(app.Stderr, "socklab:", msg)
-		return 2
+		app.fail(usageError{err})
+		return exitUsage
 	}
 	if app.Def == nil {
-		for n := kctx.Selected(); n != nil; n = n.Parent {
-			if d, err := app.Registry.Lookup(n.Name); err == nil {
-				app.Def = d
-				break
-			}
-		}
+		app.Def = selectedFamily(app.Registry, kctx.Selected())
 	}
-	if err := kctx.Run(app); err != nil {
-		fmt.Fprintln(app.Stderr, "socklab:", err)
-		if errors.Is(err, errInterrupted) {
-			return 130 // as a shell reports a command stopped by SIGINT
+	err = kctx.Run(app)
+	if lost := app.out.Err(); lost != nil {
+		// What the command could not print is gone: say so, whatever
+		// else happened.
+		if err != nil && !errors.Is(err, lost) && !errors.As(err, new(*outputLostError)) && !errors.As(err, new(reportedError)) {
+			app.fail(err)
 		}
-		return 1
+		err = &outputLostError{lost}
 	}
-	return 0
+	if err != nil && !errors.As(err, new(reportedError)) {
+		app.fail(err)
+	}
+	return exitCode(err)
 }
+
+// selectedFamily is the family a command path names (udp4 ...), or nil.
+func selectedFamily(r *families.Registry, n *kong.Node) *families.Definition {
+	for ; n != nil; n = n.Parent {
+		if d, err := r.Lookup(n.Name); err == nil {
+			return d
+		}
+	}
+	return nil
+}
+
+// stopped is the error of a command whose context ended: interrupted by a
+// signal, or stopped because its output was lost.
+func (app *App) stopped() error {
+	if err := context.Cause(app.Ctx); errors.As(err, new(*outputLostError)) {
+		return err
+	}
+	return errInterrupted
+}
+
+// note writes one line on stderr, prefixed "socklab: ", escaped for a
+// terminal: a newline in msg is written \n.
+func (app *App) note(msg string) {
+	fmt.Fprintln(app.Stderr, "socklab: "+termSafe(msg))
+}
+
+// noteLines is note for a message of several lines by design (an error
+// that lists the sockets it tried): each line is escaped, the newlines
+// between them kept.
+func (app *App) noteLines(msg string) {
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		lines[i] = termSafe(l)
+	}
+	fmt.Fprintln(app.Stderr, "socklab: "+strings.Join(lines, "\n"))
+}
+
+// writeJSON writes one NDJSON event on stdout.
+func (app *App) writeJSON(v any) { writeJSON(app.Stdout, v) }
+
+// outputLostError is stdout failing: what was written after it is lost.
+type outputLostError struct{ err error }
+
+func (e *outputLostError) Error() string {
+	return fmt.Sprintf("output lost: %v", e.err)
+}
+
+func (e *outputLostError) Unwrap() error { return e.err }

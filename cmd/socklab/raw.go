@@ -224,12 +224,12 @@ func (c *icmpServeCmd) summary(w io.Writer, st rawsock.ICMPServeStats) {
 		writeJSON(w, st)
 		return
 	}
-	fmt.Fprintf(w, "summary: %s", plural(st.Messages, "message"))
+	fmt.Fprintf(w, "summary: %s", plural(st.Messages, "message", "messages"))
 	if c.Reply {
 		d := st.Dropped
-		fmt.Fprintf(w, ", %s, %d replied, %d not answered%s, %s", plural(st.Requests, "echo request"), st.Replied, d.Total(),
+		fmt.Fprintf(w, ", %s, %d replied, %d not answered%s, %s", plural(st.Requests, "echo request", "echo requests"), st.Replied, d.Total(),
 			reasons([]uint64{d.Broadcast, d.NotLocal, d.BadChecksum, d.BadSource}, []string{"broadcast", "not_local", "bad_checksum", "bad_source"}),
-			plural(st.SendErrors, "send error"))
+			plural(st.SendErrors, "send error", "send errors"))
 	}
 	fmt.Fprintf(w, " in %.1fs\n", st.Elapsed.Seconds())
 }
@@ -257,14 +257,6 @@ func reasons(counts []uint64, names []string) string {
 		return ""
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
-}
-
-// plural is "1 message", "2 messages".
-func plural(n uint64, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // now is the time of a JSON event.
@@ -462,12 +454,12 @@ func (c *ip4ServeCmd) summary(w io.Writer, st rawsock.IP4ServeStats) {
 		writeJSON(w, st)
 		return
 	}
-	fmt.Fprintf(w, "summary: %s", plural(st.Packets, "packet"))
+	fmt.Fprintf(w, "summary: %s", plural(st.Packets, "packet", "packets"))
 	if !c.NoEcho {
 		d := st.Dropped
 		fmt.Fprintf(w, ", %d echoed, %d not echoed%s, %s", st.Echoed, d.Total(),
 			reasons([]uint64{d.Echo, d.Broadcast, d.NotLocal, d.BadSource, d.Loop}, []string{"echo", "broadcast", "not_local", "bad_source", "loop"}),
-			plural(st.SendErrors, "send error"))
+			plural(st.SendErrors, "send error", "send errors"))
 	}
 	fmt.Fprintf(w, ", %d malformed, %d own echoes skipped in %.1fs\n", st.Malformed, st.OwnEchoes, st.Elapsed.Seconds())
 }

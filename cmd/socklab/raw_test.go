@@ -393,23 +393,25 @@ func TestRawPrivilegeErrors(t *testing.T) {
 	}
 	drop := []string{"setpriv", "--inh-caps=-net_raw", "--bounding-set=-net_raw"}
 	ns := rawNetns(t, "priv") // ping_group_range is the default "1 0" there
-	const rawHint = `(raw sockets need CAP_NET_RAW: run as root, or sudo setcap cap_net_raw+ep "$(command -v socklab)")`
+	// Root without CAP_NET_RAW in its bounding set: root does not help.
+	const rawHint = `(this process is root but CAP_NET_RAW is not in its bounding set (a container, or capsh, dropped it), ` +
+		`so neither root nor setcap cap_net_raw+ep can give it: run where the bounding set keeps CAP_NET_RAW)`
 	r := socklabWith(t, runOpts{netns: ns, wrap: drop}, "icmp4", "ping", "-c", "1", "--mode", "raw", "127.0.0.1")
-	if want := "socklab: socket socket(AF_INET, SOCK_RAW, IPPROTO_ICMP): operation not permitted " + rawHint + "\n"; r.stderr != want || r.code != 1 {
+	if want := "socklab: socket(AF_INET, SOCK_RAW, IPPROTO_ICMP): operation not permitted " + rawHint + "\n"; r.stderr != want || r.code != 1 {
 		t.Errorf("want exactly %q:\n%s", want, r)
 	}
 	r = socklabWith(t, runOpts{netns: ns, wrap: drop}, "icmp4", "ping", "-c", "1", "127.0.0.1")
 	for _, want := range []string{
 		"socklab: no ICMP socket opens here (tried dgram, then raw):\n",
-		"  dgram: socket socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP): permission denied (unprivileged ICMP sockets need a gid in net.ipv4.ping_group_range, which is \"1 0\" here while your gids are 0: sudo sysctl -w net.ipv4.ping_group_range='0 0'",
-		"  raw:   socket socket(AF_INET, SOCK_RAW, IPPROTO_ICMP): operation not permitted " + rawHint,
+		"  dgram: socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP): permission denied (unprivileged ICMP sockets need a gid in net.ipv4.ping_group_range, which is \"1 0\" here while your gids are 0: sudo sysctl -w net.ipv4.ping_group_range='0 0'",
+		"  raw:   socket(AF_INET, SOCK_RAW, IPPROTO_ICMP): operation not permitted " + rawHint,
 	} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("auto mode: want %q:\n%s", want, r)
 		}
 	}
 	r = socklabWith(t, runOpts{netns: ns, wrap: drop}, "ip4", "send", "127.0.0.1", "x")
-	if want := "socklab: socket socket(AF_INET, SOCK_RAW, IPPROTO_RAW): operation not permitted " + rawHint + "\n"; r.stderr != want {
+	if want := "socklab: socket(AF_INET, SOCK_RAW, IPPROTO_RAW): operation not permitted " + rawHint + "\n"; r.stderr != want {
 		t.Errorf("ip4 send: want %q:\n%s", want, r)
 	}
 	// Below 0.2 s, or flooding, needs the privilege even on a dgram socket.
@@ -902,7 +904,8 @@ func TestRawGenericFormDoesNotReadItself(t *testing.T) {
 	}
 	r = socklabWith(t, runOpts{netns: ns}, append(raw, "bench", "-c", "3", "--timeout", "300ms", "--json", "--to", "127.0.0.1")...)
 	var rep struct{ Sent, Received int }
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Sent != 3 || rep.Received != 0 || r.code != 1 {
+	first, _, _ := strings.Cut(r.stdout, "\n") // the report; the error event follows
+	if err := json.Unmarshal([]byte(first), &rep); err != nil || rep.Sent != 3 || rep.Received != 0 || r.code != 1 {
 		t.Errorf("bench with no server: want 3 sent, 0 received, exit 1 (%v)\n%s", err, r)
 	}
 	srv := startServerWith(t, runOpts{netns: ns}, append(raw, "serve")...)
@@ -919,7 +922,7 @@ func TestRawGenericFormDoesNotReadItself(t *testing.T) {
 func TestRawGenericDgramIsDgram(t *testing.T) {
 	ns := rawNetns(t, "dgram") // ping_group_range is "1 0" there: no datagram ICMP socket
 	r := socklabWith(t, runOpts{netns: ns}, "socket", "--family", "inet", "--type", "dgram", "--proto", "icmp", "send", "--to", "127.0.0.1", "--timeout", "300ms", "hello, datagram")
-	checkOneLineError(t, r, "socket socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP): permission denied", "net.ipv4.ping_group_range")
+	checkOneLineError(t, r, "socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP): permission denied", "net.ipv4.ping_group_range")
 }
 
 // TestICMPServeNamesUnknownTypes: icmp4 serve printed a message of a type

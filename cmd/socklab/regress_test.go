@@ -85,10 +85,16 @@ func TestRegressionMessageTakenForAddress(t *testing.T) {
 	}
 }
 
-// kong ends a positional list at the first flag; the error says the rule.
+// kong ended a positional list at the first flag, so a flag after the
+// address failed; flags go anywhere now, and -- ends them.
 func TestRegressionFlagBetweenAddressAndMessages(t *testing.T) {
-	r := socklab(t, "udp4", "send", "127.0.0.1:9", "--timeout", "1s", "hi")
-	checkOneLineError(t, r, "flags go before the messages")
+	s := startServer(t, "udp4", "serve", "--bind", "127.0.0.1:0", "--reply", "echo")
+	r := socklab(t, "udp4", "send", s.addr, "--timeout", "2s", "hi", "-x", "--", "-hello", "--json")
+	mustSucceed(t, r, "flags among the messages")
+	if want := "Response: \n00000000  68 69 "; !strings.HasPrefix(r.stdout, want) || !strings.Contains(r.stdout, "|-hello|") || !strings.Contains(r.stdout, "|--json|") {
+		t.Errorf("want hi in hex, then -hello and --json sent as messages after --:\n%s", r)
+	}
+	s.stopServer(os.Interrupt)
 }
 
 // A SIGINT that came between the send and setting the read deadline was
