@@ -64,7 +64,7 @@ func (r *Recorder) Call(c families.Call) {
 	case c.Name == "socket" && c.Errno == 0:
 		label = c.Name + "() = " + itoa(c.Ret)
 	case c.Name == "bind" || c.Name == "connect":
-		label = c.Name + "(" + argOr(c.Args, 0) + ")"
+		label = c.Name + "(" + argOr(c.Args, 0) + ")" // quoted by families when it is a strange name
 		if c.Errno != 0 {
 			label += " failed"
 		}
@@ -97,7 +97,7 @@ func addrName(a net.Addr) string {
 	if a == nil || a.String() == "" || a.String() == "@" {
 		return "(unbound)"
 	}
-	return a.String()
+	return families.QuoteName(a.String())
 }
 
 func argOr(args []string, i int) string {

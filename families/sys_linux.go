@@ -313,7 +313,7 @@ func traceAddr(a *rawAddr, network string) string {
 	switch a.sa.Addr.Family {
 	case unix.AF_UNIX:
 		if n := a.unixName(); n != "" {
-			return n
+			return QuoteName(n)
 		}
 		return "(unbound)"
 	case unix.AF_INET, unix.AF_INET6:

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Tracing: every socket system call this module makes goes through one
@@ -78,4 +80,20 @@ func strerror(e syscall.Errno) string {
 		m = string(m[0]-'a'+'A') + m[1:]
 	}
 	return m
+}
+
+// QuoteName is a socket's name as the traces, dumps and pictures show it:
+// as it is when it is printable text, Go-quoted otherwise. A unix socket's
+// name can hold any byte, a terminal's escape sequences or a newline that
+// would forge a line of output among them.
+func QuoteName(s string) string {
+	if !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
+	for _, r := range s {
+		if r != ' ' && !unicode.IsGraphic(r) || r == '"' || r == '\\' {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

@@ -241,7 +241,7 @@ func appendTag(b []byte, tag uint16, s string) []byte {
 // (unbound).
 func unixName(a net.Addr) string {
 	if ua, ok := a.(*net.UnixAddr); ok && ua.Name != "" && ua.Name != "@" {
-		return ua.Name
+		return families.QuoteName(ua.Name)
 	}
 	return "(unbound)"
 }

@@ -30,7 +30,7 @@ func addrText(a net.Addr) string {
 	if a == nil || a.String() == "" {
 		return "(unbound)"
 	}
-	return a.String()
+	return showName(a.String())
 }
 
 // hexdumpX formats b as tcpdump -X does: 16 bytes a line, the offset, the

@@ -113,7 +113,7 @@ func (o *observer) startTrace(dest string) error {
 func (t *tracer) call(c families.Call) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	io.WriteString(t.w, c.String()+"\n")
+	io.WriteString(t.w, termSafe(c.String())+"\n")
 }
 
 // flush writes out a trace file's buffer.
