@@ -50,10 +50,14 @@ type bench struct {
 	io   benchIO
 
 	tx     [][]byte // one buffer per datagram of a send batch
+	arena  []byte   // the tx buffers, back to back: a UDP_SEGMENT send takes several at once
 	filler []byte   // what every datagram carries after its header
 	tr     benchTracker
 
 	hist, ihist *hdrhistogram.Histogram // whole run, this second
+
+	offloadNote string   // what GSO and GRO became, for the report
+	stamps      *stampIO // the I/O, with BenchConfig.Timestamps
 }
 
 // newBench checks cfg, fills in its defaults, and makes the buffers and the
@@ -72,6 +76,7 @@ func newBench(c families.Conn, peer net.Addr, cfg BenchConfig) (*bench, error) {
 	// Replies may carry a prefix (the seed's "[ctime] "): leave room, and
 	// call anything longer truncated.
 	b.io = b.openIO(batch, cfg.Size+1024)
+	b.offload(batch)
 	b.growRcvBuf()
 	b.tr.init(cfg.Inflight, int64(cfg.Timeout))
 	return b, nil
@@ -93,11 +98,17 @@ func (b *bench) makeTx(batch int) {
 		copy(buf, BenchMagic)
 		b.tx = append(b.tx, buf)
 	}
+	b.arena = arena
 }
 
 // openIO returns sendmmsg/recvmmsg where c and peer allow them and cfg does
 // not ask for the plain path, and the plain path otherwise.
 func (b *bench) openIO(batch, rxsize int) benchIO {
+	if b.cfg.Timestamps {
+		if b.stamps = newStampIO(b.c, b.peer, b.cfg.Size, rxsize); b.stamps != nil {
+			return b.stamps
+		}
+	}
 	if !b.cfg.Plain {
 		if io := newBatchIO(b.c, b.peer, batch, rxsize, b.cfg.Connect); io != nil {
 			if b.cfg.Spin != 0 {

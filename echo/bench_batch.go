@@ -19,6 +19,7 @@ type batchIO struct {
 	tx        *families.SendBatch
 	rx        *families.RecvBatch
 	connected bool
+	off       offload // GSO and GRO, when the bench asked for them
 }
 
 // newBatchIO returns a batchIO for c, or nil when c has no batch path or
@@ -51,6 +52,9 @@ func (b *batchIO) name() string {
 }
 
 func (b *batchIO) send(bufs [][]byte) (int, error) {
+	if b.off.gso > 1 {
+		return b.sendGSO(bufs)
+	}
 	b.tx.Reset()
 	for _, buf := range bufs {
 		b.tx.Add(nil, buf)
@@ -69,6 +73,8 @@ func (b *batchIO) send(bufs [][]byte) (int, error) {
 func (b *batchIO) recv() (int, error) {
 	n, err := b.c.ReadBatch(b.rx)
 	switch {
+	case err == nil && b.off.gro:
+		return b.split(n), nil
 	case err == nil:
 		return n, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
@@ -77,4 +83,9 @@ func (b *batchIO) recv() (int, error) {
 	return 0, err
 }
 
-func (b *batchIO) reply(i int) ([]byte, bool) { return b.rx.Data(i), b.rx.Truncated(i) }
+func (b *batchIO) reply(i int) ([]byte, bool) {
+	if b.off.gro {
+		return b.segment(i)
+	}
+	return b.rx.Data(i), b.rx.Truncated(i)
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/socklab/socklab/families"
 )
 
 // BenchMode is what a bench measures.
@@ -86,6 +88,14 @@ type BenchConfig struct {
 	// finds no reply tries again before it sleeps; negative: it never
 	// sleeps (busy polling, the latency floor). See families.SetSpin.
 	Spin time.Duration
+	// GSO, above 1, sends up to GSO datagrams per UDP_SEGMENT send on the
+	// batch path, and reads replies with UDP_GRO where the kernel has it;
+	// BenchReport.Offload says what was used, or why not.
+	GSO int
+	// Timestamps takes the plain path with SO_TIMESTAMPING on, and splits
+	// each round trip by the kernel's send and receive timestamps
+	// (BenchReport.Timestamps).
+	Timestamps bool
 	// OnSample, when set, is called once a second with the last second's
 	// figures, from the bench's goroutine.
 	OnSample func(Sample)
@@ -123,6 +133,9 @@ func (cfg BenchConfig) check(maxDatagram int) error {
 	}
 	if maxDatagram > 0 && cfg.Size > maxDatagram {
 		return fmt.Errorf("bench size %d: one datagram holds at most %d bytes here", cfg.Size, maxDatagram)
+	}
+	if cfg.GSO > 1 && (cfg.GSO > families.MaxGSOSegments || maxDatagram > 0 && cfg.GSO*cfg.Size > maxDatagram) {
+		return fmt.Errorf("bench GSO of %d datagrams of %d bytes: one UDP_SEGMENT send carries at most %d datagrams and %d bytes", cfg.GSO, cfg.Size, families.MaxGSOSegments, maxDatagram)
 	}
 	if cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0) {
 		return fmt.Errorf("bench rate %v: want datagrams per second, or 0 for as fast as the window allows", cfg.Rate)

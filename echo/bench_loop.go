@@ -53,7 +53,7 @@ func (b *bench) newLoop() *benchLoop {
 	cfg := b.cfg
 	l := &benchLoop{bench: b, base: time.Now(),
 		r: BenchReport{Mode: cfg.Mode.String(), IO: b.io.name(), Peer: b.peer.String(), Size: cfg.Size,
-			Inflight: cfg.Inflight, Rate: cfg.Rate},
+			Inflight: cfg.Inflight, Rate: cfg.Rate, Offload: b.offloadNote},
 		timeout:  int64(cfg.Timeout),
 		interval: 1 / cfg.Rate * 1e9,
 		warming:  cfg.Warmup > 0,
@@ -129,6 +129,9 @@ func (l *benchLoop) endWarmup(now int64) {
 	l.tr.measureFrom()
 	l.hist.Reset()
 	l.ihist.Reset()
+	if l.stamps != nil {
+		l.stamps.measureFrom()
+	}
 	l.start, l.paceFrom, l.paced = now, now, 0
 	l.nextTick = now + int64(time.Second)
 	l.tick = benchCounters{}
@@ -194,6 +197,9 @@ func (l *benchLoop) finish() BenchReport {
 		l.stopAt, l.receivedAtStop = l.start, 0
 	}
 	l.report(&l.r, l.stopAt-l.start, l.receivedAtStop, cpu, l.interrupted)
+	if l.stamps != nil {
+		l.r.Timestamps = l.stamps.report()
+	}
 	return l.r
 }
 
@@ -233,6 +239,9 @@ func (l *benchLoop) recordReply(data []byte, trunc bool, now int64) {
 		return
 	}
 	if rtt, fresh := l.tr.reply(seq, ts, now); fresh {
+		if l.stamps != nil {
+			l.stamps.record(seq)
+		}
 		l.hist.RecordValue(rtt)
 		l.ihist.RecordValue(rtt)
 		l.tick.received++

@@ -48,6 +48,12 @@ type BenchReport struct {
 	// Interrupted is true when the context ended the bench early; datagrams
 	// still in flight then are not counted.
 	Interrupted bool `json:"interrupted"`
+	// Offload says how GSO and GRO were used when asked for (BenchConfig.GSO),
+	// or why not.
+	Offload string `json:"offload,omitempty"`
+	// Timestamps splits the round trips by kernel timestamps
+	// (BenchConfig.Timestamps); nil otherwise.
+	Timestamps *StampReport `json:"timestamps,omitempty"`
 }
 
 // Latency is a round-trip time distribution in microseconds.

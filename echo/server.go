@@ -54,6 +54,20 @@ type ServerConfig struct {
 	// finds nothing tries again before it sleeps; negative: it never
 	// sleeps (busy polling). See families.SetSpin.
 	Spin time.Duration
+	// RecvInfo asks the kernel, for every datagram, its TTL or hop limit,
+	// TOS or traffic class, destination address, arrival interface and
+	// receive timestamp, for Event.Info (per-datagram events only: not on
+	// the batch path). Off, it costs nothing. The kernel prepares the
+	// arrival interface as a datagram is queued: one queued before Serve
+	// turned this on has none. Call families.EnableRecvInfo before the
+	// socket is known to peers to have it for all.
+	RecvInfo bool
+	// GRO, on the batch path of a UDP socket whose UDP_GRO is on (see
+	// families.SetGRO), takes each buffer the kernel coalesced as the
+	// datagrams it holds, counts them so, and answers them with one
+	// UDP_SEGMENT send (--reply echo: see GROReplies). The guard sees a
+	// coalesced buffer, one peer's datagrams, as one datagram.
+	GRO bool
 }
 
 // The I/O paths Serve takes, as Stats.IO names them.
@@ -92,6 +106,9 @@ type Event struct {
 	// drops not told since the last EventDropped.
 	Reason     string
 	Suppressed uint64
+	// Info is what the kernel said of the datagram (EventDatagram, with
+	// ServerConfig.RecvInfo on; nil otherwise), valid during OnEvent only.
+	Info *families.RecvInfo
 }
 
 // Stats is what a server did, for its summary line.

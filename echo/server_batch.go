@@ -74,7 +74,7 @@ func newBatchServer(c families.BatchConn, cfg ServerConfig) *batchServer {
 	n := BatchSize(cfg)
 	local := c.LocalAddr()
 	return &batchServer{c: c, cfg: cfg, emit: cfg.emitter(),
-		rx: families.NewRecvBatch(n, cfg.Bufsize, families.BatchControlSpace), tx: families.NewSendBatch(n), txOf: make([]int, n),
+		rx: families.NewRecvBatch(n, cfg.Bufsize, rxControlSpace(cfg)), tx: families.NewSendBatch(n), txOf: make([]int, n),
 		guard: newGuard(local, cfg.Policy), bare: exposed(local), pollable: c.Spec().Family != families.AF_UNIX,
 		peers: newPeerSet(), silent: map[int]bool{}, stuck: map[peerKey]struct{}{},
 		st: Stats{IO: IOBatch}}
@@ -127,7 +127,8 @@ func (s *batchServer) once() error {
 // take counts datagram i of the batch and queues its reply, if it gets one.
 func (s *batchServer) take(i int, prefix []byte) {
 	data, size := s.rx.Data(i), s.rx.Size(i)
-	s.st.Datagrams++
+	seg := s.segment(i, size)
+	s.st.Datagrams += segments(size, seg)
 	s.st.Bytes += uint64(size)
 	if s.rx.Truncated(i) {
 		s.st.Truncated++
@@ -155,6 +156,9 @@ func (s *batchServer) take(i int, prefix []byte) {
 	}
 	s.txOf[s.tx.Len()] = i
 	s.tx.AddReply(s.rx, i, prefix, data)
+	if seg > 0 {
+		s.tx.SetSegment(seg)
+	}
 	s.guard.sent(src.key, prefix, data, s.now)
 }
 

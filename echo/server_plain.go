@@ -23,8 +23,9 @@ type plainServer struct {
 
 	buf, out []byte
 	// With dest, datagrams are read with their destination (oob), and
-	// replies go out from it (ctl).
+	// replies go out from it (ctl). With info, oob holds RecvInfo's facts.
 	dest     bool
+	info     *families.RecvInfo
 	oob, ctl []byte
 	oobn     int
 	ct       ctimeCache
@@ -59,6 +60,7 @@ func (s *plainServer) serve(ctx context.Context) (Stats, error) {
 	if _, ok := s.c.(families.MsgConn); ok && replyFromDestination(s.c) {
 		s.dest, s.oob, s.ctl = true, make([]byte, families.BatchControlSpace), make([]byte, 0, families.BatchControlSpace)
 	}
+	s.enableInfo()
 	err := serveUntil(ctx, s.once)
 	s.st.Elapsed = time.Since(start)
 	s.st.Drops = dropsSince(s.c, s.drops0)
@@ -93,7 +95,7 @@ func (s *plainServer) once() error {
 		return nil
 	}
 	if !s.cfg.Quiet {
-		s.emit(Event{Kind: EventDatagram, From: from, PID: cred.PID, UID: cred.UID, GID: cred.GID, Data: data, Size: size})
+		s.emit(Event{Kind: EventDatagram, From: from, PID: cred.PID, UID: cred.UID, GID: cred.GID, Data: data, Size: size, Info: s.info})
 	}
 	s.answer(from, &src, cred.PID, data, now)
 	return nil
@@ -102,9 +104,12 @@ func (s *plainServer) once() error {
 // read reads one datagram, with its sender's credentials where the Conn
 // has them.
 func (s *plainServer) read() (n, size int, from net.Addr, cred families.Cred, err error) {
-	if s.dest {
+	if s.dest || s.info != nil {
 		m, err := s.c.(families.MsgConn).RecvMsg(s.buf, s.oob, 0)
 		s.oobn = m.OOBN
+		if err == nil {
+			s.parseInfo()
+		}
 		return m.N, m.Size, m.Addr, cred, err
 	}
 	if cr, ok := s.c.(families.CredReader); ok {

@@ -218,12 +218,16 @@ func (c *conn) stopWait() bool { return c.closed.Load() || c.registered() }
 // passed.
 func expired(dl int64) bool { return dl != 0 && dl <= time.Now().UnixNano() }
 
+// sendCtrlSpace is the control space of one message of a SendBatch: a
+// reply's source (IP_PKTINFO, IPV6_PKTINFO) and a UDP_SEGMENT size.
+const sendCtrlSpace = pktinfoSpace + cmsgHdrLen + 8
+
 // SendBatch is the arena of one sendmmsg: see the package's notes on
 // batches.
 type SendBatch struct {
 	hdrs []unix.Mmsghdr
 	iovs []unix.Iovec // two per message: prefix, data
-	ctrl []byte       // pktinfoSpace per message: where a reply goes out from
+	ctrl []byte       // sendCtrlSpace per message: where a reply goes out from, UDP_SEGMENT
 	peer rawAddr      // where Add sends; no address when n is 0
 	n    int          // messages added
 	off  int          // messages sent (or skipped)
@@ -237,7 +241,7 @@ type SendBatch struct {
 
 // NewSendBatch allocates a SendBatch of at most slots messages.
 func NewSendBatch(slots int) *SendBatch {
-	b := &SendBatch{hdrs: make([]unix.Mmsghdr, slots), iovs: make([]unix.Iovec, 2*slots), ctrl: make([]byte, slots*pktinfoSpace)}
+	b := &SendBatch{hdrs: make([]unix.Mmsghdr, slots), iovs: make([]unix.Iovec, 2*slots), ctrl: make([]byte, slots*sendCtrlSpace)}
 	b.fn = b.send
 	return b
 }
@@ -278,7 +282,7 @@ func (b *SendBatch) Add(prefix, data []byte) { b.add(&b.peer, prefix, data) }
 func (b *SendBatch) AddReply(rx *RecvBatch, i int, prefix, data []byte) {
 	k := b.n
 	b.add(&rx.names[i], prefix, data)
-	slot := b.ctrl[k*pktinfoSpace : k*pktinfoSpace : (k+1)*pktinfoSpace]
+	slot := b.ctrl[k*sendCtrlSpace : k*sendCtrlSpace : (k+1)*sendCtrlSpace]
 	if ctl := ReplyControl(slot, rx.Control(i)); len(ctl) > 0 {
 		h := &b.hdrs[k].Hdr
 		h.Control = &ctl[0]

@@ -52,6 +52,8 @@ const (
 	TermSockets    Term = "socket count"    // SO_REUSEPORT sockets on one address
 	TermDescriptor Term = "descriptor"      // an adopted socket descriptor
 	TermServer     Term = "echo server"     // the server a client needs
+	TermBroadcast  Term = "SO_BROADCAST"    // sending to a broadcast address
+	TermDF         Term = "DF setting"      // IP_MTU_DISCOVER: do, want, dont, probe
 )
 
 // Error formats e on one line:

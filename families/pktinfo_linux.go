@@ -43,14 +43,25 @@ func setDestination(fd, family int) error {
 func ReplyControl(dst, rx []byte) []byte {
 	if d := Cmsg(rx, unix.IPPROTO_IP, unix.IP_PKTINFO); len(d) >= unix.SizeofInet4Pktinfo {
 		// in_pktinfo: ifindex, spec_dst (the local address it came to),
-		// addr (the header's destination). spec_dst is the source to use.
+		// addr (the header's destination). spec_dst is the source to use:
+		// for a request to a group or a broadcast address the kernel made
+		// it the interface's unicast address.
 		var info [unix.SizeofInet4Pktinfo]byte
 		copy(info[0:4], d[0:4])
 		copy(info[4:8], d[4:8])
 		return appendCmsg(dst, unix.IPPROTO_IP, unix.IP_PKTINFO, info[:])
 	}
 	if d := Cmsg(rx, unix.IPPROTO_IPV6, unix.IPV6_PKTINFO); len(d) >= unix.SizeofInet6Pktinfo {
-		return appendCmsg(dst, unix.IPPROTO_IPV6, unix.IPV6_PKTINFO, d[:unix.SizeofInet6Pktinfo])
+		// in6_pktinfo: addr (the header's destination), ifindex. A
+		// request to a group is answered from the interface's unicast
+		// address, which the kernel picks when addr is left zero: a
+		// group is never a source (the kernel refuses it, EINVAL).
+		var info [unix.SizeofInet6Pktinfo]byte
+		copy(info[:], d)
+		if info[0] == 0xff {
+			clear(info[:16])
+		}
+		return appendCmsg(dst, unix.IPPROTO_IPV6, unix.IPV6_PKTINFO, info[:])
 	}
 	return dst
 }

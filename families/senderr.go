@@ -27,9 +27,9 @@ func SendError(op string, c Conn, peer net.Addr, size int, err error) *Error {
 		e.Err = fmt.Errorf("%w: a link on the path has a smaller MTU than a %d-byte datagram", e.Err, size)
 		e.Hint = "a router answered ICMP fragmentation needed and the kernel learned the path MTU: it fragments to it from now on, so sending again works; or send smaller datagrams"
 	case errors.Is(err, syscall.EMSGSIZE):
-		e.Hint, e.Terms = fmt.Sprintf("a datagram of %d bytes is too large for this socket: lower the datagram size to at most %d bytes", size, MaxDatagram(c)), []Term{TermSize}
+		sizeHint(e, c, peer, size)
 	case errors.Is(err, syscall.EACCES) && spec.Family != AF_UNIX:
-		e.Hint = "a datagram to a broadcast address needs SO_BROADCAST on the socket, which is off; otherwise a firewall rule (nft list ruleset) refused it"
+		e.Hint, e.Terms = "a datagram to a broadcast address needs SO_BROADCAST on the socket, which is off; otherwise a firewall rule (nft list ruleset) refused it", []Term{TermBroadcast}
 	case errors.Is(err, syscall.EACCES):
 		e.Hint = "no write permission on the server's socket file (its mode) or on a directory of its path"
 	case errors.Is(err, syscall.EPERM):
@@ -88,3 +88,26 @@ type worded struct {
 
 func (w *worded) Error() string { return w.text }
 func (w *worded) Unwrap() error { return w.cause }
+
+// sizeHint explains EMSGSIZE for a datagram of size bytes: larger than
+// the socket sends at all, or, with DF set, than the path MTU the kernel
+// holds for peer, which it names, with the fixes.
+func sizeHint(e *Error, c Conn, peer net.Addr, size int) {
+	family := c.Spec().Family
+	if size > MaxDatagram(c) || family == AF_UNIX {
+		e.Hint, e.Terms = fmt.Sprintf("a datagram of %d bytes is too large for this socket: lower the datagram size to at most %d bytes", size, MaxDatagram(c)), []Term{TermSize}
+		return
+	}
+	mtu, err := PathMTU(family, peer)
+	if err != nil {
+		e.Hint = "the datagram is larger than the path MTU the kernel holds for the peer, and DF is set: send less, or let the kernel fragment"
+		return
+	}
+	host := peer.String()
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	fit := mtu - IPOverhead(family)
+	e.Hint = fmt.Sprintf("the path MTU the kernel holds for %s is %d bytes (IP_MTU), so at most %d bytes of payload fit in a datagram with DF set: lower the datagram size to at most %d, or change the DF setting to want or dont to let the kernel fragment", host, mtu, fit, fit)
+	e.Terms = []Term{TermSize, TermDF}
+}

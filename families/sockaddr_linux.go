@@ -40,6 +40,8 @@ func (a *rawAddr) set(family int, addr net.Addr) error {
 	switch v := addr.(type) {
 	case *net.UDPAddr:
 		return a.setIP(family, v.IP, v.Port, v.Zone)
+	case *FlowAddr:
+		return a.setFlow(family, v)
 	case *net.IPAddr:
 		return a.setIP(family, v.IP, 0, v.Zone)
 	case *net.UnixAddr:
@@ -83,6 +85,19 @@ func (a *rawAddr) setIP(family int, ip net.IP, port int, zone string) error {
 		a.n = unix.SizeofSockaddrInet6
 	default:
 		return fmt.Errorf("%v is an IP address, not one for %s", ip, FamilyName(family))
+	}
+	return nil
+}
+
+// setFlow encodes a UDP address with its IPv6 flow label in sin6_flowinfo.
+func (a *rawAddr) setFlow(family int, v *FlowAddr) error {
+	if err := a.setIP(family, v.IP, v.Port, v.Zone); err != nil {
+		return err
+	}
+	if family == AF_INET6 {
+		sa := (*unix.RawSockaddrInet6)(a.ptr())
+		b := (*[4]byte)(unsafe.Pointer(&sa.Flowinfo))
+		b[0], b[1], b[2], b[3] = 0, byte(v.Label>>16&0x0f), byte(v.Label>>8), byte(v.Label)
 	}
 	return nil
 }

@@ -28,6 +28,7 @@ type benchFlags struct {
 	Fd       int          `default:"-1" min:"0" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket."`
 
 	benchPlotFlags `embed:""`
+	benchIPFlags   `embed:""`
 
 	pcapVerboseFlags `embed:""`
 }
@@ -151,7 +152,7 @@ func runBench(app *App, addr, to, bind string, f benchFlags) error {
 	if err != nil {
 		return err
 	}
-	c, err := open(app, bind, f.Fd, 0)
+	c, err := f.benchIPFlags.open(app, bind, f.Fd, &p.addr, &cfg)
 	if err != nil {
 		return err
 	}
@@ -279,4 +280,5 @@ func printReport(app *App, r echo.BenchReport) {
 			l.Min, l.P50, l.P90, l.P99, l.P999, l.Max, l.Mean)
 	}
 	fmt.Fprintf(w, "  cpu         user %.2fs  sys %.2fs%s\n", r.CPUUser, r.CPUSys, cpu)
+	printIPReport(w, r)
 }

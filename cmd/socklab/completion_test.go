@@ -56,7 +56,7 @@ func TestBashCompletion(t *testing.T) {
 	}{
 		{"socklab ud", []string{"udp4", "udp6"}},
 		{"socklab ic", []string{"icmp4", "icmp6"}},
-		{"socklab udp4 ", []string{"bench", "send", "serve"}},
+		{"socklab udp4 ", []string{"bench", "pmtu", "send", "serve"}},
 		{"socklab udp4 serve --rep", []string{"--reply"}},
 		{"socklab udp4 serve --reply ", []string{"echo", "seed", "sockperf"}},
 		{"socklab udp6 bench --mode ", []string{"pingpong", "throughput"}},

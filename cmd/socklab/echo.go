@@ -22,6 +22,7 @@ type udpCmd struct {
 	Serve udpServeCmd `cmd:"" help:"Answer datagrams like the seed's server: [ctime] message."`
 	Send  udpSendCmd  `cmd:"" help:"Send messages and print each reply, like the seed's client."`
 	Bench udpBenchCmd `cmd:"" help:"Measure an echo server: latency (--mode pingpong) or echoes per second (throughput), loss, reordering, jitter."`
+	Pmtu  udpPMTUCmd  `cmd:"" name:"pmtu" help:"Discover the path MTU to a host by DF probing, like tracepath."`
 }
 
 // unixCmd is socklab unix.
@@ -43,10 +44,11 @@ type serveFlags struct {
 	Sndbuf    int    `min:"0" placeholder:"BYTES" help:"Set SO_SNDBUF (SO_SNDBUFFORCE as root); the kernel doubles it, and clamps it to net.core.wmem_max unless forced."`
 	Batch     int    `default:"64" min:"1" placeholder:"N" help:"Datagrams per recvmmsg/sendmmsg call on the batch path."`
 	Plain     bool   `help:"Use one recvmsg and one sendto per datagram even where batches are possible (to compare)."`
-	Verbose   bool   `short:"v" help:"Say which I/O path serves and the effective SO_RCVBUF/SO_SNDBUF; name each unix sender by pid, uid and gid."`
+	Verbose   bool   `short:"v" help:"Say which I/O path serves and the effective SO_RCVBUF/SO_SNDBUF; name each unix sender by pid, uid and gid; show each IP datagram's TTL, TOS, destination, interface and kernel receive time."`
 	RateLimit string `name:"rate-limit" placeholder:"N/s[:BURST]" help:"Answer each source (an IP address, a unix sender) at most N datagrams a second, in bursts of up to BURST (default N); the rest are dropped and counted."`
 
 	systemdFlags `embed:""`
+	serveIPFlags `embed:""`
 
 	serveObserveFlags `embed:""`
 }
@@ -72,6 +74,8 @@ type sendFlags struct {
 	JSON        bool          `name:"json" help:"Print one JSON object per event (NDJSON): response, skipped, error, summary."`
 	Fd          int           `default:"-1" min:"0" placeholder:"N" help:"Adopt open socket descriptor N instead of creating a socket."`
 	StopOnError bool          `name:"stop-on-error" help:"Stop at the first message that fails; without it send goes on with the next, and exits 1 if any failed."`
+
+	sendIPFlags `embed:""`
 
 	sendObserveFlags `embed:""`
 }

@@ -112,6 +112,8 @@ var termFlags = map[families.Term][]string{
 	families.TermFragment:   {"frag-offset"},
 	families.TermSockets:    {"workers"},
 	families.TermDescriptor: {"fd"},
+	families.TermBroadcast:  {"broadcast"},
+	families.TermDF:         {"df"},
 }
 
 // termFlag is how this command line sets t in fe: a flag of the command

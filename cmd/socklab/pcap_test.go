@@ -23,9 +23,9 @@ func needTshark(t *testing.T) {
 	}
 }
 
-// tshark reads file and returns, per frame, the fields asked for, with
+// readPcap has tshark read file and returns, per frame, the fields asked for, with
 // IP and UDP checksums verified.
-func tshark(t *testing.T, file string, fields ...string) [][]string {
+func readPcap(t *testing.T, file string, fields ...string) [][]string {
 	t.Helper()
 	args := []string{"-r", file, "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-T", "fields", "-E", "separator=|"}
 	for _, f := range fields {
@@ -78,7 +78,7 @@ func TestPcapUDP4(t *testing.T) {
 	srv.stopServer(os.Interrupt)
 	_, sport, _ := net.SplitHostPort(srv.addr)
 	for _, f := range []string{srvFile, cliFile} {
-		rows := tshark(t, f, udpFields...)
+		rows := readPcap(t, f, udpFields...)
 		cport := "*"
 		if len(rows) > 0 && len(rows[0]) > 1 {
 			cport = rows[0][1]
@@ -106,7 +106,7 @@ func TestPcapWildcard(t *testing.T) {
 	mustSucceed(t, socklab(t, "udp4", "send", "--pcap", cliFile, "127.0.0.2:"+sport, "hi"), "send to 127.0.0.2")
 	srv.stopServer(os.Interrupt)
 	for _, f := range []string{srvFile, cliFile} {
-		rows := tshark(t, f, udpFields...)
+		rows := readPcap(t, f, udpFields...)
 		checkRows(t, filepath.Base(f), rows, [][]string{
 			{"127.0.0.1", "*", "127.0.0.2", sport, "10", hexOf("hi"), "1", "1"},
 			{"127.0.0.2", sport, "127.0.0.1", "*", "10", hexOf("hi"), "1", "1"},
@@ -123,7 +123,7 @@ func TestPcapUDP6(t *testing.T) {
 	mustSucceed(t, socklab(t, "udp6", "send", "--pcap", file, srv.addr, "six"), "send")
 	srv.stopServer(os.Interrupt)
 	_, sport, _ := net.SplitHostPort(srv.addr)
-	rows := tshark(t, file, "ipv6.src", "ipv6.dst", "udp.dstport", "udp.srcport", "ipv6.plen", "data.data", "udp.checksum.status")
+	rows := readPcap(t, file, "ipv6.src", "ipv6.dst", "udp.dstport", "udp.srcport", "ipv6.plen", "data.data", "udp.checksum.status")
 	checkRows(t, "udp6", rows, [][]string{{"::1", "::1", sport, "*", "11", hexOf("six"), "1"}, {"::1", "::1", "*", sport, "11", hexOf("six"), "1"}})
 }
 
@@ -136,7 +136,7 @@ func TestPcapUnix(t *testing.T) {
 	srv := startServer(t, "unix", "serve", "--path", path, "--reply", "echo", "--pcap", file)
 	mustSucceed(t, socklab(t, "unix", "send", "--path", path, "--bind", "@socklab-pcap-client", "over unix"), "send")
 	srv.stopServer(os.Interrupt)
-	rows := tshark(t, file, "frame.comment", "_ws.col.Protocol", "data.len", "data.data", "frame.packet_flags_direction")
+	rows := readPcap(t, file, "frame.comment", "_ws.col.Protocol", "data.len", "data.data", "frame.packet_flags_direction")
 	checkRows(t, "unix", rows, [][]string{
 		{"*", "UNIX", "9", hexOf("over unix"), "0x00000001"},
 		{"*", "UNIX", "9", hexOf("over unix"), "0x00000002"},
@@ -162,7 +162,7 @@ func TestPcapMax(t *testing.T) {
 	r := socklab(t, "udp4", "bench", "-c", "50", "--pcap", file, "--pcap-max", "10", srv.addr)
 	mustSucceed(t, r, "bench")
 	srv.stopServer(os.Interrupt)
-	if rows := tshark(t, file, "frame.number"); len(rows) != 10 {
+	if rows := readPcap(t, file, "frame.number"); len(rows) != 10 {
 		t.Errorf("the file holds %d datagrams, want --pcap-max's 10", len(rows))
 	}
 	if !regexp.MustCompile(`(?m)^socklab: --pcap \S+: 10 datagrams written, 90 left out by --pcap-max$`).MatchString(r.stderr) {
@@ -179,7 +179,7 @@ func TestPcapPing(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "p.pcapng")
 	r := socklab(t, "icmp4", "ping", "-c", "2", "-i", "0.2", "--mode", "raw", "-x", "--pcap", file, "127.0.0.1")
 	mustSucceed(t, r, "ping")
-	rows := tshark(t, file, "ip.src", "ip.dst", "ip.len", "icmp.type", "icmp.seq", "icmp.checksum.status", "ip.checksum.status")
+	rows := readPcap(t, file, "ip.src", "ip.dst", "ip.len", "icmp.type", "icmp.seq", "icmp.checksum.status", "ip.checksum.status")
 	checkRows(t, "icmp4", rows, [][]string{
 		{"127.0.0.1", "127.0.0.1", "84", "8", "1", "1", "1"}, {"127.0.0.1", "127.0.0.1", "84", "0", "1", "1", "1"},
 		{"127.0.0.1", "127.0.0.1", "84", "8", "2", "1", "1"}, {"127.0.0.1", "127.0.0.1", "84", "0", "2", "1", "1"},
@@ -200,7 +200,7 @@ func TestPcapPing6(t *testing.T) {
 	needRoot(t, "open a raw ICMPv6 socket")
 	file := filepath.Join(t.TempDir(), "p6.pcapng")
 	mustSucceed(t, socklab(t, "icmp6", "ping", "-c", "1", "--mode", "raw", "--pcap", file, "::1"), "ping6")
-	rows := tshark(t, file, "ipv6.src", "ipv6.dst", "ipv6.plen", "icmpv6.type", "icmpv6.checksum.status")
+	rows := readPcap(t, file, "ipv6.src", "ipv6.dst", "ipv6.plen", "icmpv6.type", "icmpv6.checksum.status")
 	checkRows(t, "icmp6", rows, [][]string{{"::1", "::1", "64", "128", "1"}, {"::1", "::1", "64", "129", "1"}})
 }
 
@@ -222,12 +222,12 @@ func TestPcapIP4(t *testing.T) {
 	want := hexOf("raw payload")
 	// The server reads the request, sends its echo, and reads its own echo
 	// back (loopback hands a raw socket every packet of its protocol).
-	checkRows(t, "ip4 serve", tshark(t, srvFile, fields...), [][]string{
+	checkRows(t, "ip4 serve", readPcap(t, srvFile, fields...), [][]string{
 		{"127.0.0.1", "127.0.0.1", "253", "31", want, "1", "0x00000001"},
 		{"127.0.0.1", "127.0.0.1", "253", "31", want, "1", "0x00000002"},
 		{"127.0.0.1", "127.0.0.1", "253", "31", want, "1", "0x00000001"},
 	})
-	rows := tshark(t, cliFile, fields...)
+	rows := readPcap(t, cliFile, fields...)
 	if len(rows) < 2 || fmt.Sprint(rows[0]) != fmt.Sprint([]string{"127.0.0.1", "127.0.0.1", "253", "31", want, "1", "0x00000002"}) {
 		t.Errorf("ip4 send's file: %q, want the packet it sent first, as the kernel sends it", rows)
 	}

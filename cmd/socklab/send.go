@@ -34,7 +34,7 @@ func send(app *App, to, bind string, args []message, f sendFlags) error {
 	if err != nil {
 		return peerError(app, err, addr, positional, "send")
 	}
-	c, err := open(app, bind, f.Fd, 0)
+	c, err := f.sendIPFlags.open(app, bind, f.Fd, &p.addr)
 	if err != nil {
 		return err
 	}
@@ -142,6 +142,9 @@ func (s *sender) exchange(msg []byte) (echo.Response, error) {
 	if s.max > 0 && len(msg) > s.max {
 		return echo.Response{}, s.tooBig(strconv.Itoa(len(msg)))
 	}
+	if s.f.sendIPFlags.gathers(s.cl.Peer()) {
+		return s.exchangeGroup(msg)
+	}
 	return s.cl.Exchange(s.app.Ctx, msg)
 }
 
@@ -247,7 +250,7 @@ func (s *sender) printResponse(msg []byte, r echo.Response) {
 	if r.Truncated() {
 		fmt.Fprintf(s.app.Stdout, "truncated: reply was %d bytes, read %d, %d lost (raise --bufsize)\n", r.Size, len(r.Data), r.Size-len(r.Data))
 	}
-	fmt.Fprintln(s.app.Stdout, "Response:", showData(r.Data, s.f.Hex))
+	fmt.Fprintln(s.app.Stdout, s.responseLabel(r), showData(r.Data, s.f.Hex))
 }
 
 // notice tells a datagram the client skipped: a reply from another

@@ -31,6 +31,9 @@ func serve(app *App, s serveSpec, f serveFlags) error {
 	if err != nil {
 		return err
 	}
+	if passed == nil {
+		s.addr = f.serveIPFlags.defaultAddr(app.Def, s.addr, f.Fd)
+	}
 	if s.addr == "" && f.Fd < 0 && passed == nil {
 		s.addr = app.Def.DefaultAddr
 	}
@@ -41,6 +44,9 @@ func serve(app *App, s serveSpec, f serveFlags) error {
 	// Close removes the unix socket file the server created, however
 	// serving ends: a signal, or stdout lost.
 	defer closeAll(conns)
+	if err := f.serveIPFlags.apply(app, conns, &cfg, f.Verbose); err != nil {
+		return err
+	}
 	p := &serverPrinter{app: app, flags: f, workers: s.workers}
 	p.listening(conns[0], cfg)
 	cfg.OnEvent = p.event
@@ -185,6 +191,7 @@ func (p *serverPrinter) datagram(ev echo.Event) {
 	}
 	fmt.Fprintln(p.app.Stdout, "Got message from", from)
 	fmt.Fprintln(p.app.Stdout, "Received message:", showData(ev.Data, p.flags.Hex))
+	printInfo(p.app.Stdout, ev.Info)
 }
 
 // eventFields is a server event as JSON.
@@ -204,6 +211,7 @@ func eventFields(ev echo.Event) map[string]any {
 	}
 	if ev.Kind == echo.EventDatagram {
 		jsonData(m, ev.Data)
+		addInfoJSON(m, ev.Info)
 	}
 	return m
 }

@@ -131,7 +131,7 @@ func (s *Server) Stop() echo.Stats {
 	return s.stats
 }
 
-// Events records a server's events, with copies of their data, for a test
+// Events records a server's events, with copies of their data and facts, for a test
 // to read: set ServerConfig.OnEvent to its Record. (A server with OnEvent
 // and without Quiet takes echo's plain path, one datagram per call.)
 type Events struct {
@@ -142,6 +142,10 @@ type Events struct {
 // Record is an echo.ServerConfig.OnEvent.
 func (e *Events) Record(ev echo.Event) {
 	ev.Data = append([]byte(nil), ev.Data...)
+	if ev.Info != nil {
+		info := *ev.Info
+		ev.Info = &info
+	}
 	e.mu.Lock()
 	e.evs = append(e.evs, ev)
 	e.mu.Unlock()
