@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -109,53 +110,120 @@ func ifAddr(m syscall.NetlinkMessage) *net.IPNet {
 	return &net.IPNet{IP: ip, Mask: net.CIDRMask(prefix, 8*len(ip))}
 }
 
-// links lists this host's interfaces by index, from a netlink dump.
-func links() (map[int]string, error) {
+// Interfaces is net.Interfaces (index, name, MTU, hardware address and
+// flags of every interface), from a netlink dump made by this package,
+// where the Tracer sees it.
+func Interfaces() ([]net.Interface, error) {
 	msgs, err := netlinkDump(unix.RTM_GETLINK)
 	if err != nil {
 		return nil, fmt.Errorf("interfaces: %w", err)
 	}
-	names := map[int]string{}
+	var ifs []net.Interface
 	for _, m := range msgs {
-		if m.Header.Type != unix.RTM_NEWLINK || len(m.Data) < unix.SizeofIfInfomsg {
-			continue
-		}
-		index := int(int32(binary.NativeEndian.Uint32(m.Data[4:8]))) // ifinfomsg.ifi_index
-		attrs, err := syscall.ParseNetlinkRouteAttr(&m)
-		if err != nil {
-			continue
-		}
-		for _, a := range attrs {
-			if a.Attr.Type == unix.IFLA_IFNAME && len(a.Value) > 0 {
-				names[index] = string(a.Value[:len(a.Value)-1]) // NUL-terminated
+		if m.Header.Type == unix.RTM_NEWLINK && len(m.Data) >= unix.SizeofIfInfomsg {
+			if ifi, ok := ifLink(m); ok {
+				ifs = append(ifs, ifi)
 			}
 		}
 	}
-	return names, nil
+	return ifs, nil
+}
+
+// ifLink reads one RTM_NEWLINK message as package net does.
+func ifLink(m syscall.NetlinkMessage) (net.Interface, bool) {
+	ifi := net.Interface{Index: int(int32(binary.NativeEndian.Uint32(m.Data[4:8])))} // ifinfomsg.ifi_index
+	flags := binary.NativeEndian.Uint32(m.Data[8:12])
+	for _, f := range []struct {
+		sys uint32
+		net net.Flags
+	}{{unix.IFF_UP, net.FlagUp}, {unix.IFF_BROADCAST, net.FlagBroadcast}, {unix.IFF_LOOPBACK, net.FlagLoopback},
+		{unix.IFF_POINTOPOINT, net.FlagPointToPoint}, {unix.IFF_MULTICAST, net.FlagMulticast}, {unix.IFF_RUNNING, net.FlagRunning}} {
+		if flags&f.sys != 0 {
+			ifi.Flags |= f.net
+		}
+	}
+	attrs, err := syscall.ParseNetlinkRouteAttr(&m)
+	if err != nil {
+		return ifi, false
+	}
+	for _, a := range attrs {
+		switch a.Attr.Type {
+		case unix.IFLA_IFNAME:
+			ifi.Name = strings.TrimRight(string(a.Value), "\x00")
+		case unix.IFLA_MTU:
+			if len(a.Value) >= 4 {
+				ifi.MTU = int(binary.NativeEndian.Uint32(a.Value))
+			}
+		case unix.IFLA_ADDRESS:
+			if len(a.Value) > 0 && strings.Trim(string(a.Value), "\x00") != "" {
+				ifi.HardwareAddr = net.HardwareAddr(a.Value)
+			}
+		}
+	}
+	return ifi, ifi.Name != ""
+}
+
+// InterfaceByIndex is net.InterfaceByIndex, from families' netlink dump.
+func InterfaceByIndex(index int) (*net.Interface, error) {
+	ifs, err := Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	for i := range ifs {
+		if ifs[i].Index == index {
+			return &ifs[i], nil
+		}
+	}
+	return nil, fmt.Errorf("no interface with index %d", index)
+}
+
+// InterfaceByName is net.InterfaceByName, from families' netlink dump.
+func InterfaceByName(name string) (*net.Interface, error) {
+	ifs, err := Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	for i := range ifs {
+		if ifs[i].Name == name {
+			return &ifs[i], nil
+		}
+	}
+	return nil, fmt.Errorf("no interface %q", name)
+}
+
+// InterfaceAddrsOf is (*net.Interface).Addrs of interface index, from
+// families' netlink dump.
+func InterfaceAddrsOf(index int) ([]net.Addr, error) {
+	msgs, err := netlinkDump(unix.RTM_GETADDR)
+	if err != nil {
+		return nil, fmt.Errorf("interface addresses: %w", err)
+	}
+	var addrs []net.Addr
+	for _, m := range msgs {
+		if m.Header.Type != unix.RTM_NEWADDR || len(m.Data) < unix.SizeofIfAddrmsg || int(binary.NativeEndian.Uint32(m.Data[4:8])) != index {
+			continue
+		}
+		if a := ifAddr(m); a != nil {
+			addrs = append(addrs, a)
+		}
+	}
+	return addrs, nil
 }
 
 // ifIndex is the index of the interface called name, for an IPv6 zone.
 func ifIndex(name string) (int, error) {
-	names, err := links()
+	ifi, err := InterfaceByName(name)
 	if err != nil {
 		return 0, err
 	}
-	for i, n := range names {
-		if n == name {
-			return i, nil
-		}
-	}
-	return 0, fmt.Errorf("no interface %q", name)
+	return ifi.Index, nil
 }
 
 // ifName is the name of interface index, for an IPv6 zone.
 func ifName(index int) (string, error) {
-	names, err := links()
+	ifi, err := InterfaceByIndex(index)
 	if err != nil {
 		return "", err
 	}
-	if n, ok := names[index]; ok {
-		return n, nil
-	}
-	return "", fmt.Errorf("no interface with index %d", index)
+	return ifi.Name, nil
 }

@@ -357,10 +357,11 @@ func joinFlags(s []string) string {
 // setsockoptBytes sets a socket option whose value is a struct, given as
 // its bytes (ip_mreqn, group_req, in6_flowlabel_req ...).
 func setsockoptBytes(fd, level, opt int, b []byte) error {
+	t := begin()
 	_, _, e := unix.Syscall6(unix.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt),
 		uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0)
-	if t := tracer.Load(); t != nil {
-		trace(t, "setsockopt", fd, 0, errOf(e), levelName(level), optName(level, opt), strconv.Itoa(len(b))+" bytes")
+	if t != nil {
+		done(t, "setsockopt", fd, 0, errOf(e), levelName(level), optName(level, opt), strconv.Itoa(len(b))+" bytes")
 	}
 	return errOf(e)
 }

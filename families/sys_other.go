@@ -30,3 +30,21 @@ func Settings(c Conn) []Setting { return nil }
 
 // Settings reads nothing on this system.
 func (d *Datagram) Settings() []Setting { return nil }
+
+// Interfaces is net.Interfaces on this system.
+func Interfaces() ([]net.Interface, error) { return net.Interfaces() }
+
+// InterfaceByIndex is net.InterfaceByIndex on this system.
+func InterfaceByIndex(index int) (*net.Interface, error) { return net.InterfaceByIndex(index) }
+
+// InterfaceByName is net.InterfaceByName on this system.
+func InterfaceByName(name string) (*net.Interface, error) { return net.InterfaceByName(name) }
+
+// InterfaceAddrsOf is the addresses of interface index on this system.
+func InterfaceAddrsOf(index int) ([]net.Addr, error) {
+	ifi, err := net.InterfaceByIndex(index)
+	if err != nil {
+		return nil, err
+	}
+	return ifi.Addrs()
+}
