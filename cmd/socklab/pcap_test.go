@@ -176,8 +176,11 @@ func TestPcapMax(t *testing.T) {
 func TestPcapPing(t *testing.T) {
 	needTshark(t)
 	needRoot(t, "open a raw ICMP socket")
+	// A namespace of its own: on the host's loopback the raw socket reads
+	// every ICMP message there is, other programs' port unreachables too.
+	ns := rawNetns(t, "pcap")
 	file := filepath.Join(t.TempDir(), "p.pcapng")
-	r := socklab(t, "icmp4", "ping", "-c", "2", "-i", "0.2", "--mode", "raw", "-x", "--pcap", file, "127.0.0.1")
+	r := socklabWith(t, runOpts{netns: ns}, "icmp4", "ping", "-c", "2", "-i", "0.2", "--mode", "raw", "-x", "--pcap", file, "127.0.0.1")
 	mustSucceed(t, r, "ping")
 	rows := readPcap(t, file, "ip.src", "ip.dst", "ip.len", "icmp.type", "icmp.seq", "icmp.checksum.status", "ip.checksum.status")
 	checkRows(t, "icmp4", rows, [][]string{
@@ -198,8 +201,9 @@ func TestPcapPing6(t *testing.T) {
 	needTshark(t)
 	needIPv6(t)
 	needRoot(t, "open a raw ICMPv6 socket")
+	ns := rawNetns(t, "pcap6")
 	file := filepath.Join(t.TempDir(), "p6.pcapng")
-	mustSucceed(t, socklab(t, "icmp6", "ping", "-c", "1", "--mode", "raw", "--pcap", file, "::1"), "ping6")
+	mustSucceed(t, socklabWith(t, runOpts{netns: ns}, "icmp6", "ping", "-c", "1", "--mode", "raw", "--pcap", file, "::1"), "ping6")
 	rows := readPcap(t, file, "ipv6.src", "ipv6.dst", "ipv6.plen", "icmpv6.type", "icmpv6.checksum.status")
 	checkRows(t, "icmp6", rows, [][]string{{"::1", "::1", "64", "128", "1"}, {"::1", "::1", "64", "129", "1"}})
 }
@@ -209,11 +213,12 @@ func TestPcapPing6(t *testing.T) {
 func TestPcapIP4(t *testing.T) {
 	needTshark(t)
 	needRoot(t, "open raw IPv4 sockets")
+	ns := rawNetns(t, "pcapip4")
 	dir := t.TempDir()
 	srvFile, cliFile := filepath.Join(dir, "s.pcapng"), filepath.Join(dir, "c.pcapng")
-	srv := start(t, runOpts{}, "ip4", "serve", "--pcap", srvFile)
+	srv := start(t, runOpts{netns: ns}, "ip4", "serve", "--pcap", srvFile)
 	srv.waitLine(&srv.stderr, regexp.MustCompile(`^socklab: receiving protocol 253`))
-	r := socklab(t, "ip4", "send", "--expect-reply", "--pcap", cliFile, "127.0.0.1", "raw payload")
+	r := socklabWith(t, runOpts{netns: ns}, "ip4", "send", "--expect-reply", "--pcap", cliFile, "127.0.0.1", "raw payload")
 	mustSucceed(t, r, "ip4 send")
 	if code := srv.stop(os.Interrupt); code != 0 {
 		t.Fatalf("ip4 serve exited %d\n%s", code, srv)

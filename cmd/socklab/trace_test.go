@@ -257,12 +257,15 @@ func TestTraceUnix(t *testing.T) {
 }
 
 // TestTracePingRaw: ping on a raw ICMP socket (root): the echo requests
-// and the replies, read with the IPv4 header.
+// and the replies, read with the IPv4 header. It runs in a namespace of
+// its own, where no other ICMP reaches its raw socket.
 func TestTracePingRaw(t *testing.T) {
 	needStrace(t)
 	needRoot(t, "open a raw ICMP socket")
+	ns := rawNetns(t, "trace")
 	dir := t.TempDir()
 	o, flag := straced(dir)
+	o.netns = ns
 	r := socklabWith(t, o, flag, "icmp4", "ping", "-c", "3", "-i", "0.2", "--mode", "raw", "127.0.0.1")
 	mustSucceed(t, r, "ping under strace")
 	lines := compareTraces(t, dir)
