@@ -29,13 +29,18 @@ func (t *familyTransport) Socket() string { return t.def.Spec.String() }
 func (t *familyTransport) Kind() Kind     { return KindDatagram }
 func (t *familyTransport) IP() bool       { return t.def.Spec.Family != families.AF_UNIX }
 
-// addr is where a server of t binds in env.
-func (t *familyTransport) addr(env Env) string {
-	if t.IP() {
+// serverAddr is where a server of the transport called name binds in
+// env: an ephemeral port of env's server address, or a fresh abstract
+// unix name.
+func serverAddr(env Env, ip bool, name string) string {
+	if ip {
 		return netip.AddrPortFrom(env.ServerIP, 0).String()
 	}
-	return "@socklab-compare-" + env.Tag + "-" + t.name + "-" + strconv.FormatUint(names.Add(1), 10)
+	return "@socklab-compare-" + env.Tag + "-" + name + "-" + strconv.FormatUint(names.Add(1), 10)
 }
+
+// addr is where a server of t binds in env.
+func (t *familyTransport) addr(env Env) string { return serverAddr(env, t.IP(), t.name) }
 
 // open opens a socket of t bound to addr ("" for an ephemeral one) in do.
 func (t *familyTransport) open(do func(func() error) error, addr string) (families.Conn, error) {

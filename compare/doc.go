@@ -7,7 +7,11 @@
 // unix stream and unix seqpacket sockets, each behind the Transport
 // interface, and says which claims held.
 //
-// The datagram transports are socklab's families (udp4, unix). The stream
-// and seqpacket transports are sockets made here with x/sys/unix, until
-// package families has stream families; TCP's counters come from TCP_INFO.
+// Every transport is one of socklab's families: udp4 and unix for
+// datagrams, each end opened and connected to the other; tcp4, unixstream
+// and seqpacket for connections, a client dialling a listener whose
+// accepted connection is the server's end. TCP's counters come from
+// TCP_INFO (families.ReadTCPInfo). The setup times are what socklab pays
+// to open a pair, so a connection's include registering its listener and
+// both its descriptors with Go's netpoller.
 package compare

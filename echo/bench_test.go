@@ -211,7 +211,7 @@ func TestBenchPingPongLoss(t *testing.T) {
 	})
 	// --timeout is long enough for a reply on a loaded machine: only the
 	// dropped datagrams are lost.
-	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: echo.BenchPingPong, Count: 40, Timeout: 100 * time.Millisecond})
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: echo.BenchPingPong, Count: 40, Timeout: 400 * time.Millisecond})
 	if r.Sent != 40 || r.Lost != 10 || r.Received != 30 {
 		t.Errorf("sent %d received %d lost %d, want 40, 30, 10", r.Sent, r.Received, r.Lost)
 	}
@@ -254,19 +254,20 @@ func TestBenchDuplicates(t *testing.T) {
 func TestBenchLate(t *testing.T) {
 	s, c := openPair(t, benchFamilies[0])
 	echotest.ServeFunc(t, s, func(i int, d []byte) [][]byte {
-		if i%10 == 0 && i < 40 {
-			// The delay is the behaviour under test: a reply 150ms
-			// late, after the 100ms --timeout.
-			go func() { time.Sleep(150 * time.Millisecond); s.WriteTo(d, c.LocalAddr()) }()
+		if i%10 == 0 && i < 30 {
+			// The delay is the behaviour under test: a reply 450ms
+			// late, after the 300ms --timeout (both far from the
+			// round trips of a loaded machine).
+			go func() { time.Sleep(450 * time.Millisecond); s.WriteTo(d, c.LocalAddr()) }()
 			return nil
 		}
 		return [][]byte{d}
 	})
 	// Paced, so that the bench is still running when the last late reply
-	// comes, 150ms after datagram 30.
-	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: echo.BenchPingPong, Count: 50, Rate: 100, Timeout: 100 * time.Millisecond})
-	if r.Sent != 50 || r.Lost != 4 || r.Late != 4 || r.Received != 46 {
-		t.Errorf("sent %d received %d lost %d late %d, want 50, 46, 4, 4", r.Sent, r.Received, r.Lost, r.Late)
+	// comes, 450ms after datagram 20 (at 0.5s of a 1.25s run).
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: echo.BenchPingPong, Count: 50, Rate: 40, Timeout: 300 * time.Millisecond})
+	if r.Sent != 50 || r.Lost != 3 || r.Late != 3 || r.Received != 47 {
+		t.Errorf("sent %d received %d lost %d late %d, want 50, 47, 3, 3", r.Sent, r.Received, r.Lost, r.Late)
 	}
 }
 
@@ -303,17 +304,18 @@ func TestBenchJitter(t *testing.T) {
 		if i%2 == 1 {
 			// The delay is the behaviour under test: the jitter.
 			start := time.Now()
-			time.Sleep(2 * time.Millisecond)
+			time.Sleep(10 * time.Millisecond) // far above a loaded machine's own jitter
 			slept.Add(int64(time.Since(start)))
 			n.Add(1)
 		}
 		return [][]byte{d}
 	})
-	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: echo.BenchPingPong, Count: 200})
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Mode: echo.BenchPingPong, Count: 100})
 	d := float64(slept.Load()) / 1e3 / float64(n.Load())
-	// A loaded machine adds its own jitter: the upper bound is checked
-	// without -short only (CI runs alone).
-	if r.JitterUs < 0.6*d || r.JitterUs > 1.4*d && !testing.Short() {
+	// A loaded machine adds its own jitter (the sleeps themselves vary):
+	// the bounds say the figure is RFC 3550's, not that the machine is
+	// quiet.
+	if r.JitterUs < 0.5*d || r.JitterUs > 2.5*d {
 		t.Errorf("jitter %.0fµs with every other reply delayed %.0fµs, want about that", r.JitterUs, d)
 	}
 }

@@ -94,10 +94,13 @@ func (s *plainServer) once() error {
 		}
 		return nil
 	}
+	// Answer first, then tell: what the reply is does not depend on the
+	// telling, and a reader of the events that went away (serve | head)
+	// must not cost the sender its reply.
+	s.answer(from, &src, cred.PID, data, now)
 	if !s.cfg.Quiet {
 		s.emit(Event{Kind: EventDatagram, From: from, PID: cred.PID, UID: cred.UID, GID: cred.GID, Data: data, Size: size, Info: s.info})
 	}
-	s.answer(from, &src, cred.PID, data, now)
 	return nil
 }
 

@@ -8,6 +8,10 @@ import (
 // Conn is a datagram endpoint of any family: a net.PacketConn that also says
 // what socket it is and reports truncated datagrams.
 //
+// A connected socket of a connection-oriented family (a StreamConn) is a
+// Conn too, so that socket options and deadlines work the same on it:
+// ReadFrom and ReadMsg read from its one peer, and WriteTo sends to it.
+//
 // The Conns this package returns also implement syscall.Conn, so callers can
 // reach the descriptor for socket options or batch I/O; callers must keep a
 // plain path that needs nothing but Conn.
@@ -86,4 +90,12 @@ type Options struct {
 	// Notify, when set, receives notices about what Open did beyond the
 	// obvious, such as removing a stale socket file.
 	Notify func(msg string)
+	// Backlog is the length of a listening socket's queue of connections
+	// the kernel completed and nobody accepted yet (listen(2)); 0 takes
+	// net.core.somaxconn, the most the kernel allows.
+	Backlog int
+	// NoReuseAddr leaves SO_REUSEADDR off on a TCP listening socket. With
+	// it on (the default, as in Go and most servers) a server can bind a
+	// port that its predecessor's connections still hold in TIME_WAIT.
+	NoReuseAddr bool
 }

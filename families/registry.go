@@ -1,6 +1,7 @@
 package families
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"sort"
@@ -23,13 +24,28 @@ type Definition struct {
 	// DefaultAddr is where servers bind when no address is given.
 	DefaultAddr string
 	// Open creates (or adopts, see Options.File) a socket of this family.
+	// It is nil for connection-oriented families, which have Listen and
+	// Dial instead.
 	Open func(o Options) (Conn, error)
+	// Listen creates a listening socket of a connection-oriented family
+	// (SOCK_STREAM, SOCK_SEQPACKET) bound to o.Addr, or adopts the
+	// listening socket o.File; nil for datagram families.
+	Listen func(o Options) (Listener, error)
+	// Dial connects a new socket of a connection-oriented family to peer,
+	// from o.Addr when it is set, or adopts the socket o.File (connecting
+	// it when it is not connected yet). ctx bounds the connection
+	// handshake. Nil for datagram families.
+	Dial func(ctx context.Context, peer net.Addr, o Options) (StreamConn, error)
 	// ResolveAddr parses a peer address of this family.
 	ResolveAddr func(s string) (net.Addr, error)
 	// Probe opens and closes a socket of this family to tell whether it can
 	// be used here; nil means Probe opens Spec.
 	Probe func() error
 }
+
+// Connected reports whether d is a connection-oriented family: one that
+// listens and connects (Listen, Dial) rather than opening a datagram socket.
+func (d *Definition) Connected() bool { return d.Listen != nil || d.Dial != nil }
 
 // Specs returns every triple d serves, its primary first.
 func (d *Definition) Specs() []Spec { return append([]Spec{d.Spec}, d.Also...) }
@@ -55,8 +71,9 @@ func (d *Definition) Usable() error {
 }
 
 // DefaultProto is the protocol the kernel picks for proto 0: UDP for IP
-// datagram sockets, 0 (the only one) for unix sockets; raw sockets have none,
-// so it returns -1 for them.
+// datagram sockets, TCP for IP stream sockets, SCTP for IP seqpacket
+// sockets, 0 (the only one) for unix sockets; raw sockets have none, so it
+// returns -1 for them.
 func DefaultProto(family, typ int) int {
 	switch {
 	case family == AF_UNIX:
@@ -64,7 +81,9 @@ func DefaultProto(family, typ int) int {
 	case (family == AF_INET || family == AF_INET6) && typ == SOCK_DGRAM:
 		return IPPROTO_UDP
 	case (family == AF_INET || family == AF_INET6) && typ == SOCK_STREAM:
-		return 6
+		return IPPROTO_TCP
+	case (family == AF_INET || family == AF_INET6) && typ == SOCK_SEQPACKET:
+		return IPPROTO_SCTP
 	}
 	return -1
 }

@@ -31,14 +31,16 @@ func (a *rawAddr) bytes() []byte {
 // sender leaves no more than the family, or nothing at all.
 func (a *rawAddr) named() bool { return a.n > 2 && a.sa.Addr.Family != unix.AF_UNSPEC }
 
-// set encodes addr for a socket of family: a *net.UDPAddr or *net.IPAddr
-// for AF_INET and AF_INET6 sockets of any type (an IPAddr has port 0, as
-// raw and ICMP sockets want), a *net.UnixAddr ("@name" is abstract) for
-// AF_UNIX.
+// set encodes addr for a socket of family: a *net.UDPAddr, *net.TCPAddr,
+// *FlowAddr or *net.IPAddr for AF_INET and AF_INET6 sockets of any type
+// (an IPAddr has port 0, as raw and ICMP sockets want), a *net.UnixAddr
+// ("@name" is abstract) for AF_UNIX.
 func (a *rawAddr) set(family int, addr net.Addr) error {
 	*a = rawAddr{}
 	switch v := addr.(type) {
 	case *net.UDPAddr:
+		return a.setIP(family, v.IP, v.Port, v.Zone)
+	case *net.TCPAddr:
 		return a.setIP(family, v.IP, v.Port, v.Zone)
 	case *FlowAddr:
 		return a.setFlow(family, v)
@@ -121,8 +123,8 @@ func (a *rawAddr) setUnix(name string) error {
 }
 
 // addr decodes a to the Go address of network: *net.UDPAddr for "udp4"
-// and "udp6", *net.IPAddr for "ip4..." and "ip6...", *net.UnixAddr for
-// unix networks. It returns nil when a holds no address.
+// and "udp6", *net.TCPAddr for "tcp4" and "tcp6", *net.IPAddr for "ip4..."
+// and "ip6...", *net.UnixAddr for unix networks. It returns nil when a holds no address.
 func (a *rawAddr) addr(network string) net.Addr {
 	if a.n == 0 {
 		return nil
@@ -161,8 +163,11 @@ func (a *rawAddr) addrPort() (netip.AddrPort, bool) {
 }
 
 func ipAddr(network string, ip net.IP, port int, zone string) net.Addr {
-	if strings.HasPrefix(network, "ip") {
+	switch {
+	case strings.HasPrefix(network, "ip"):
 		return &net.IPAddr{IP: ip, Zone: zone}
+	case strings.HasPrefix(network, "tcp"):
+		return &net.TCPAddr{IP: ip, Port: port, Zone: zone}
 	}
 	return &net.UDPAddr{IP: ip, Port: port, Zone: zone}
 }

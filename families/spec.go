@@ -20,9 +20,15 @@ const (
 
 	IPPROTO_IP     = 0
 	IPPROTO_ICMP   = 1
+	IPPROTO_TCP    = 6
 	IPPROTO_UDP    = 17
 	IPPROTO_ICMPV6 = 58
+	IPPROTO_SCTP   = 132
 	IPPROTO_RAW    = 255
+	// IPPROTO_MPTCP is Linux's Multipath TCP: a socket protocol, not an
+	// IP protocol number (its packets are TCP). Go's net listens with it
+	// by default since Go 1.24.
+	IPPROTO_MPTCP = 262
 )
 
 // Spec mirrors socket(family, type, proto) and Python's fileno argument: it
@@ -79,8 +85,10 @@ var protoNames = []name{
 	{IPPROTO_UDP, "IPPROTO_UDP", []string{"udp"}},
 	{IPPROTO_ICMPV6, "IPPROTO_ICMPV6", []string{"icmpv6", "icmp6", "ipv6-icmp"}},
 	{IPPROTO_RAW, "IPPROTO_RAW", []string{"raw"}},
-	{6, "IPPROTO_TCP", []string{"tcp"}},
+	{IPPROTO_TCP, "IPPROTO_TCP", []string{"tcp"}},
+	{IPPROTO_SCTP, "IPPROTO_SCTP", []string{"sctp"}},
 	{253, "IPPROTO_253", []string{"experimental", "exp1"}},
+	{IPPROTO_MPTCP, "IPPROTO_MPTCP", []string{"mptcp"}},
 }
 
 func lookupName(table []name, s, what string) (int, error) {
@@ -125,6 +133,9 @@ func ParseProto(s string) (int, error) {
 		return 0, nil
 	}
 	n, err := lookupName(protoNames, s, "protocol")
+	if err == nil && n == IPPROTO_MPTCP {
+		return 0, fmt.Errorf("protocol %s: Multipath TCP sockets are adopted as tcp4 and tcp6 (an inherited descriptor), and TCP ones created", nameOf(protoNames, n))
+	}
 	if err == nil && n > 255 {
 		return 0, fmt.Errorf("protocol %d out of range: an IP protocol number is 0 to 255", n)
 	}

@@ -365,3 +365,4 @@ func setsockoptBytes(fd, level, opt int, b []byte) error {
 	}
 	return errOf(e)
 }
+

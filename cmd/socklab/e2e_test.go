@@ -898,11 +898,11 @@ func TestSocketInvalidCombinations(t *testing.T) {
 		want []string
 	}{
 		{[]string{"socket", "--family", "unix", "--type", "raw", "serve"}, append([]string{"AF_UNIX, SOCK_RAW"}, triples...)},
-		{[]string{"socket", "--family", "AF_UNIX", "--type", "SOCK_STREAM", "send", "x"}, append([]string{"AF_UNIX, SOCK_STREAM"}, triples...)},
+		{[]string{"socket", "--family", "AF_INET6", "--type", "SOCK_SEQPACKET", "--proto", "udp", "send", "x"}, append([]string{"AF_INET6, SOCK_SEQPACKET, IPPROTO_UDP"}, triples...)},
 		{[]string{"socket", "--family", "inet", "--type", "dgram", "--proto", "tcp", "serve"}, append([]string{"IPPROTO_TCP"}, triples...)},
 		{[]string{"socket", "--family", "appletalk", "--type", "dgram", "serve"}, []string{`"appletalk"`, "unix (AF_UNIX)", "inet (AF_INET)", "inet6 (AF_INET6)"}},
 		{[]string{"socket", "--family", "inet", "--type", "circuit", "serve"}, []string{`"circuit"`, "dgram (SOCK_DGRAM)", "raw (SOCK_RAW)"}},
-		{[]string{"socket", "--family", "inet", "--type", "dgram", "--proto", "sctp", "serve"}, []string{`"sctp"`, "udp (IPPROTO_UDP)"}},
+		{[]string{"socket", "--family", "inet", "--type", "dgram", "--proto", "dccp", "serve"}, []string{`"dccp"`, "udp (IPPROTO_UDP)"}},
 		{[]string{"socket", "--family", "inet", "--type", "dgram", "--proto", "256", "serve"}, []string{"256", "0 to 255"}},
 		{[]string{"socket", "serve"}, []string{"--family", "--type"}},
 		{[]string{"socket", "--type", "dgram", "send", "x"}, []string{"--family"}},

@@ -152,7 +152,7 @@ func (c *unixSendCmd) Run(app *App) error { return send(app, c.To, c.Bind, c.Arg
 // socketCmd is the generic form: socklab socket --family F --type T [--proto P] ACTION.
 type socketCmd struct {
 	Family string `placeholder:"F" help:"Address family: unix, inet, inet6 (or AF_UNIX, AF_INET, AF_INET6, or a number)."`
-	Type   string `placeholder:"T" help:"Socket type: dgram or raw (or SOCK_DGRAM, SOCK_RAW, or a number)."`
+	Type   string `placeholder:"T" help:"Socket type: dgram, raw, stream or seqpacket (or SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, SOCK_SEQPACKET, or a number)."`
 	Proto  string `default:"0" placeholder:"P" help:"Protocol: 0 for the default, udp, icmp, icmpv6, or a number."`
 
 	Serve socketServeCmd `cmd:"" help:"Answer datagrams on the socket."`
@@ -218,6 +218,7 @@ type socketServeCmd struct {
 	serveFlags `embed:""`
 	ipFlags    `embed:""`
 	credFlags  `embed:""`
+	connLimits `embed:""`
 	Workers    int    `default:"1" min:"1" placeholder:"N" help:"UDP: serve with N sockets bound to the address with SO_REUSEPORT, one goroutine each."`
 	Bind       string `placeholder:"ADDR" help:"Address to bind: HOST:PORT, a unix path or @name (default: the family's)."`
 	Mode       string `placeholder:"OCTAL" help:"Permission bits of a unix socket file."`

@@ -1,4 +1,4 @@
-// Command socklab opens every kind of datagram socket that
+// Command socklab opens every kind of socket that
 // socket(family, type, proto, fileno) offers and runs an echo server, a
 // client and a load generator on it.
 //
@@ -27,6 +27,10 @@ type cli struct {
 	UDP4     udpCmd      `cmd:"" name:"udp4" help:"UDP over IPv4: socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP)."`
 	UDP6     udpCmd      `cmd:"" name:"udp6" help:"UDP over IPv6: socket(AF_INET6, SOCK_DGRAM, IPPROTO_UDP)."`
 	Unix     unixCmd     `cmd:"" name:"unix" help:"Unix datagram sockets: socket(AF_UNIX, SOCK_DGRAM, 0); paths, @abstract names, autobind."`
+	TCP4     tcpCmd      `cmd:"" name:"tcp4" help:"TCP over IPv4: socket(AF_INET, SOCK_STREAM, IPPROTO_TCP), a byte stream per connection."`
+	TCP6     tcpCmd      `cmd:"" name:"tcp6" help:"TCP over IPv6: socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP), a byte stream per connection."`
+	UnixStr  unixConnCmd `cmd:"" name:"unixstream" help:"Unix stream sockets: socket(AF_UNIX, SOCK_STREAM, 0), a byte stream per connection; SO_PEERCRED."`
+	Seqpkt   unixConnCmd `cmd:"" name:"seqpacket" help:"Unix seqpacket sockets: socket(AF_UNIX, SOCK_SEQPACKET, 0), reliable ordered messages per connection."`
 	ICMP4    icmpCmd     `cmd:"" name:"icmp4" help:"ICMP echo over IPv4: socket(AF_INET, SOCK_DGRAM or SOCK_RAW, IPPROTO_ICMP)."`
 	ICMP6    icmpCmd     `cmd:"" name:"icmp6" help:"ICMPv6 echo: socket(AF_INET6, SOCK_DGRAM or SOCK_RAW, IPPROTO_ICMPV6)."`
 	IP4      ip4Cmd      `cmd:"" name:"ip4" help:"Raw IPv4 with IP_HDRINCL: socklab builds the IP header itself."`
@@ -72,6 +76,7 @@ var version = "dev"
 
 func registry() *families.Registry {
 	return families.NewRegistry(families.UDP4(), families.UDP6(), families.Unix(),
+		families.TCP4(), families.TCP6(), families.UnixStream(), families.Seqpacket(), families.SCTP(),
 		rawsock.ICMP4(), rawsock.ICMP6(), rawsock.IP4())
 }
 
@@ -102,7 +107,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	exit := -1
 	opts := append([]kong.Option{
 		kong.Name("socklab"),
-		kong.Description("Open any datagram socket socket() offers; serve, send and measure echo on it."),
+		kong.Description("Open any socket socket() offers; serve, send and measure echo on it."),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 		kong.Vars{"version": buildVersion().String(), "messages": messagesHelp},
 		kong.Writers(out, stderr),
@@ -164,7 +169,7 @@ func runParsed(parser *kong.Kong, app *App, args []string, exit *int) (code int)
 	if app.Def == nil {
 		app.Def = selectedFamily(app.Registry, kctx.Selected())
 	}
-	err = kctx.Run(app)
+	err = runCommand(kctx, app)
 	if lost := app.out.Err(); lost != nil {
 		// What the command could not print is gone: say so, whatever
 		// else happened.

@@ -432,6 +432,9 @@ func TestRawPrivilegeErrors(t *testing.T) {
 	}
 	for _, s := range rep.Sockets {
 		raw := strings.Contains(s.Socket, "SOCK_RAW")
+		if !raw && strings.HasSuffix(s.Error, "not supported") {
+			continue // the kernel has no such protocol (SCTP): not a matter of privilege
+		}
 		if s.OK == raw {
 			t.Errorf("doctor: %s ok=%v, want %v", s.Socket, s.OK, !raw)
 		}

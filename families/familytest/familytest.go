@@ -1,6 +1,10 @@
 // Package familytest is the conformance suite that every socklab family
 // passes: echo round trip, zero-length datagrams, truncation reported,
 // deadlines, Close unblocking a read, concurrent use and the shape of errors.
+// Connection-oriented families pass RunStream instead: round trip, message
+// boundaries (kept by seqpacket, none in a stream), deadlines, Close
+// unblocking Accept and Read, half-close, a peer's reset, many connections
+// and the shape of errors.
 //
 // A family's test calls Run with a function that opens a connected pair,
 // and names the tests that do not apply to it, with the reason:
@@ -110,9 +114,19 @@ func Run(t *testing.T, open Open, skip ...Skip) {
 // skip without a reason, fails t.
 func reasons(t *testing.T, skip []Skip) map[string]string {
 	t.Helper()
-	known := map[string]bool{}
+	var names []string
 	for _, tc := range tests {
-		known[tc.name] = true
+		names = append(names, tc.name)
+	}
+	return reasonsFor(t, skip, names)
+}
+
+// reasonsFor is reasons for a suite of the tests names.
+func reasonsFor(t *testing.T, skip []Skip, names []string) map[string]string {
+	t.Helper()
+	known := map[string]bool{}
+	for _, n := range names {
+		known[n] = true
 	}
 	why := map[string]string{}
 	for _, s := range skip {
