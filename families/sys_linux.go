@@ -366,3 +366,102 @@ func setsockoptBytes(fd, level, opt int, b []byte) error {
 	return errOf(e)
 }
 
+// The calls of the stream families.
+
+// sysAccept4 is one non-blocking accept4(2) on listening socket fd: the new
+// descriptor, non-blocking and close-on-exec, and its peer in a. It makes
+// a descriptor, so it holds fdMu while tracing (see fdMu).
+func sysAccept4(fd uintptr, a *rawAddr) (int, syscall.Errno) {
+	if tracer.Load() != nil {
+		fdMu.RLock()
+		defer fdMu.RUnlock()
+	}
+	t := begin()
+	a.n = unix.SizeofSockaddrAny
+	r, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, fd, uintptr(a.ptr()), uintptr(unsafe.Pointer(&a.n)),
+		unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+	if t != nil {
+		peer := "..."
+		if e == 0 {
+			peer = traceAddr(a, "tcp")
+		}
+		done(t, "accept4", int(fd), int(r), errOf(e), peer, "SOCK_NONBLOCK|SOCK_CLOEXEC")
+	}
+	return int(r), e
+}
+
+// sysListen is listen(2).
+func sysListen(fd, backlog int) error {
+	t := begin()
+	err := unix.Listen(fd, backlog)
+	if t != nil {
+		done(t, "listen", fd, 0, err, strconv.Itoa(backlog))
+	}
+	return err
+}
+
+// sysShutdown is shutdown(2): how is unix.SHUT_RD, SHUT_WR or SHUT_RDWR.
+func sysShutdown(fd, how int) error {
+	t := begin()
+	err := unix.Shutdown(fd, how)
+	if t != nil {
+		done(t, "shutdown", fd, 0, err, map[int]string{unix.SHUT_RD: "SHUT_RD", unix.SHUT_WR: "SHUT_WR", unix.SHUT_RDWR: "SHUT_RDWR"}[how])
+	}
+	return err
+}
+
+// sysRecvfromStream is one non-blocking recvfrom(2) of a stream socket
+// into b; RawSyscall6 spares the runtime a P handoff.
+func sysRecvfromStream(fd uintptr, b []byte, flags int) (int, syscall.Errno) {
+	t := begin()
+	n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(flags), 0, 0)
+	if t != nil {
+		done(t, "recvfrom", int(fd), int(n), errOf(e), strconv.Itoa(len(b)), flagString(flags))
+	}
+	return int(n), e
+}
+
+// sysSendmsgStream is one non-blocking sendmsg(2) of h on a stream
+// socket, MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE.
+func sysSendmsgStream(fd uintptr, h *unix.Msghdr) (int, syscall.Errno) {
+	t := begin()
+	n, _, e := unix.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(h)), unix.MSG_NOSIGNAL)
+	if t != nil {
+		done(t, "sendmsg", int(fd), int(n), errOf(e), strconv.Itoa(iovLen(h))+" bytes", "MSG_NOSIGNAL")
+	}
+	return int(n), e
+}
+
+// getsockoptUcred reads SO_PEERCRED of a unix socket.
+func getsockoptUcred(fd int) (*unix.Ucred, error) {
+	t := begin()
+	u, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
+	if t != nil {
+		args := []string{"SOL_SOCKET", "SO_PEERCRED", "..."}
+		if err == nil {
+			args[2] = "{pid=" + strconv.Itoa(int(u.Pid)) + ", uid=" + strconv.Itoa(int(u.Uid)) + ", gid=" + strconv.Itoa(int(u.Gid)) + "}"
+		}
+		done(t, "getsockopt", fd, 0, err, args...)
+	}
+	return u, err
+}
+
+// getsockoptTCPInfo reads TCP_INFO of a TCP socket.
+func getsockoptTCPInfo(fd int) (*unix.TCPInfo, error) {
+	t := begin()
+	k, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+	if t != nil {
+		done(t, "getsockopt", fd, 0, err, "SOL_TCP", "TCP_INFO", strconv.Itoa(int(unsafe.Sizeof(*k)))+" bytes")
+	}
+	return k, err
+}
+
+// setsockoptLinger sets SO_LINGER.
+func setsockoptLinger(fd int, l *unix.Linger) error {
+	t := begin()
+	err := unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, l)
+	if t != nil {
+		done(t, "setsockopt", fd, 0, err, "SOL_SOCKET", "SO_LINGER", "{onoff="+strconv.Itoa(int(l.Onoff))+", linger="+strconv.Itoa(int(l.Linger))+"}")
+	}
+	return err
+}

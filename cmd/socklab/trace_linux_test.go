@@ -93,6 +93,9 @@ func readStrace(t *testing.T, path string) []sysCall {
 		case c.name == "socket":
 			c.fd, _ = strconv.Atoi(m[4])
 			sockets[c.fd] = c.ret != "-1"
+		case c.name == "accept4" && c.ret != "-1":
+			fd, _ := strconv.Atoi(m[4])
+			sockets[fd] = true
 		case c.name == "close" && !sockets[c.fd]:
 			continue
 		case c.name == "close":
@@ -272,4 +275,28 @@ func TestTracePingRaw(t *testing.T) {
 	send, recv := `^sendmsg\(\d+, 64 bytes, 127\.0\.0\.1\) = 64$`, `^recvmsg\(\d+, 65556, MSG_TRUNC\) = 84 from 127\.0\.0\.1$`
 	mustTrace(t, lines, `^socket\(AF_INET, SOCK_RAW, IPPROTO_ICMP\) = \d+$`, `^setsockopt\(\d+, SOL_RAW, ICMP_FILTER, 0x[0-9a-f]+\) = 0$`,
 		send, recv, send, recv, send, recv, `^close\(\d+\) = 0$`)
+}
+
+// TestTraceTCP: a stream family's calls, traced as the datagram ones are:
+// the server's socket, listen, accept4 of the client's connection,
+// recvfrom and sendmsg on it, both closes; the client's connect and its
+// exchange.
+func TestTraceTCP(t *testing.T) {
+	needStrace(t)
+	sdir, cdir := t.TempDir(), t.TempDir()
+	so, sflag := straced(sdir)
+	p := start(t, so, sflag, "tcp4", "serve", "--bind", "127.0.0.1:0")
+	m := p.waitLine(&p.stderr, listeningRE)
+	p.waitLine(&p.stdout, regexp.MustCompile(`^waiting for connection\.\.\.$`))
+	srv := &server{proc: p, addr: m[3]}
+	co, cflag := straced(cdir)
+	mustSucceed(t, socklabWith(t, co, cflag, "tcp4", "send", srv.addr, "hello"), "tcp4 send under strace")
+	stopStraced(t, srv)
+	lines := compareTraces(t, sdir)
+	mustTrace(t, lines, `^socket\(AF_INET, SOCK_STREAM, IPPROTO_TCP\) = \d+$`, `^listen\(\d+, \d+\) = 0$`,
+		`^accept4\(\d+, 127\.0\.0\.1:\d+, SOCK_NONBLOCK\|SOCK_CLOEXEC\) = \d+$`, `^recvfrom\(\d+, \d+, 0\) = 5$`,
+		`^sendmsg\(\d+, 32 bytes, MSG_NOSIGNAL\) = 32$`, `^close\(\d+\) = 0$`, `^close\(\d+\) = 0$`)
+	lines = compareTraces(t, cdir)
+	mustTrace(t, lines, `^socket\(AF_INET, SOCK_STREAM, IPPROTO_TCP\) = \d+$`, `^connect\(\d+, `+regexp.QuoteMeta(srv.addr)+`\) = `,
+		`^sendmsg\(\d+, 5 bytes, MSG_NOSIGNAL\) = 5$`, `^recvfrom\(\d+, \d+, 0\) = 32$`, `^close\(\d+\) = 0$`)
 }
