@@ -18,6 +18,13 @@
 # C server with `socklab bench`.  Pass 3 runs `sockperf ping-pong` against
 # `socklab udp4 serve --reply sockperf` and against `sockperf server`.
 # Servers are pinned to CPU 0 and clients to CPU 1 when there are 2+ CPUs.
+#
+# Each measurement here is a fresh process at its own moment: on a shared
+# or noisy machine two of them differ by 10-30% (this VM has two
+# throughput modes), so use these tables to place socklab among the
+# others, not to judge a ratio near 1.  For that, and for A/B between two
+# socklab binaries, run the alternating rounds of bench/abrounds:
+#   go run ./bench/abrounds -b OLD_SOCKLAB [-rt]   (see docs/benchmarks.md)
 # The tables go to stdout, a progress line per measurement to stderr.  A cell
 # that cannot run prints n/a and why; the script goes on.
 set -euo pipefail
@@ -97,6 +104,7 @@ if [[ -n ${UNIX_QLEN:-} && -z ${_COMPARE_NETNS:-} ]]; then
 	[[ $UNIX_QLEN =~ ^[0-9]+$ ]] || { log "UNIX_QLEN must be a number"; exit 2; }
 	trap - EXIT
 	rm -rf "$WORK"
+	# shellcheck disable=SC2016 # the inner bash expands them
 	exec unshare -n env _COMPARE_NETNS=1 _COMPARE_SOCKLAB_ERR="$SOCKLAB_ERR" bash -c \
 		'ip link set lo up && echo "$UNIX_QLEN" >/proc/sys/net/unix/max_dgram_qlen && exec bash "$0"' \
 		"${BASH_SOURCE[0]}"
@@ -255,7 +263,7 @@ server_cmd() {
 		case $fam in
 		udp4) CMD=(socat -b 65536 "UDP4-LISTEN:${READY#udp:},bind=127.0.0.1" "UDP4-DATAGRAM:127.0.0.1:$ref,bind=127.0.0.1:$ref") ;;
 		udp6) CMD=(socat -b 65536 "UDP6-LISTEN:${READY#udp:},bind=[::1]" "UDP6-DATAGRAM:[::1]:$ref,bind=[::1]:$ref") ;;
-		unix) CMD=(socat -b 65536 "UNIX-SENDTO:$WORK/cli-${READY#unix:$WORK/srv-},bind=$path" "UNIX-SENDTO:$WORK/ref-$ref.sock,bind=$WORK/ref-$ref.sock") ;;
+		unix) CMD=(socat -b 65536 "UNIX-SENDTO:$WORK/cli-${READY#unix:"$WORK"/srv-},bind=$path" "UNIX-SENDTO:$WORK/ref-$ref.sock,bind=$WORK/ref-$ref.sock") ;;
 		esac
 		;;
 	python)

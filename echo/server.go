@@ -68,6 +68,9 @@ type ServerConfig struct {
 	// UDP_SEGMENT send (--reply echo: see GROReplies). The guard sees a
 	// coalesced buffer, one peer's datagrams, as one datagram.
 	GRO bool
+	// CPUs, when set, has ServeAll lock the goroutine serving conns[i] to
+	// its thread and pin that thread to CPUs[i%len(CPUs)] (Linux only).
+	CPUs []int
 }
 
 // The I/O paths Serve takes, as Stats.IO names them.
@@ -178,7 +181,7 @@ func Serve(ctx context.Context, c families.Conn, cfg ServerConfig) (Stats, error
 // families.OpenReusePort, say), until ctx is done, and returns their Stats
 // merged and the first error. cfg.OnEvent is called for one event at a time.
 func ServeAll(ctx context.Context, conns []families.Conn, cfg ServerConfig) (Stats, error) {
-	if len(conns) == 1 {
+	if len(conns) == 1 && len(cfg.CPUs) == 0 {
 		return Serve(ctx, conns[0], cfg)
 	}
 	if emit := cfg.OnEvent; emit != nil {
@@ -190,9 +193,9 @@ func ServeAll(ctx context.Context, conns []families.Conn, cfg ServerConfig) (Sta
 		err error
 	}
 	results := make(chan result, len(conns))
-	for _, c := range conns {
+	for i, c := range conns {
 		go func() {
-			st, err := Serve(ctx, c, cfg)
+			st, err := servePinned(ctx, c, cfg, i)
 			results <- result{st, err}
 		}()
 	}

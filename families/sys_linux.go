@@ -465,3 +465,43 @@ func setsockoptLinger(fd int, l *unix.Linger) error {
 	}
 	return err
 }
+
+// Sendto is one sendto(2) of b on socket fd to the socket address to, of
+// tolen bytes, where the Tracer sees it: for a sender that keeps its own
+// sockaddr to allocate nothing per datagram (the flood ping). It is a raw
+// call: fd must not block. A Capture does not see it: such a sender takes
+// a Conn's path while Capturing.
+func Sendto(fd int, b []byte, to *unix.RawSockaddrAny, tolen uint32, network string) syscall.Errno {
+	t := begin()
+	r, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), 0,
+		uintptr(unsafe.Pointer(to)), uintptr(tolen))
+	if t != nil {
+		a := rawAddr{sa: *to, n: tolen}
+		done(t, "sendto", fd, int(r), errOf(e), strconv.Itoa(len(b))+" bytes", traceAddr(&a, network))
+	}
+	return e
+}
+
+// Recvmsg is one recvmsg(2) of h on socket fd, where the Tracer sees it,
+// for a reader that keeps its own message header (the flood ping); a raw
+// call, for a socket that does not block. A Capture does not see it, as
+// with Sendto.
+func Recvmsg(fd int, h *unix.Msghdr, flags int, network string) (int, syscall.Errno) {
+	t := begin()
+	r, _, e := unix.RawSyscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(h)), uintptr(flags))
+	if t != nil {
+		var from rawAddr
+		if h.Name != nil {
+			copy(unsafe.Slice((*byte)(from.ptr()), unix.SizeofSockaddrAny), unsafe.Slice(h.Name, min(int(h.Namelen), unix.SizeofSockaddrAny)))
+		}
+		from.n = h.Namelen
+		c := Call{Name: "recvmsg", Fd: fd, Args: []string{strconv.Itoa(iovLen(h)), flagString(flags)}, Ret: int(r)}
+		traceRecv(t, c, e, &from, network)
+	}
+	return int(r), e
+}
+
+// Capturing reports whether a Capture is set: a sender or reader that
+// bypasses the Conns (Sendto, Recvmsg) takes their path while it is, so
+// that the Capture sees its datagrams.
+func Capturing() bool { return capture.Load() != nil }

@@ -10,24 +10,27 @@ import (
 	"github.com/socklab/socklab/families"
 )
 
-// MinUserInterval is the shortest interval, and flooding the only mode
-// faster than it, that ping allows without privilege; socklab asks for the
-// same, CAP_NET_RAW, found by opening a raw socket.
-const MinUserInterval = 200 * time.Millisecond
+// MinUserInterval is the shortest interval that ping allows without
+// privilege (2 ms in iputils 20221126; older ones said 200 ms); a flood that
+// is given no interval sends as fast as replies come, and needs privilege
+// too. socklab asks for the same, CAP_NET_RAW, found by opening a raw
+// socket.
+const MinUserInterval = 2 * time.Millisecond
 
 // PingOptions are ping's options.
 type PingOptions struct {
 	IPVersion int  // 4 or 6
 	Mode      Mode // auto, dgram or raw socket
 	Count     int  // -c: stop after this many echoes (0: until cancelled); with Deadline, after this many replies
-	// Interval is -i, the time between echoes (default 1 s). Below
-	// MinUserInterval it needs CAP_NET_RAW.
+	// Interval is -i, the time between echoes (0: 1 s; with Flood, as
+	// fast as replies come, at least every 10 ms). Below MinUserInterval,
+	// and a flood without one, it needs CAP_NET_RAW.
 	Interval time.Duration
 	Size     int           // -s: echo data bytes (default 56 when negative)
 	TTL      int           // -t: IP TTL or IPv6 hop limit (0: the system's)
 	Timeout  time.Duration // -W: how long to wait for each reply; a later one is late
 	Deadline time.Duration // -w: stop after this long, whatever else
-	Flood    bool          // -f: send as soon as the reply comes, at least every 10 ms
+	Flood    bool          // -f: send as soon as the reply comes, at least every Interval
 	ID       int           // -e: the echo identifier (a datagram socket binds it as its port)
 	Source   string        // -I: a local address to send from
 	// OnEvent receives every event as it happens, one at a time.
@@ -69,11 +72,11 @@ func ResolveHost(ctx context.Context, ipVersion int, host string) (*net.IPAddr, 
 // ErrNoReply when nothing came back, or why the socket did not open or
 // send.
 func Ping(ctx context.Context, dst *net.IPAddr, o PingOptions) (*PingStats, error) {
-	o = o.withDefaults()
-	if err := o.check(dst); err != nil {
+	if err := o.checkPrivilege(dst); err != nil { // before the flood's default interval
 		return nil, err
 	}
-	if err := o.checkPrivilege(dst); err != nil {
+	o = o.withDefaults()
+	if err := o.check(dst); err != nil {
 		return nil, err
 	}
 	c, err := ListenICMP(ICMPConfig{IPVersion: o.IPVersion, Mode: o.Mode, ID: o.ID, Bind: o.Source, TTL: o.TTL})
@@ -150,11 +153,17 @@ func (o PingOptions) check(dst *net.IPAddr) error {
 	return nil
 }
 
-// checkPrivilege applies ping's rule: only a privileged user floods or
-// sends more often than MinUserInterval. The privilege is CAP_NET_RAW,
-// found by opening a raw socket.
+// checkPrivilege applies ping's rule: only a privileged user sends more
+// often than MinUserInterval, or floods without an interval. The
+// privilege is CAP_NET_RAW, found by opening a raw socket.
 func (o PingOptions) checkPrivilege(dst *net.IPAddr) error {
-	if !o.Flood && o.Interval >= MinUserInterval {
+	what := ""
+	switch {
+	case o.Flood && o.Interval == 0:
+		what = "flooding without an interval"
+	case o.Interval > 0 && o.Interval < MinUserInterval:
+		what = fmt.Sprintf("an interval of %v (below %v)", o.Interval, MinUserInterval)
+	default:
 		return nil
 	}
 	spec := ICMPSpec(o.IPVersion, ModeRaw)
@@ -165,10 +174,6 @@ func (o PingOptions) checkPrivilege(dst *net.IPAddr) error {
 	var fe *families.Error
 	if errors.As(err, &fe) {
 		err = families.Cause(fe.Err) // the errno: the hint below replaces fe's
-	}
-	what := fmt.Sprintf("an interval of %v (below %v)", o.Interval, MinUserInterval)
-	if o.Flood {
-		what = "flooding"
 	}
 	return &families.Error{Op: "ping", Spec: spec, Addr: dst.String(), Err: fmt.Errorf("%s needs CAP_NET_RAW, as with ping: %w", what, err),
 		Hint: families.RawHint() + fmt.Sprintf("; or an interval of %v or more", MinUserInterval), Terms: []families.Term{families.TermInterval}}

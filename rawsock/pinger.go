@@ -2,184 +2,114 @@ package rawsock
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/socklab/socklab/families"
 )
 
-// pinger is one run of PingOn: a loop that sends the echoes, and one that
-// reads and matches what comes back.
+// pinger is one run of PingOn: a loop that sends the echoes on time, and
+// one that reads and matches what comes back. With -f the reading loop
+// sends the next echo itself as soon as a reply comes, so a flood costs
+// no hand-over between goroutines; the sending loop then only sends when
+// no reply came for an interval, and ends the run.
 type pinger struct {
 	o     PingOptions
 	c     PingConn
 	dst   *net.IPAddr
 	id    int
 	token []byte        // this run's mark, at the start of every echo's data
-	data  []byte        // the echo data: token, then ping's pattern
-	ack   chan struct{} // a reply or error came: flood sends the next
+	req   []byte        // the echo request: header, token, ping's pattern
+	ack   chan struct{} // wakes sendLoop: a send failed, all are sent, -c replies came, or a reply while lingering
+	start time.Time
+	fast  *floodReader // reads a flood on a raw socket, and sends it; nil: ReadICMP
 
-	mu      sync.Mutex // guards what follows, and serializes OnEvent
-	sent    map[uint16]time.Time
-	got     map[uint16]bool
-	stats   PingStats
-	rtt     rttStats
-	start   time.Time
-	stopped bool
+	mu        sync.Mutex // guards what follows, serializes OnEvent, and holds a send and its event together
+	slots     []slot     // by sequence number
+	next      int        // the next echo's number, from 1
+	lastSend  time.Time
+	sendErr   error // why sending stopped early
+	sendDone  bool  // no more echoes: the send loop ended
+	lingering bool  // all sent; sendLoop wants a signal for every answer
+	stats     PingStats
+	rtt       rttStats
+	stopped   atomic.Bool // read by floodLoop without p.mu
+	from      net.IP      // the last sender, and its text
+	fromText  string
+}
+
+// slot is what the pinger knows of one sequence number: when its latest
+// echo went out (since start) and whether it was answered. A reply to a
+// number that wrapped round matches the latest echo, as with ping.
+type slot struct {
+	at        time.Duration
+	sent, got bool
 }
 
 func newPinger(c PingConn, dst *net.IPAddr, o PingOptions) *pinger {
-	p := &pinger{o: o, c: c, dst: dst, id: c.ID(), sent: map[uint16]time.Time{}, got: map[uint16]bool{}, ack: make(chan struct{}, 1)}
+	p := &pinger{o: o, c: c, dst: dst, id: c.ID(), ack: make(chan struct{}, 1), slots: make([]slot, 1<<16), next: 1}
 	if c.Mode() == ModeRaw && p.id == 0 {
 		p.id = RandomID() // a raw socket sends the ID we write
 	}
 	p.token = make([]byte, 8)
 	rand.Read(p.token)
-	p.data = Pattern(o.Size)
-	copy(p.data, p.token)
+	data := Pattern(o.Size)
+	copy(data, p.token)
+	req, _ := echoTypes(o.IPVersion)
+	p.req = append([]byte{byte(typeNumber(req)), 0, 0, 0, byte(p.id >> 8), byte(p.id), 0, 0}, data...)
 	p.stats = PingStats{Event: EventSummary, Target: dst.String(), Socket: c.Spec().String(), Mode: c.Mode().String(), ID: p.id}
+	if o.Flood {
+		p.fast = newFloodReader(c, dst)
+	}
 	p.start = time.Now()
 	p.event(PingEvent{Event: EventStart, Socket: p.stats.Socket, Mode: p.stats.Mode, ID: p.id, Target: p.stats.Target, Size: o.Size})
 	return p
 }
 
-// emit hands e to OnEvent; p.mu is held.
-func (p *pinger) emit(e PingEvent) {
-	if e.Time == "" {
-		e.Time = time.Now().Format(time.RFC3339Nano)
+// request is the echo request of seq, in p.req: only the sequence number
+// and the checksum change. The kernel writes the checksum of ICMPv6 (from
+// the pseudo-header) and of every datagram ICMP socket's messages.
+func (p *pinger) request(seq int) []byte {
+	b := p.req
+	binary.BigEndian.PutUint16(b[6:], uint16(seq))
+	if p.o.IPVersion == 4 {
+		b[2], b[3] = 0, 0
+		binary.BigEndian.PutUint16(b[2:], Checksum(b, 0))
 	}
-	if p.o.OnEvent != nil {
-		p.o.OnEvent(e)
+	return b
+}
+
+// emit hands e to OnEvent, stamped with at; p.mu is held.
+func (p *pinger) emit(e PingEvent, at time.Time) {
+	if p.o.OnEvent == nil {
+		return
 	}
+	e.Time = at
+	p.o.OnEvent(e)
 }
 
 func (p *pinger) event(e PingEvent) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.emit(e)
-}
-
-// sendLoop sends the echoes, then waits for the last replies, as ping
-// does; ctx and -w end either.
-func (p *pinger) sendLoop(ctx context.Context) error {
-	var deadline <-chan time.Time
-	if p.o.Deadline > 0 {
-		t := time.NewTimer(p.o.Deadline)
-		defer t.Stop()
-		deadline = t.C
-	}
-	ended, err := p.sendAll(ctx, deadline)
-	if !ended && err == nil {
-		p.linger(ctx, deadline)
-	}
-	return err
-}
-
-// sendAll sends an echo every interval, or with -f as soon as a reply
-// comes, until -c are sent. ended reports that the run ended early: ctx,
-// -w, or -c replies within -w.
-func (p *pinger) sendAll(ctx context.Context, deadline <-chan time.Time) (ended bool, err error) {
-	tick := time.NewTimer(0)
-	defer tick.Stop()
-	for seq := 1; p.o.Count == 0 || p.o.Deadline > 0 || seq <= p.o.Count; {
-		select {
-		case <-ctx.Done():
-			return true, nil
-		case <-deadline:
-			return true, nil
-		case <-tick.C:
-		case <-p.ack:
-			if !p.o.Flood {
-				continue
-			}
-		}
-		if p.enough() {
-			return true, nil
-		}
-		if err := p.send(seq); err != nil {
-			return true, err
-		}
-		seq++
-		tick.Reset(p.o.Interval)
-	}
-	return false, nil
-}
-
-// linger waits for the replies still due: -W if given, else twice the
-// longest round trip seen, else 10 s.
-func (p *pinger) linger(ctx context.Context, deadline <-chan time.Time) {
-	t := time.NewTimer(p.lingerTime())
-	defer t.Stop()
-	for !p.allAnswered() {
-		select {
-		case <-ctx.Done():
-			return
-		case <-deadline:
-			return
-		case <-t.C:
-			return
-		case <-p.ack:
-		}
-	}
-}
-
-func (p *pinger) lingerTime() time.Duration {
-	if p.o.Timeout > 0 {
-		return p.o.Timeout
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.rtt.n == 0 {
-		return 10 * time.Second
-	}
-	return max(2*time.Duration(p.rtt.max*float64(time.Millisecond)), time.Millisecond)
-}
-
-// send sends echo request seq.
-func (p *pinger) send(seq int) error {
-	req, _ := echoTypes(p.o.IPVersion)
-	b, err := marshalEcho(req, p.id, seq&0xffff, p.data)
-	if err != nil {
-		return err
-	}
-	p.mu.Lock()
-	p.sent[uint16(seq)] = time.Now()
-	delete(p.got, uint16(seq))
-	p.stats.Transmitted++
-	p.mu.Unlock()
-	if _, err := p.c.WriteTo(b, p.dst); err != nil {
-		return sendError(p.c.Spec(), p.dst.String(), err)
-	}
-	p.event(PingEvent{Event: EventSent, Seq: seq & 0xffff, ID: p.id, Bytes: len(b)})
-	return nil
-}
-
-// enough reports whether -c replies came within a -w deadline.
-func (p *pinger) enough() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.o.Count > 0 && p.o.Deadline > 0 && p.stats.Received >= p.o.Count
-}
-
-func (p *pinger) allAnswered() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stats.Received+p.stats.Errors >= p.stats.Transmitted
+	p.emit(e, time.Now())
 }
 
 // stopReading ends readLoop: what it reads from now on is not counted.
 func (p *pinger) stopReading() {
-	p.mu.Lock()
-	p.stopped = true
-	p.mu.Unlock()
+	p.stopped.Store(true)
 	p.c.SetReadDeadline(time.Unix(1, 0))
 }
 
 func (p *pinger) readLoop() {
+	if p.fast != nil {
+		p.floodLoop()
+		return
+	}
 	b := make([]byte, 65536)
 	for {
 		m, err := p.c.ReadICMP(b)
@@ -196,11 +126,26 @@ func (p *pinger) readLoop() {
 	}
 }
 
-func (p *pinger) isStopped() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stopped
+// floodLoop is readLoop with a floodReader: it also sends the echoes,
+// each as the reply to the last comes (handle), or when none came for an
+// interval.
+func (p *pinger) floodLoop() {
+	for !p.isStopped() {
+		m, err := p.fast.read()
+		switch {
+		case err == nil:
+			p.handle(m)
+		case err != errWait:
+			return
+		default:
+			if wait, sent := p.floodTick(); !sent {
+				p.fast.wait(wait)
+			}
+		}
+	}
 }
+
+func (p *pinger) isStopped() bool { return p.stopped.Load() }
 
 func isSendError(err error) bool {
 	var fe *families.Error
@@ -241,46 +186,69 @@ func (p *pinger) isOurEcho(q *QuotedEcho) bool {
 func (p *pinger) reportReply(m *ICMPMessage) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	seq := uint16(m.Echo.Seq)
-	t0, ok := p.sent[seq]
-	if !ok || p.stopped {
+	s := &p.slots[uint16(m.Echo.Seq)]
+	if !s.sent || p.isStopped() {
 		return // never sent by this run
 	}
-	rtt := m.Time.Sub(t0)
-	e := PingEvent{Event: EventReply, Seq: m.Echo.Seq, ID: p.id, From: ipString(m.From), Bytes: m.Size, TTL: m.TTL, RTT: float64(rtt) / float64(time.Millisecond)}
-	if p.got[seq] {
-		e.Dup = true
-		p.stats.Duplicates++
-	} else {
-		p.got[seq] = true
+	rtt := m.Time.Sub(p.start) - s.at
+	e := PingEvent{Event: EventReply, Seq: m.Echo.Seq, ID: p.id, From: p.fromString(m.From), Bytes: m.Size, TTL: m.TTL, RTT: float64(rtt) / float64(time.Millisecond)}
+	first := !s.got
+	if first {
+		s.got = true
 		p.stats.Received++
 		e.Late = p.o.Timeout > 0 && rtt > p.o.Timeout
+	} else {
+		e.Dup = true
+		p.stats.Duplicates++
 	}
 	if e.Late {
 		p.stats.Late++
 	}
 	p.rtt.add(e.RTT)
-	p.emit(e)
-	p.signal()
+	p.emit(e, m.Time)
+	if first && p.o.Flood {
+		p.sendOnReply()
+	}
+	p.answered()
+}
+
+// fromString is ipString(ip), remembered for the last sender: a flood's
+// replies all come from one; p.mu is held.
+func (p *pinger) fromString(ip net.IP) string {
+	if p.from == nil || !ip.Equal(p.from) {
+		p.from, p.fromText = append(p.from[:0], ip...), ipString(ip)
+	}
+	return p.fromText
 }
 
 func (p *pinger) reportError(m *ICMPMessage) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.sent[uint16(m.Quoted.Seq)]; !ok || p.stopped {
+	if !p.slots[uint16(m.Quoted.Seq)].sent || p.isStopped() {
 		return
 	}
 	p.stats.Errors++
 	p.emit(PingEvent{Event: EventError, Seq: m.Quoted.Seq, ID: p.id, From: ipString(m.From), Type: m.Type, Code: m.Code,
-		Text: ErrorText(p.o.IPVersion, m.Type, m.Code, m.Info)})
-	p.signal()
+		Text: ErrorText(p.o.IPVersion, m.Type, m.Code, m.Info)}, m.Time)
+	if p.o.Flood {
+		p.sendOnReply()
+	}
+	p.answered()
 }
 
 func (p *pinger) localError(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stats.Errors++
-	p.emit(PingEvent{Event: EventError, Text: err.Error()})
+	p.emit(PingEvent{Event: EventError, Text: err.Error()}, time.Now())
+}
+
+// answered wakes sendLoop when an answer matters to it: while it lingers
+// for the last replies, or when -c replies came within -w; p.mu is held.
+func (p *pinger) answered() {
+	if p.lingering || p.enough() {
+		p.signal()
+	}
 }
 
 // signal wakes sendLoop, without waiting.

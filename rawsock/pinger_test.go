@@ -436,6 +436,7 @@ rtt min/avg/max/mdev = 0.046/1.000/1234.500/0.500 ms
 	for _, e := range []PingEvent{{Event: EventStart, Target: "::1"}, {Event: EventSent}, {Event: EventReply}, {Event: EventSent}, {Event: EventError}} {
 		flood.Event(e)
 	}
+	flood.Flush() // the dots wait up to floodFlush: ping's bytes, fewer writes
 	if got := out.String(); got != "PING ::1 (::1) 8 data bytes\n.\b \b.\bE" {
 		t.Errorf("flood printer wrote %q", got)
 	}

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 )
 
 // PingEvent is one thing that happened during a ping, for printing.
 type PingEvent struct {
-	Event  EventKind `json:"event"`
-	Time   string    `json:"time"`
+	Event EventKind `json:"event"`
+	// Time is when it happened (a reply: when the read returned); JSON
+	// has it in RFC 3339 with nanoseconds.
+	Time   time.Time `json:"time"`
 	Seq    int       `json:"icmp_seq"`
 	ID     int       `json:"id"`
 	From   string    `json:"from,omitempty"`

@@ -29,6 +29,7 @@ type benchFlags struct {
 
 	benchPlotFlags `embed:""`
 	benchIPFlags   `embed:""`
+	spinFlags      `embed:""`
 
 	pcapVerboseFlags `embed:""`
 }
@@ -134,7 +135,7 @@ func (f benchFlags) config() (echo.BenchConfig, error) {
 	}
 	return echo.BenchConfig{Mode: mode, Inflight: f.Inflight, Size: f.Size, Duration: time.Duration(f.Duration), Count: f.Count,
 		Rate: f.Rate, Warmup: time.Duration(f.Warmup), Timeout: time.Duration(f.Timeout), Plain: f.Plain,
-		Connect: true}, nil // the socket is ours, and closed after
+		Spin: f.spin(), Connect: true}, nil // the socket is ours, and closed after
 }
 
 // errNoReplies is returned, after the report, when nothing came back.

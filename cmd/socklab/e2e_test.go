@@ -1392,3 +1392,21 @@ func TestMessageTooLarge(t *testing.T) {
 		t.Errorf("-q should print only the summary\n%s", s)
 	}
 }
+
+// TestSpinFlags: serve and bench take --spin and --busy-poll, and the
+// echoes still all come back; -v says how reads wait.
+func TestSpinFlags(t *testing.T) {
+	t.Parallel()
+	for _, flags := range [][]string{{"--spin", "20us"}, {"--busy-poll"}} {
+		args := append([]string{"udp4", "serve", "-q", "-v", "--reply", "echo", "--bind", "127.0.0.1:0"}, flags...)
+		s := startServer(t, args...)
+		s.waitLine(&s.stderr, regexp.MustCompile(`^socklab: (a read that finds nothing tries again for 20µs|busy polling: reads never sleep)`))
+		r := socklab(t, append([]string{"udp4", "bench", "--mode", "pingpong", "-c", "500", "--json", s.addr}, flags...)...)
+		mustSucceed(t, r, "bench "+strings.Join(flags, " "))
+		var rep struct{ Received int }
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Received != 500 {
+			t.Errorf("bench %v: %d of 500 echoed (%v)\n%s", flags, rep.Received, err, r)
+		}
+		s.stop(os.Interrupt)
+	}
+}

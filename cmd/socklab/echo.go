@@ -49,6 +49,8 @@ type serveFlags struct {
 
 	systemdFlags `embed:""`
 	serveIPFlags `embed:""`
+	cpuFlags     `embed:""`
+	spinFlags    `embed:""`
 
 	serveObserveFlags `embed:""`
 }

@@ -22,19 +22,19 @@ type icmpCmd struct {
 
 // pingCmd is socklab icmp4|icmp6 ping.
 type pingCmd struct {
-	Host     string  `arg:"" help:"Host name or address to ping."`
-	Count    int     `short:"c" placeholder:"COUNT" help:"Stop after COUNT echo requests (with -w: after COUNT replies)."`
-	Interval float64 `short:"i" default:"1" placeholder:"SECONDS" help:"Seconds between echo requests; below 0.2 needs CAP_NET_RAW, as with ping."`
-	Size     int     `short:"s" default:"56" placeholder:"BYTES" help:"Echo data bytes (ICMP adds 8)."`
-	TTL      int     `short:"t" placeholder:"TTL" help:"IP TTL (IPv6 hop limit) of the requests."`
-	Timeout  float64 `short:"W" placeholder:"SECONDS" help:"Seconds to wait for each reply; later ones are reported as late. Also how long to wait after the last request."`
-	Deadline float64 `short:"w" placeholder:"SECONDS" help:"Stop after SECONDS, whatever else."`
-	Flood    bool    `short:"f" help:"Flood: send as soon as each reply comes (at least every 10 ms); needs CAP_NET_RAW."`
-	Quiet    bool    `short:"q" help:"Print only the first line and the summary."`
-	ID       int     `short:"e" placeholder:"ID" help:"Echo identifier; on a dgram socket it is bound as the socket's port (default: the kernel's choice, or random for raw)."`
-	Source   string  `short:"I" placeholder:"ADDR" help:"Local address to send from."`
-	Mode     string  `default:"auto" enum:"auto,dgram,raw" help:"ICMP socket: dgram (unprivileged, SOCK_DGRAM), raw (SOCK_RAW, CAP_NET_RAW), or auto (dgram, then raw)."`
-	JSON     bool    `name:"json" help:"Print one JSON object per event (NDJSON), then the summary object."`
+	Host     string       `arg:"" help:"Host name or address to ping."`
+	Count    pingCount    `short:"c" placeholder:"COUNT" help:"Stop after COUNT echo requests (with -w: after COUNT replies)."`
+	Interval pingInterval `short:"i" placeholder:"SECONDS" help:"Seconds between echo requests (default 1; with -f, as replies come and at least 100 a second); below 0.002, and -f without -i, need CAP_NET_RAW, as with ping."`
+	Size     int          `short:"s" default:"56" placeholder:"BYTES" help:"Echo data bytes (ICMP adds 8)."`
+	TTL      int          `short:"t" placeholder:"TTL" help:"IP TTL (IPv6 hop limit) of the requests."`
+	Timeout  float64      `short:"W" placeholder:"SECONDS" help:"Seconds to wait for each reply; later ones are reported as late. Also how long to wait after the last request."`
+	Deadline float64      `short:"w" placeholder:"SECONDS" help:"Stop after SECONDS, whatever else."`
+	Flood    bool         `short:"f" help:"Flood: send as soon as each reply comes (at least every 10 ms, or every -i); without -i it needs CAP_NET_RAW."`
+	Quiet    bool         `short:"q" help:"Print only the first line and the summary."`
+	ID       int          `short:"e" placeholder:"ID" help:"Echo identifier; on a dgram socket it is bound as the socket's port (default: the kernel's choice, or random for raw)."`
+	Source   string       `short:"I" placeholder:"ADDR" help:"Local address to send from."`
+	Mode     string       `default:"auto" enum:"auto,dgram,raw" help:"ICMP socket: dgram (unprivileged, SOCK_DGRAM), raw (SOCK_RAW, CAP_NET_RAW), or auto (dgram, then raw)."`
+	JSON     bool         `name:"json" help:"Print one JSON object per event (NDJSON), then the summary object."`
 
 	rawObserveFlags `embed:""`
 }
@@ -84,14 +84,11 @@ func (c *pingCmd) options(v int) (rawsock.PingOptions, error) {
 	if err != nil {
 		return rawsock.PingOptions{}, err
 	}
-	if c.Interval < 0 || c.Timeout < 0 || c.Deadline < 0 || c.Count < 0 {
-		return rawsock.PingOptions{}, fmt.Errorf("-c, -i, -W and -w take positive numbers")
+	if c.Timeout < 0 || c.Deadline < 0 {
+		return rawsock.PingOptions{}, fmt.Errorf("-W and -w take positive numbers")
 	}
-	o := rawsock.PingOptions{IPVersion: v, Mode: mode, Count: c.Count, Interval: seconds(c.Interval), Size: c.Size, TTL: c.TTL,
+	o := rawsock.PingOptions{IPVersion: v, Mode: mode, Count: int(c.Count), Interval: c.Interval.duration(c.Flood), Size: c.Size, TTL: c.TTL,
 		Timeout: seconds(c.Timeout), Deadline: seconds(c.Deadline), Flood: c.Flood, ID: c.ID, Source: c.Source}
-	if c.Interval == 0 && !c.Flood {
-		o.Interval = time.Nanosecond // -i 0: as fast as possible (privileged)
-	}
 	return o, nil
 }
 

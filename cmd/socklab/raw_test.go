@@ -414,11 +414,11 @@ func TestRawPrivilegeErrors(t *testing.T) {
 	if want := "socklab: socket(AF_INET, SOCK_RAW, IPPROTO_RAW): operation not permitted " + rawHint + "\n"; r.stderr != want {
 		t.Errorf("ip4 send: want %q:\n%s", want, r)
 	}
-	// Below 0.2 s, or flooding, needs the privilege even on a dgram socket.
+	// Below 2 ms, or flooding, needs the privilege even on a dgram socket.
 	rawSh(t, ns, "sysctl -qw net.ipv4.ping_group_range='0 2147483647'")
-	r = socklabWith(t, runOpts{netns: ns, wrap: drop}, "icmp4", "ping", "-c", "1", "-i", "0.05", "127.0.0.1")
-	if !strings.Contains(r.stderr, "an interval of 50ms (below 200ms) needs CAP_NET_RAW, as with ping: operation not permitted") {
-		t.Errorf("-i 0.05: %s", r)
+	r = socklabWith(t, runOpts{netns: ns, wrap: drop}, "icmp4", "ping", "-c", "1", "-i", "0.001", "127.0.0.1")
+	if !strings.Contains(r.stderr, "an interval of 1ms (below 2ms) needs CAP_NET_RAW, as with ping: operation not permitted") {
+		t.Errorf("-i 0.001: %s", r)
 	}
 	r = socklabWith(t, runOpts{netns: ns, wrap: drop}, "icmp4", "ping", "-c", "2", "-i", "0.2", "127.0.0.1")
 	checkPing(t, r, "127.0.0.1", 2, 2, "64") // the unprivileged socket works

@@ -72,7 +72,7 @@ func (f serveFlags) config(app *App, s serveSpec) (echo.ServerConfig, error) {
 	if err != nil {
 		return echo.ServerConfig{}, err
 	}
-	return echo.ServerConfig{Reply: reply, Bufsize: f.Bufsize, Quiet: f.Quiet, Plain: f.Plain, Batch: f.Batch, Policy: policy}, nil
+	return echo.ServerConfig{Reply: reply, Bufsize: f.Bufsize, Quiet: f.Quiet, Plain: f.Plain, Batch: f.Batch, Policy: policy, CPUs: f.CPU, Spin: f.spin()}, nil
 }
 
 // openServers opens the serving sockets: those systemd passed, when any,
@@ -291,6 +291,21 @@ func plural(n uint64, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
+// verboseWait says how a batch read that finds nothing waits.
+func (p *serverPrinter) verboseWait(c families.Conn, cfg echo.ServerConfig) {
+	w := p.app.Stderr
+	_, bare := families.AsBatch(c)
+	switch {
+	case cfg.Spin == 0:
+	case !bare || c.Spec().Family == families.AF_UNIX || !echo.UsesBatch(c, cfg):
+		fmt.Fprintln(w, "socklab: --spin and --busy-poll apply to a UDP socket's batch path only (-q): ignored here")
+	case cfg.Spin < 0:
+		fmt.Fprintln(w, "socklab: busy polling: reads never sleep (one core spent on them), SO_BUSY_POLL asked for")
+	default:
+		fmt.Fprintf(w, "socklab: a read that finds nothing tries again for %v before it sleeps in ppoll\n", cfg.Spin)
+	}
+}
+
 // verbose says how the server will run: its I/O path and socket buffers.
 func (p *serverPrinter) verbose(c families.Conn, cfg echo.ServerConfig) {
 	w := p.app.Stderr
@@ -307,6 +322,7 @@ func (p *serverPrinter) verbose(c families.Conn, cfg echo.ServerConfig) {
 	if p.workers > 1 {
 		fmt.Fprintf(w, "socklab: %d workers: %d sockets with SO_REUSEPORT, one goroutine each\n", p.workers, p.workers)
 	}
+	p.verboseWait(c, cfg)
 	if c.Spec().Family == families.AF_UNIX {
 		if echo.UsesBatch(c, cfg) && len(cfg.Policy.AllowUID)+len(cfg.Policy.AllowGID) == 0 {
 			fmt.Fprintln(w, "socklab: SO_PASSCRED off (it costs every datagram) until a sender without an address needs naming by PID")
