@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/alecthomas/kong v1.17.0
+	github.com/gopacket/gopacket v1.7.7
 	github.com/posener/complete v1.2.3
 	github.com/willabides/kongplete v0.4.0
 	golang.org/x/net v0.62.0

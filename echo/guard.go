@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"os"
 	"time"
+
+	"github.com/socklab/socklab/families"
 )
 
 // An echo server is the classic reflection tool (inetd's echo and chargen,
@@ -181,7 +183,7 @@ func (g *guard) ephemeral(port uint16) bool { return port >= g.eph[0] && port <=
 // broadcast addresses.
 func hostAddrs() (own, bcast []netip.Addr) {
 	bcast = []netip.Addr{netip.AddrFrom4([4]byte{255, 255, 255, 255})}
-	addrs, _ := net.InterfaceAddrs()
+	addrs, _ := families.InterfaceAddrs()
 	for _, a := range addrs {
 		ipn, ok := a.(*net.IPNet)
 		if !ok {

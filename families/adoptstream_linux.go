@@ -48,11 +48,11 @@ func adoptStreamFd(d *Definition, f *os.File) (adopted, error) {
 	// The poller needs a non-blocking descriptor; the flag is on the open
 	// file, which the process that passed it shares, as with Go's net.
 	if err := unix.SetNonblock(nfd, true); err != nil {
-		unix.Close(nfd)
+		sysClose(nfd)
 		return adopted{}, &Error{Op: "adopt", Spec: s, Err: os.NewSyscallError("fcntl", err)}
 	}
 	a := adopted{fd: nfd, spec: s}
-	if v, err := unix.GetsockoptInt(nfd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); err == nil && v == 1 {
+	if v, err := GetsockoptInt(nfd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); err == nil && v == 1 {
 		a.state = sockListening
 	} else if p, err := peername(nfd, networkOf(s)); err == nil {
 		a.state, a.peer = sockConnected, p
@@ -77,7 +77,7 @@ func AdoptStream(d *Definition, f *os.File) (Listener, StreamConn, error) {
 		c, err := newStreamConn(a.fd, a.spec, a.peer)
 		return nil, c, err
 	}
-	unix.Close(a.fd)
+	sysClose(a.fd)
 	return nil, nil, &Error{Op: "adopt", Spec: a.spec, Err: fmt.Errorf("fd %d neither listens nor is connected", a.spec.Fileno),
 		Hint: "pass a socket after listen(2), to serve it, or after connect(2)"}
 }
@@ -104,7 +104,7 @@ func adoptDial(ctx context.Context, d *Definition, peer net.Addr, f *os.File) (S
 	case sockConnected:
 		return newStreamConn(a.fd, a.spec, a.peer)
 	case sockListening:
-		unix.Close(a.fd)
+		sysClose(a.fd)
 		return nil, &Error{Op: "adopt", Spec: a.spec, Err: fmt.Errorf("fd %d is a listening socket, not a connection", a.spec.Fileno),
 			Hint: "pass a connected socket, or one to connect; serve on a listening one"}
 	}

@@ -22,6 +22,7 @@ type RecvBatch struct {
 	bufs    []byte
 	bufsize int
 	network string // of the Conn that read it, for Addr
+	conn    *conn  // the Conn that reads it, for a Capture
 
 	n     int // datagrams the last ReadBatch read
 	errno syscall.Errno
@@ -112,6 +113,9 @@ func (b *RecvBatch) recv(fd uintptr) bool {
 		switch e {
 		case 0:
 			b.n = int(r)
+			if cp := capture.Load(); cp != nil {
+				b.conn.captureBatch(cp, b)
+			}
 			return true
 		case unix.EINTR:
 			continue
@@ -137,7 +141,7 @@ func (b *RecvBatch) reset() {
 // ReadBatch reads a batch: see BatchConn.
 func (c *conn) ReadBatch(b *RecvBatch) (int, error) {
 	b.reset()
-	b.network = c.network
+	b.network, b.conn = c.network, c
 	err, done := c.bare(b.fn, unix.POLLIN, &c.rdl)
 	if !done {
 		var rc syscall.RawConn
@@ -232,6 +236,7 @@ type SendBatch struct {
 	start int  // off when the WriteBatch call began
 	errno syscall.Errno
 	fn    func(fd uintptr) bool // b.send, made once
+	conn  *conn                 // the Conn that sends it, for a Capture
 }
 
 // NewSendBatch allocates a SendBatch of at most slots messages.
@@ -311,7 +316,7 @@ func (b *SendBatch) add(to *rawAddr, prefix, data []byte) {
 // caller decides again, message by message, whether a peer is worth a wait.
 func (b *SendBatch) send(fd uintptr) bool {
 	for b.off < b.n {
-		r, e := sysSendmmsg(fd, b.hdrs[b.off:b.n])
+		r, e := b.sendmmsg(fd)
 		switch e {
 		case 0:
 			b.off += int(r)
@@ -332,7 +337,7 @@ func (b *SendBatch) send(fd uintptr) bool {
 
 // WriteBatch sends a batch: see BatchConn.
 func (c *conn) WriteBatch(b *SendBatch, wait bool) error {
-	b.wait, b.start, b.errno = wait, b.off, 0
+	b.wait, b.start, b.errno, b.conn = wait, b.off, 0, c
 	err, done := c.bare(b.fn, unix.POLLOUT, &c.wdl)
 	if !done {
 		var rc syscall.RawConn

@@ -74,7 +74,7 @@ func (c *conn) RecvMsgBuffers(bufs [][]byte, oob []byte, flags int) (Msg, error)
 		for {
 			h.Namelen = unix.SizeofSockaddrAny
 			// MSG_TRUNC makes recvmsg return the datagram's real length.
-			r, errno = sysRecvmsg(int(fd), &h, unix.MSG_TRUNC|flags, &from, c.network)
+			r, errno = c.recvmsg(int(fd), &h, unix.MSG_TRUNC|flags, &from, bufs)
 			if errno != unix.EINTR {
 				return dontwait || errno != unix.EAGAIN
 			}
@@ -142,7 +142,7 @@ func (c *conn) writeMsg(b, oob []byte, addr net.Addr, wait bool) (int, error) {
 	var errno syscall.Errno
 	err = rc.Write(func(fd uintptr) bool {
 		for {
-			r, errno = sysSendmsg(int(fd), &h, &to)
+			r, errno = c.sendmsg(int(fd), &h, &to, b, oob, addr)
 			if errno != unix.EINTR {
 				return !wait || errno != unix.EAGAIN
 			}

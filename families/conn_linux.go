@@ -202,11 +202,7 @@ func (c *conn) closeFd() error {
 	f, w := c.f.Load(), c.wait
 	c.mu.Unlock()
 	if f != nil {
-		err := f.Close()
-		if t := tracer.Load(); t != nil {
-			trace(t, "close", c.fd, 0, err)
-		}
-		return err
+		return closeFile(f, c.fd)
 	}
 	w.ring()
 	c.ops.Lock()

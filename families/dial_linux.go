@@ -24,7 +24,7 @@ func dialStream(ctx context.Context, d *Definition, peer net.Addr, o Options) (S
 	}
 	cleanup, err := bindClient(fd, d, o)
 	if err != nil {
-		unix.Close(fd)
+		sysClose(fd)
 		return nil, err
 	}
 	c, err := newConn(fd, d.Spec)
@@ -80,7 +80,7 @@ func (o *connectOp) call(fd uintptr) bool {
 			return true
 		}
 	}
-	v, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR)
+	v, err := GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR)
 	if err != nil {
 		o.errno = err.(syscall.Errno)
 		return true

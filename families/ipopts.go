@@ -270,14 +270,14 @@ type FlowAddr struct {
 // a number; the error lists the interfaces there are.
 func LookupInterface(name string) (*net.Interface, error) {
 	if i, err := strconv.Atoi(name); err == nil {
-		if ifi, err := net.InterfaceByIndex(i); err == nil {
+		if ifi, err := InterfaceByIndex(i); err == nil {
 			return ifi, nil
 		}
-	} else if ifi, err := net.InterfaceByName(name); err == nil {
+	} else if ifi, err := InterfaceByName(name); err == nil {
 		return ifi, nil
 	}
 	var names []string
-	ifs, _ := net.Interfaces()
+	ifs, _ := Interfaces()
 	for _, ifi := range ifs {
 		names = append(names, ifi.Name)
 	}

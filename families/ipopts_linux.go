@@ -143,7 +143,7 @@ func setMulticastIf(fd, family int, name string) error {
 
 // ifaceAddr4 is the first IPv4 address of an interface.
 func ifaceAddr4(ifi *net.Interface) (netip.Addr, bool) {
-	addrs, _ := ifi.Addrs()
+	addrs, _ := InterfaceAddrsOf(ifi.Index)
 	for _, a := range addrs {
 		if ipn, ok := a.(*net.IPNet); ok {
 			if ip, ok := netip.AddrFromSlice(ipn.IP.To4()); ok && ipn.IP.To4() != nil {
@@ -222,7 +222,7 @@ func ifaceName(i int) string {
 	if i == 0 {
 		return ""
 	}
-	if ifi, err := net.InterfaceByIndex(i); err == nil {
+	if ifi, err := InterfaceByIndex(i); err == nil {
 		return ifi.Name
 	}
 	return fmt.Sprint(i)
@@ -230,7 +230,7 @@ func ifaceName(i int) string {
 
 // ifaceOfAddr names the interface that has address a, or spells a.
 func ifaceOfAddr(a netip.Addr) string {
-	ifs, _ := net.Interfaces()
+	ifs, _ := Interfaces()
 	for i := range ifs {
 		if b, ok := ifaceAddr4(&ifs[i]); ok && b == a {
 			return ifs[i].Name

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,9 +34,7 @@ type acceptOp struct {
 // (ECONNABORTED) is skipped, as Go's net does.
 func (a *acceptOp) call(fd uintptr) bool {
 	for {
-		a.sa.n = unix.SizeofSockaddrAny
-		r, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, fd, uintptr(a.sa.ptr()), uintptr(unsafe.Pointer(&a.sa.n)),
-			unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+		r, e := sysAccept4(fd, &a.sa)
 		switch e {
 		case 0:
 			a.nfd, a.errno = int(r), 0
@@ -128,11 +125,11 @@ func listenStream(d *Definition, o Options) (Listener, error) {
 	}
 	addr, cleanup, err := bindStream(fd, d, o)
 	if err != nil {
-		unix.Close(fd)
+		sysClose(fd)
 		return nil, err
 	}
-	if err := unix.Listen(fd, backlog(o)); err != nil {
-		unix.Close(fd)
+	if err := sysListen(fd, backlog(o)); err != nil {
+		sysClose(fd)
 		if cleanup != nil {
 			cleanup()
 		}
@@ -200,12 +197,12 @@ func autobind(fd int, spec Spec) error {
 // tcp6 (IPv6 only, as Go's "tcp6"), and SO_REUSEADDR when reuse is set.
 func tcpOptions(fd int, spec Spec, reuse bool) error {
 	if spec.Family == AF_INET6 {
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
+		if err := SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
 			return os.NewSyscallError("setsockopt IPV6_V6ONLY", err)
 		}
 	}
 	if reuse {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		if err := SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 			return os.NewSyscallError("setsockopt SO_REUSEADDR", err)
 		}
 	}

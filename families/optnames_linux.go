@@ -38,6 +38,7 @@ var optNames = map[[2]int]string{
 	{unix.SOL_SOCKET, unix.SO_TYPE}: "SO_TYPE", {unix.SOL_SOCKET, unix.SO_PROTOCOL}: "SO_PROTOCOL",
 	{unix.SOL_SOCKET, unix.SO_BROADCAST}: "SO_BROADCAST", {unix.SOL_SOCKET, unix.SO_TIMESTAMPING}: "SO_TIMESTAMPING",
 	{unix.SOL_SOCKET, unix.SO_PEERCRED}: "SO_PEERCRED", {unix.SOL_SOCKET, unix.SO_ERROR}: "SO_ERROR",
+	{unix.SOL_SOCKET, unix.SO_BUSY_POLL}: "SO_BUSY_POLL", {unix.IPPROTO_IP, unix.IP_MULTICAST_IF}: "IP_MULTICAST_IF",
 	{unix.IPPROTO_IP, unix.IP_RECVERR}: "IP_RECVERR", {unix.IPPROTO_IP, unix.IP_PKTINFO}: "IP_PKTINFO",
 	{unix.IPPROTO_IP, unix.IP_TTL}: "IP_TTL", {unix.IPPROTO_IP, unix.IP_RECVTTL}: "IP_RECVTTL",
 	{unix.IPPROTO_IP, unix.IP_TOS}: "IP_TOS", {unix.IPPROTO_IP, unix.IP_RECVTOS}: "IP_RECVTOS",
@@ -65,4 +66,30 @@ func optName(level, opt int) string {
 		return n
 	}
 	return strconv.Itoa(opt)
+}
+
+// traceFamily is the AF_ name of family, netlink's too.
+func traceFamily(family int) string {
+	if family == unix.AF_NETLINK {
+		return "AF_NETLINK"
+	}
+	return FamilyName(family)
+}
+
+// traceProto is the protocol's name as strace writes it: NETLINK_ROUTE on
+// a netlink socket.
+func traceProto(family, proto int) string {
+	if family == unix.AF_NETLINK && proto == unix.NETLINK_ROUTE {
+		return "NETLINK_ROUTE"
+	}
+	return ProtoName(family, proto)
+}
+
+// optValue is an integer option's value as a trace shows it: ICMP_FILTER,
+// a mask of blocked types, in hex.
+func optValue(level, opt, v int) string {
+	if level == unix.SOL_RAW && opt == unix.ICMP_FILTER {
+		return "0x" + strconv.FormatUint(uint64(uint32(v)), 16)
+	}
+	return strconv.Itoa(v)
 }

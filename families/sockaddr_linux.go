@@ -78,11 +78,11 @@ func (a *rawAddr) setIP(family int, ip net.IP, port int, zone string) error {
 		sa.Port = htons(port)
 		copy(sa.Addr[:], ip.To16())
 		if zone != "" {
-			ifi, err := net.InterfaceByName(zone)
+			index, err := ifIndex(zone)
 			if err != nil {
 				return fmt.Errorf("zone %q: %w", zone, err)
 			}
-			sa.Scope_id = uint32(ifi.Index)
+			sa.Scope_id = uint32(index)
 		}
 		a.n = unix.SizeofSockaddrInet6
 	default:
@@ -137,8 +137,8 @@ func (a *rawAddr) addr(network string) net.Addr {
 		sa := (*unix.RawSockaddrInet6)(a.ptr())
 		zone := ""
 		if sa.Scope_id != 0 {
-			if ifi, err := net.InterfaceByIndex(int(sa.Scope_id)); err == nil {
-				zone = ifi.Name
+			if name, err := ifName(int(sa.Scope_id)); err == nil {
+				zone = name
 			}
 		}
 		return ipAddr(network, net.IP(append([]byte(nil), sa.Addr[:]...)), ntohs(sa.Port), zone)
@@ -226,7 +226,7 @@ func Connect(fd, family int, addr net.Addr) error {
 // sockname returns the address fd is bound to, as network spells it.
 func sockname(fd int, network string) (net.Addr, error) {
 	var a rawAddr
-	if err := sysGetsockname(fd, &a); err != nil {
+	if err := sysGetsockname(fd, &a, network); err != nil {
 		return nil, err
 	}
 	return a.addr(network), nil

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -98,7 +97,7 @@ func (r *readOp) call(fd uintptr) bool {
 	}
 	for {
 		// Non-blocking: RawSyscall6 spares the runtime a P handoff.
-		n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(unsafe.SliceData(r.buf))), uintptr(len(r.buf)), uintptr(r.flags), 0, 0)
+		n, e := sysRecvfromStream(fd, r.buf, r.flags)
 		switch e {
 		case 0:
 			r.n, r.errno = int(n), 0
@@ -216,7 +215,7 @@ type writeOp struct {
 func (w *writeOp) call(fd uintptr) bool {
 	for len(w.bufs) > 0 {
 		w.setIovecs()
-		n, _, e := unix.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&w.hdr)), unix.MSG_NOSIGNAL)
+		n, e := sysSendmsgStream(fd, &w.hdr)
 		switch e {
 		case 0:
 			w.advance(int(n))
@@ -307,7 +306,7 @@ func (s *streamConn) CloseRead() error { return s.shutdown(unix.SHUT_RD, "close 
 
 func (s *streamConn) shutdown(how int, op string) error {
 	var e error
-	if err := s.c.control(func(fd int) { e = unix.Shutdown(fd, how) }); err != nil {
+	if err := s.c.control(func(fd int) { e = sysShutdown(fd, how) }); err != nil {
 		return s.c.opError(op, s.raddr, err)
 	}
 	if e != nil {

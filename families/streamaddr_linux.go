@@ -15,4 +15,4 @@ func peername(fd int, network string) (net.Addr, error) {
 }
 
 // getpeername fills a with the address of fd's peer.
-func (a *rawAddr) getpeername(fd int) error { return sysGetpeername(fd, a) }
+func (a *rawAddr) getpeername(fd int) error { return sysGetpeername(fd, a, "tcp") }

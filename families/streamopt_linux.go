@@ -33,7 +33,7 @@ func PeerCred(c Sock) (Cred, error) {
 	}
 	var cred Cred
 	err := sockControl(c, func(fd int) error {
-		u, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
+		u, err := getsockoptUcred(fd)
 		if err != nil {
 			return os.NewSyscallError("getsockopt SO_PEERCRED", err)
 		}
@@ -57,7 +57,7 @@ func SetNoDelay(c Sock, on bool) error {
 		v = 1
 	}
 	return sockControl(c, func(fd int) error {
-		return os.NewSyscallError("setsockopt TCP_NODELAY", unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, v))
+		return os.NewSyscallError("setsockopt TCP_NODELAY", SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, v))
 	})
 }
 
@@ -66,7 +66,7 @@ func NoDelay(c Sock) bool {
 	on := false
 	if isTCP(c.Spec()) {
 		sockControl(c, func(fd int) error {
-			v, err := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY)
+			v, err := GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY)
 			on = err == nil && v != 0
 			return err
 		})
@@ -85,7 +85,7 @@ func isTCP(s Spec) bool {
 // ECONNRESET if it had sent data this end never read.
 func Abort(c StreamConn) error {
 	Control(c, func(fd int) error {
-		return unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+		return setsockoptLinger(fd, &unix.Linger{Onoff: 1, Linger: 0})
 	})
 	return c.Close()
 }
@@ -113,10 +113,10 @@ func SetSockBuffers(s Sock, rcv, snd int) error {
 func SockBuffers(s Sock) (rcv, snd int, err error) {
 	err = sockControl(s, func(fd int) error {
 		var err error
-		if rcv, err = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF); err != nil {
+		if rcv, err = GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF); err != nil {
 			return os.NewSyscallError("getsockopt SO_RCVBUF", err)
 		}
-		if snd, err = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF); err != nil {
+		if snd, err = GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF); err != nil {
 			return os.NewSyscallError("getsockopt SO_SNDBUF", err)
 		}
 		return nil

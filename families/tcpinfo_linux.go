@@ -4,8 +4,6 @@ import (
 	"errors"
 	"os"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // ReadTCPInfo reads the kernel's counters of the TCP connection c
@@ -17,7 +15,7 @@ func ReadTCPInfo(c Conn) (TCPInfo, error) {
 	}
 	var ti TCPInfo
 	err := Control(c, func(fd int) error {
-		k, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+		k, err := getsockoptTCPInfo(fd)
 		if err != nil {
 			return os.NewSyscallError("getsockopt TCP_INFO", err)
 		}

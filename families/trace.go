@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Tracing: every socket system call this module makes goes through one
@@ -43,7 +45,7 @@ func (c Call) String() string {
 		b.WriteString("-1 ")
 		b.WriteString(errnoName(c.Errno))
 		b.WriteString(" (")
-		b.WriteString(c.Errno.Error())
+		b.WriteString(strerror(c.Errno))
 		b.WriteByte(')')
 		return b.String()
 	}
@@ -68,4 +70,30 @@ func SetTracer(t Tracer) {
 		return
 	}
 	tracer.Store(&t)
+}
+
+// strerror is the errno's message as strace and C's strerror write it:
+// "Resource temporarily unavailable", capitalized (Go's is not).
+func strerror(e syscall.Errno) string {
+	m := e.Error()
+	if m != "" && m[0] >= 'a' && m[0] <= 'z' {
+		m = string(m[0]-'a'+'A') + m[1:]
+	}
+	return m
+}
+
+// QuoteName is a socket's name as the traces, dumps and pictures show it:
+// as it is when it is printable text, Go-quoted otherwise. A unix socket's
+// name can hold any byte, a terminal's escape sequences or a newline that
+// would forge a line of output among them.
+func QuoteName(s string) string {
+	if !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
+	for _, r := range s {
+		if r != ' ' && !unicode.IsGraphic(r) || r == '"' || r == '\\' {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

@@ -1,7 +1,6 @@
 package families
 
 import (
-	"net"
 	"syscall"
 	"time"
 )
@@ -16,12 +15,4 @@ func trace(t *Tracer, name string, fd int, ret int, err error, args ...string) {
 		c.Ret = -1
 	}
 	(*t)(c)
-}
-
-// addrString is an address for a trace, "" for none.
-func addrString(a net.Addr) string {
-	if a == nil {
-		return ""
-	}
-	return a.String()
 }

@@ -53,11 +53,11 @@ func HardwareStamps(family int, peer net.Addr) string {
 	if err != nil {
 		return "unavailable: " + err.Error()
 	}
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := sysSocketFlags(NewSpec(AF_INET, SOCK_DGRAM, 0), unix.SOCK_CLOEXEC)
 	if err != nil {
 		return "unavailable: " + err.Error()
 	}
-	defer unix.Close(fd)
+	defer sysClose(fd)
 	info, err := unix.IoctlGetEthtoolTsInfo(fd, name)
 	const hw = unix.SOF_TIMESTAMPING_TX_HARDWARE | unix.SOF_TIMESTAMPING_RX_HARDWARE
 	switch {
@@ -86,9 +86,9 @@ func routeIface(family int, peer net.Addr) (string, error) {
 	}
 	ua, _ := local.(*net.UDPAddr)
 	ip, _ := netip.AddrFromSlice(ua.IP)
-	ifs, _ := net.Interfaces()
+	ifs, _ := Interfaces()
 	for _, ifi := range ifs {
-		addrs, _ := ifi.Addrs()
+		addrs, _ := InterfaceAddrsOf(ifi.Index)
 		for _, a := range addrs {
 			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.Equal(ip.AsSlice()) {
 				return ifi.Name, nil

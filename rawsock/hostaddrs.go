@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/socklab/socklab/families"
 )
 
 // A raw socket reads every packet of its protocol that this host accepts:
@@ -41,7 +43,7 @@ type hostAddrs struct {
 // second.
 const refreshEvery = time.Second
 
-func newHostAddrs() *hostAddrs { return &hostAddrs{list: net.InterfaceAddrs} }
+func newHostAddrs() *hostAddrs { return &hostAddrs{list: families.InterfaceAddrs} }
 
 // kind says what a is to this host at now. Every address of 127.0.0.0/8
 // but its broadcast is local, as the kernel's local route makes it.

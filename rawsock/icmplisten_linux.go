@@ -23,7 +23,7 @@ func listenICMP(cfg ICMPConfig, mode Mode) (*ICMPConn, error) {
 		return nil, withOpenHint(err)
 	}
 	if err := bindICMP(fd, spec, cfg, ip); err != nil {
-		unix.Close(fd)
+		families.Close(fd)
 		return nil, err
 	}
 	conn, err := families.NewConn(fd, spec)
@@ -61,7 +61,7 @@ func bindICMP(fd int, spec families.Spec, cfg ICMPConfig, ip net.IP) error {
 		}
 		port = 0
 	}
-	err := unix.Bind(fd, sockaddr(cfg.IPVersion, ip, port))
+	err := families.Bind(fd, spec.Family, &net.UDPAddr{IP: ip, Port: port})
 	if err == nil {
 		return nil
 	}
@@ -76,42 +76,21 @@ func bindICMP(fd int, spec families.Spec, cfg ICMPConfig, ip net.IP) error {
 	return e
 }
 
-func sockaddr(ipVersion int, ip net.IP, port int) unix.Sockaddr {
-	if ipVersion == 6 {
-		s := &unix.SockaddrInet6{Port: port}
-		copy(s.Addr[:], ip.To16())
-		return s
-	}
-	s := &unix.SockaddrInet4{Port: port}
-	copy(s.Addr[:], ip.To4())
-	return s
-}
-
 // wrapICMP wraps conn, a new or adopted ICMP socket, and reads from the
 // socket what it is set to: the port a datagram socket is bound to (its
 // echo ID), and whether IP_RECVERR queues its errors.
 func wrapICMP(conn families.Conn) *ICMPConn {
 	c := newICMPConn(conn)
 	families.Control(conn, func(fd int) error {
-		if sa, err := unix.Getsockname(fd); err == nil && c.mode == ModeDgram {
-			c.id = sockaddrPort(sa)
+		if ap, err := families.Sockname(fd); err == nil && c.mode == ModeDgram {
+			c.id = int(ap.Port())
 		}
 		level, opt := recvErrOption(c.ver)
-		v, err := unix.GetsockoptInt(fd, level, opt)
+		v, err := families.GetsockoptInt(fd, level, opt)
 		c.errq = err == nil && v != 0 && c.mode == ModeDgram
 		return nil
 	})
 	return c
-}
-
-func sockaddrPort(sa unix.Sockaddr) int {
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return sa.Port
-	case *unix.SockaddrInet6:
-		return sa.Port
-	}
-	return 0
 }
 
 var recvErrName = map[int]string{4: "IP_RECVERR", 6: "IPV6_RECVERR"}
@@ -202,13 +181,13 @@ func (c *ICMPConn) FilterTypes(types ...int) error {
 	}
 	if c.ver == 6 {
 		f := unix.ICMPv6Filter{Data: blocked}
-		return c.control("ICMPV6_FILTER", func(fd int) error { return unix.SetsockoptICMPv6Filter(fd, unix.SOL_ICMPV6, unix.ICMPV6_FILTER, &f) })
+		return c.control("ICMPV6_FILTER", func(fd int) error { return families.SetsockoptICMPv6Filter(fd, &f) })
 	}
 	return c.setsockopt("ICMP_FILTER", unix.SOL_RAW, unix.ICMP_FILTER, int(int32(blocked[0])), "")
 }
 
 func (c *ICMPConn) setsockopt(name string, level, opt, value int, hint string) error {
-	err := c.control(name, func(fd int) error { return unix.SetsockoptInt(fd, level, opt, value) })
+	err := c.control(name, func(fd int) error { return families.SetsockoptInt(fd, level, opt, value) })
 	if fe, ok := err.(*families.Error); ok && hint != "" {
 		fe.Hint = hint
 	}

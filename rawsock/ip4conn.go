@@ -61,11 +61,4 @@ func (c *IP4Conn) WritePacket(b []byte, dst netip.Addr) error {
 
 // RouteSource is the source address the kernel picks for dst: it connects
 // a UDP socket, which sends nothing, and reads its address.
-func RouteSource(dst netip.Addr) (netip.Addr, error) {
-	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
-	if err != nil {
-		return netip.Addr{}, err
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
-}
+func RouteSource(dst netip.Addr) (netip.Addr, error) { return families.RouteSource(dst) }

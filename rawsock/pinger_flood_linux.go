@@ -38,12 +38,14 @@ type floodReader struct {
 
 // newFloodReader returns the flood reader of c, which sends to dst, or
 // nil when c is not a raw ICMP socket of this system (a datagram socket
-// has an error queue to read, and fakes have no descriptor) or dst has a
-// zone: the pinger then reads with ReadICMP and sends with WriteTo. c
+// has an error queue to read, and fakes have no descriptor), dst has a
+// zone, or a families Capture is set (--pcap, -x, -v: the Conn's path
+// reports each datagram): the pinger then reads with ReadICMP and sends
+// with WriteTo. c
 // must stay open while the reader is used.
 func newFloodReader(c PingConn, dst *net.IPAddr) *floodReader {
 	ic, ok := c.(*ICMPConn)
-	if !ok || ic.Mode() != ModeRaw || dst.Zone != "" {
+	if !ok || ic.Mode() != ModeRaw || dst.Zone != "" || families.Capturing() {
 		return nil
 	}
 	r := &floodReader{fd: -1, ver: ic.ver, buf: make([]byte, 65536), oob: make([]byte, 64)}
@@ -164,8 +166,7 @@ func (r *floodReader) setDestination(ip net.IP) bool {
 // CPU would move the flood from thread to thread.
 func (r *floodReader) send(b []byte) error {
 	for {
-		_, _, errno := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(r.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0,
-			uintptr(unsafe.Pointer(&r.to)), uintptr(r.tolen))
+		errno := families.Sendto(r.fd, b, &r.to, r.tolen, icmpNetwork(r.ver))
 		switch errno {
 		case 0:
 			return nil
@@ -190,7 +191,7 @@ func (r *floodReader) wait(d time.Duration) {
 // recvmsg is recvmsg(2), without the allocations of unix.Recvmsg; a raw
 // call, as send's, for a read that does not block.
 func recvmsg(fd int, h *unix.Msghdr, flags int) (int, error) {
-	n, _, errno := unix.RawSyscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(h)), uintptr(flags))
+	n, errno := families.Recvmsg(fd, h, flags, "ip")
 	if errno != 0 {
 		return 0, errno
 	}

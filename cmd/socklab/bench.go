@@ -30,6 +30,8 @@ type benchFlags struct {
 	benchPlotFlags `embed:""`
 	benchIPFlags   `embed:""`
 	spinFlags      `embed:""`
+
+	pcapVerboseFlags `embed:""`
 }
 
 // Help is the detailed help of every bench command.

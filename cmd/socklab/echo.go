@@ -51,6 +51,8 @@ type serveFlags struct {
 	serveIPFlags `embed:""`
 	cpuFlags     `embed:""`
 	spinFlags    `embed:""`
+
+	serveObserveFlags `embed:""`
 }
 
 // ipFlags filter IP senders by their source address.
@@ -76,6 +78,8 @@ type sendFlags struct {
 	StopOnError bool          `name:"stop-on-error" help:"Stop at the first message that fails; without it send goes on with the next, and exits 1 if any failed."`
 
 	sendIPFlags `embed:""`
+
+	sendObserveFlags `embed:""`
 }
 
 // Help is the detailed help of every send command.

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net"
 	"strconv"
 	"time"
 
@@ -69,7 +68,7 @@ func dstKind(a interface{ IsMulticast() bool }) string {
 
 // ifaceName names an interface by index.
 func ifaceName(i int) string {
-	if ifi, err := net.InterfaceByIndex(i); err == nil {
+	if ifi, err := families.InterfaceByIndex(i); err == nil {
 		return ifi.Name
 	}
 	return "interface " + strconv.Itoa(i)

@@ -44,6 +44,8 @@ type cli struct {
 	VersionCmd versionCmd    `cmd:"" name:"version" help:"Print the module version, VCS commit, Go version and platform."`
 	Completion completionCmd `cmd:"" help:"Print the shell code for TAB completion in bash, zsh or fish."`
 
+	Global globalFlags `embed:""`
+
 	Version kong.VersionFlag `help:"Print the version and exit."`
 }
 
@@ -125,6 +127,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(args) == 0 {
 		return usage(parser, stderr)
 	}
+	defer c.Global.close()
 	return runParsed(parser, app, args, &exit)
 }
 

@@ -35,6 +35,8 @@ type pingCmd struct {
 	Source   string       `short:"I" placeholder:"ADDR" help:"Local address to send from."`
 	Mode     string       `default:"auto" enum:"auto,dgram,raw" help:"ICMP socket: dgram (unprivileged, SOCK_DGRAM), raw (SOCK_RAW, CAP_NET_RAW), or auto (dgram, then raw)."`
 	JSON     bool         `name:"json" help:"Print one JSON object per event (NDJSON), then the summary object."`
+
+	rawObserveFlags `embed:""`
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
@@ -96,6 +98,8 @@ type icmpServeCmd struct {
 	Bind  string `placeholder:"ADDR" help:"Local address to listen on (default: all)."`
 	Quiet bool   `short:"q" help:"Print nothing per message, only the summary."`
 	JSON  bool   `name:"json" help:"Print one JSON object per event (NDJSON): listening, icmp, summary."`
+
+	rawObserveFlags `embed:""`
 }
 
 // echoSysctl is the sysctl that stops the kernel answering echo requests.
@@ -282,6 +286,8 @@ type ip4SendCmd struct {
 	ExpectReply bool          `name:"expect-reply" help:"Wait for the answer: the UDP reply to --sport, the ICMP echo reply, or ip4 serve's echo."`
 	Timeout     time.Duration `default:"2s" help:"How long --expect-reply waits."`
 	JSON        bool          `name:"json" help:"Print JSON objects (fields of the packet, the reply) instead of text."`
+
+	rawObserveFlags `embed:""`
 }
 
 func (c *ip4SendCmd) Run(app *App) error {
@@ -384,6 +390,8 @@ type ip4ServeCmd struct {
 	NoEcho bool   `name:"no-echo" help:"Only print what arrives."`
 	Quiet  bool   `short:"q" help:"Print nothing per packet, only the summary."`
 	JSON   bool   `name:"json" help:"Print one JSON object per event (NDJSON): listening, packet, summary."`
+
+	rawObserveFlags `embed:""`
 }
 
 // Run serves until SIGINT or SIGTERM, then prints the summary.

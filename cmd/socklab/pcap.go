@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/socklab/socklab/families"
+	"github.com/socklab/socklab/pcap"
+)
+
+// openPcap creates --pcap's file, bounded by --pcap-max.
+func (o *observer) openPcap(want observed, app *App) error {
+	maxBytes, maxFrames, err := pcap.ParseLimit(want.pcapMax)
+	if err != nil {
+		return fmt.Errorf("--pcap-max %w", err)
+	}
+	name := want.pcap
+	w, err := pcap.Create(name, pcap.Options{MaxBytes: maxBytes, MaxFrames: maxFrames, Source: families.RouteSource,
+		OnLimit: func() {
+			fmt.Fprintf(app.Stderr, "socklab: --pcap %s reached --pcap-max %s: later datagrams are counted, not written\n", name, want.pcapMax)
+		}})
+	if err != nil {
+		return fmt.Errorf("--pcap: %w", err)
+	}
+	o.pcap, o.pcapName = w, name
+	return nil
+}
+
+// closePcap closes the capture file and says what it left out.
+func (o *observer) closePcap() {
+	if o.app.Def != nil {
+		// The interface of a file no datagram came to: the family's.
+		o.pcap.SetKind(pcap.KindOf(o.app.Def.Spec))
+	}
+	if err := o.pcap.Close(); err != nil {
+		fmt.Fprintf(o.app.Stderr, "socklab: --pcap %s: %v\n", o.pcapName, err)
+	}
+	st := o.pcap.Stats()
+	if st.OverLimit > 0 {
+		fmt.Fprintf(o.app.Stderr, "socklab: --pcap %s: %d datagrams written, %d left out by --pcap-max\n", o.pcapName, st.Frames, st.OverLimit)
+	}
+	if st.Overflow > 0 {
+		fmt.Fprintf(o.app.Stderr, "socklab: --pcap %s: %d datagrams not written: they came faster than the file was written\n", o.pcapName, st.Overflow)
+	}
+}
