@@ -13,11 +13,11 @@ import (
 // Linux's flow label manager, which x/sys/unix does not name
 // (linux/in6.h).
 const (
-	ipv6FlowlabelMgr = 32 // IPV6_FLOWLABEL_MGR
-	ipv6FlowinfoSend = 33 // IPV6_FLOWINFO_SEND
-	ipv6FlAGet       = 0  // IPV6_FL_A_GET
-	ipv6FlFCreate    = 1  // IPV6_FL_F_CREATE
-	ipv6FlSExcl      = 1  // IPV6_FL_S_EXCL: this socket only
+	ipv6FlowlabelMgr = 32  // IPV6_FLOWLABEL_MGR
+	ipv6FlowinfoSend = 33  // IPV6_FLOWINFO_SEND
+	ipv6FlAGet       = 0   // IPV6_FL_A_GET
+	ipv6FlFCreate    = 1   // IPV6_FL_F_CREATE
+	ipv6FlSAny       = 255 // IPV6_FL_S_ANY: any socket that asks may share it
 )
 
 // sockopt is one integer socket option to set.
@@ -154,8 +154,10 @@ func ifaceAddr4(ifi *net.Interface) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// setFlowLabel asks the flow label manager for label, for this socket
-// alone, and turns on IPV6_FLOWINFO_SEND so that a destination's
+// setFlowLabel asks the flow label manager for label, shared with any
+// socket that asks for it the same way (IPV6_FL_S_ANY, as iperf3 does): an
+// exclusive label would make a second run within the label's linger (6 s
+// after its socket closed) fail with EPERM. It then turns on IPV6_FLOWINFO_SEND so that a destination's
 // sin6_flowinfo (FlowAddr) labels the datagrams.
 func setFlowLabel(fd int, label uint32, dst netip.Addr) error {
 	if !dst.Is6() || dst.Is4In6() || dst.IsUnspecified() {
@@ -167,11 +169,14 @@ func setFlowLabel(fd int, label uint32, dst netip.Addr) error {
 	copy(req[:16], dst.AsSlice())
 	binary.BigEndian.PutUint32(req[16:], label)
 	req[20] = ipv6FlAGet
-	req[21] = ipv6FlSExcl
+	req[21] = ipv6FlSAny
 	binary.NativeEndian.PutUint16(req[22:], ipv6FlFCreate)
 	if err := setsockoptBytes(fd, unix.IPPROTO_IPV6, ipv6FlowlabelMgr, req[:]); err != nil {
 		if err == unix.ERANGE {
 			return fmt.Errorf("flow label %#x: the kernel keeps labels from 0x80000 up for stateless use (net.ipv6.flowlabel_state_ranges=1): choose one below 0x80000", label)
+		}
+		if err == unix.EPERM {
+			return fmt.Errorf("flow label %#x: another socket holds it for itself (e.g. ping -F), or held it in the last few seconds (setsockopt IPV6_FLOWLABEL_MGR: %w): choose another label", label, err)
 		}
 		return os.NewSyscallError("setsockopt IPV6_FLOWLABEL_MGR", err)
 	}

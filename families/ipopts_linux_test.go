@@ -104,3 +104,24 @@ func TestJoinLeaveLoopback(t *testing.T) {
 		t.Errorf("second leave: %v", err)
 	}
 }
+
+// Two sockets may carry the same flow label at once, and a label can be
+// taken again right after its socket closed (it lingers in the kernel for
+// seconds): running socklab twice with one --flowlabel must work.
+func TestFlowLabelShared(t *testing.T) {
+	o := IPOptions{FlowLabel: 0x2468a, FlowDst: netip.IPv6Loopback()}
+	open := func() Conn {
+		c, err := UDP6().Open(Options{})
+		if err != nil {
+			t.Skipf("open udp6: %v", err)
+		}
+		if err := SetIPOptions(c, o); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	a, b := open(), open()
+	a.Close()
+	b.Close()
+	open().Close()
+}
