@@ -160,7 +160,8 @@ func (p *pinger) enough() bool {
 }
 
 // linger waits for the replies still due: -W if given, else twice the
-// longest round trip seen, else 10 s.
+// longest round trip seen but at least one interval (as iputils'
+// schedule_exit; a flood has no interval there), else 10 s.
 func (p *pinger) linger(ctx context.Context, deadline <-chan time.Time) {
 	t := time.NewTimer(p.lingerTime())
 	defer t.Stop()
@@ -186,7 +187,11 @@ func (p *pinger) lingerTime() time.Duration {
 	if p.rtt.n == 0 {
 		return 10 * time.Second
 	}
-	return max(2*time.Duration(p.rtt.max*float64(time.Millisecond)), time.Millisecond)
+	d := max(2*time.Duration(p.rtt.max*float64(time.Millisecond)), time.Millisecond)
+	if !p.o.Flood {
+		d = max(d, p.o.Interval)
+	}
+	return d
 }
 
 func (p *pinger) allAnswered() bool {

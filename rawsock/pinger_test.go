@@ -458,3 +458,22 @@ func icmpEchoRequest(v int) icmp.Type {
 	req, _ := echoTypes(v)
 	return req
 }
+
+// TestPingLingersAnInterval: after the last request ping waits twice the
+// longest round trip but at least one interval, as iputils does, so a
+// last reply slower than the fast ones before it still counts.
+func TestPingLingersAnInterval(t *testing.T) {
+	f := newFakeNet(4, ModeRaw, 3, nil)
+	f.answer = func(req sent) []fakeRead {
+		if req.echo.Seq == 1 {
+			return []fakeRead{replyTo(t, 4, req)}
+		}
+		time.AfterFunc(20*time.Millisecond, func() { f.in <- replyTo(t, 4, req) })
+		return nil
+	}
+	st, _, err := ping(t, f, PingOptions{Count: 2, Size: 8, Interval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStats(t, st, 2, 2, 0, 0, 0)
+}
