@@ -173,6 +173,9 @@ func setFlowLabel(fd int, label uint32, dst netip.Addr) error {
 		if err == unix.ERANGE {
 			return fmt.Errorf("flow label %#x: the kernel keeps labels from 0x80000 up for stateless use (net.ipv6.flowlabel_state_ranges=1): choose one below 0x80000", label)
 		}
+		if err == unix.EPERM {
+			return fmt.Errorf("flow label %#x: another socket holds it, or released it moments ago (the kernel keeps a released label 6 s or more): choose another label, or wait", label)
+		}
 		return os.NewSyscallError("setsockopt IPV6_FLOWLABEL_MGR", err)
 	}
 	return os.NewSyscallError("setsockopt IPV6_FLOWINFO_SEND", SetsockoptInt(fd, unix.IPPROTO_IPV6, ipv6FlowinfoSend, 1))

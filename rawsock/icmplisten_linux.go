@@ -153,7 +153,7 @@ func (c *ICMPConn) SetTTL(ttl int) error {
 // families.FlowAddr that carries it, on datagram and raw sockets alike.
 func (c *ICMPConn) SetIPOptions(o families.IPOptions) error {
 	if err := families.SetIPOptions(c.Conn, o); err != nil {
-		return &families.Error{Op: "setsockopt", Spec: c.Spec(), Err: err, Hint: families.Hint(c.Spec(), err)}
+		return &families.Error{Op: "setsockopt", Spec: c.Spec(), Err: err}
 	}
 	return nil
 }
