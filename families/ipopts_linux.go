@@ -176,7 +176,7 @@ func setFlowLabel(fd int, label uint32, dst netip.Addr) error {
 			return fmt.Errorf("flow label %#x: the kernel keeps labels from 0x80000 up for stateless use (net.ipv6.flowlabel_state_ranges=1): choose one below 0x80000", label)
 		}
 		if err == unix.EPERM {
-			return fmt.Errorf("flow label %#x: another socket holds it for itself (e.g. ping -F), or held it in the last few seconds (setsockopt IPV6_FLOWLABEL_MGR: %w): choose another label", label, err)
+			return fmt.Errorf("flow label %#x: another program holds it for its socket alone (as ping -F does), or did moments ago (the kernel keeps a released label 6 s or more): choose another label, or wait", label)
 		}
 		return os.NewSyscallError("setsockopt IPV6_FLOWLABEL_MGR", err)
 	}

@@ -111,6 +111,11 @@ func (c *ICMPConn) setOptions(cfg ICMPConfig) error {
 			return err
 		}
 	}
+	if cfg.IP != (families.IPOptions{}) {
+		if err := c.SetIPOptions(cfg.IP); err != nil {
+			return err
+		}
+	}
 	if err := c.receiveTTL(); err != nil {
 		return err
 	}
@@ -140,6 +145,17 @@ func (c *ICMPConn) SetTTL(ttl int) error {
 		return c.setsockopt("IPV6_UNICAST_HOPS", unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, ttl, hint)
 	}
 	return c.setsockopt("IP_TTL", unix.IPPROTO_IP, unix.IP_TTL, ttl, hint)
+}
+
+// SetIPOptions sets the IP header fields of the messages c sends, as
+// families.SetIPOptions does: TOS or traffic class, DF, TTL, and the IPv6
+// flow label (o.FlowLabel, for o.FlowDst) of messages sent to a
+// families.FlowAddr that carries it, on datagram and raw sockets alike.
+func (c *ICMPConn) SetIPOptions(o families.IPOptions) error {
+	if err := families.SetIPOptions(c.Conn, o); err != nil {
+		return &families.Error{Op: "setsockopt", Spec: c.Spec(), Err: err}
+	}
+	return nil
 }
 
 // receiveTTL asks for the TTL of each message as ancillary data; a raw

@@ -27,3 +27,6 @@ func (c *ICMPConn) SetTTL(ttl int) error { return notSupported(c.Spec()) }
 
 // FilterTypes is not supported on this system.
 func (c *ICMPConn) FilterTypes(types ...int) error { return notSupported(c.Spec()) }
+
+// SetIPOptions is not supported on this system.
+func (c *ICMPConn) SetIPOptions(o families.IPOptions) error { return notSupported(c.Spec()) }

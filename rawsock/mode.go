@@ -67,6 +67,10 @@ type ICMPConfig struct {
 	Bind string
 	// TTL sets IP_TTL or IPV6_UNICAST_HOPS when non-zero.
 	TTL int
+	// IP sets the header fields of what the socket sends, when not the
+	// zero value: the TOS or traffic class, DF, the IPv6 flow label (see
+	// ICMPConn.SetIPOptions).
+	IP families.IPOptions
 	// AllTypes receives every ICMP type on a raw socket; otherwise the
 	// socket filters to echo replies and errors, so a pinger on loopback
 	// does not read its own echo requests.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/socklab/socklab/families"
@@ -33,6 +34,10 @@ type PingOptions struct {
 	Flood    bool          // -f: send as soon as the reply comes, at least every Interval
 	ID       int           // -e: the echo identifier (a datagram socket binds it as its port)
 	Source   string        // -I: a local address to send from
+	// IP are the header fields of the requests: -Q (TOS, traffic class),
+	// -M (DF) and, over IPv6, -F (flow label; Ping fills in FlowDst). Ping sets them on its socket; PingOn sends to a
+	// families.FlowAddr with the flow label, and reports them.
+	IP families.IPOptions
 	// OnEvent receives every event as it happens, one at a time.
 	OnEvent func(PingEvent)
 }
@@ -79,7 +84,10 @@ func Ping(ctx context.Context, dst *net.IPAddr, o PingOptions) (*PingStats, erro
 	if err := o.check(dst); err != nil {
 		return nil, err
 	}
-	c, err := ListenICMP(ICMPConfig{IPVersion: o.IPVersion, Mode: o.Mode, ID: o.ID, Bind: o.Source, TTL: o.TTL})
+	if o.IP.FlowLabel != 0 {
+		o.IP.FlowDst, _ = netip.AddrFromSlice(dst.IP)
+	}
+	c, err := ListenICMP(ICMPConfig{IPVersion: o.IPVersion, Mode: o.Mode, ID: o.ID, Bind: o.Source, TTL: o.TTL, IP: o.IP})
 	if err != nil {
 		return nil, err
 	}
@@ -88,9 +96,10 @@ func Ping(ctx context.Context, dst *net.IPAddr, o PingOptions) (*PingStats, erro
 }
 
 // PingOn is Ping on c, a socket the caller opened and still owns; o's
-// Mode, ID, Source and TTL are c's business. PingOn does not apply ping's
-// rule that flooding and intervals below MinUserInterval need CAP_NET_RAW,
-// as Ping does. It stops its reads with a read deadline, which it clears
+// Mode, ID, Source, TTL and IP options are c's business, but with
+// o.IP.FlowLabel PingOn sends to dst with the label. PingOn does not
+// apply ping's rule that flooding and intervals below MinUserInterval
+// need CAP_NET_RAW, as Ping does. It stops its reads with a read deadline, which it clears
 // before it returns.
 func PingOn(ctx context.Context, c PingConn, dst *net.IPAddr, o PingOptions) (*PingStats, error) {
 	o = o.withDefaults()

@@ -22,6 +22,7 @@ type pinger struct {
 	o     PingOptions
 	c     PingConn
 	dst   *net.IPAddr
+	to    net.Addr // dst as the requests are sent to it: with the flow label, if any
 	id    int
 	token []byte        // this run's mark, at the start of every echo's data
 	req   []byte        // the echo request: header, token, ping's pattern
@@ -52,7 +53,7 @@ type slot struct {
 }
 
 func newPinger(c PingConn, dst *net.IPAddr, o PingOptions) *pinger {
-	p := &pinger{o: o, c: c, dst: dst, id: c.ID(), ack: make(chan struct{}, 1), slots: make([]slot, 1<<16), next: 1}
+	p := &pinger{o: o, c: c, dst: dst, to: flowDst(dst, o.IP.FlowLabel), id: c.ID(), ack: make(chan struct{}, 1), slots: make([]slot, 1<<16), next: 1}
 	if c.Mode() == ModeRaw && p.id == 0 {
 		p.id = RandomID() // a raw socket sends the ID we write
 	}
@@ -62,13 +63,23 @@ func newPinger(c PingConn, dst *net.IPAddr, o PingOptions) *pinger {
 	copy(data, p.token)
 	req, _ := echoTypes(o.IPVersion)
 	p.req = append([]byte{byte(typeNumber(req)), 0, 0, 0, byte(p.id >> 8), byte(p.id), 0, 0}, data...)
-	p.stats = PingStats{Event: EventSummary, Target: dst.String(), Socket: c.Spec().String(), Mode: c.Mode().String(), ID: p.id}
+	hdr := headerOf(o.IP)
+	p.stats = PingStats{Event: EventSummary, Target: dst.String(), Socket: c.Spec().String(), Mode: c.Mode().String(), ID: p.id, PingHeader: hdr}
 	if o.Flood {
-		p.fast = newFloodReader(c, dst)
+		p.fast = newFloodReader(c, dst, o.IP.FlowLabel)
 	}
 	p.start = time.Now()
-	p.event(PingEvent{Event: EventStart, Socket: p.stats.Socket, Mode: p.stats.Mode, ID: p.id, Target: p.stats.Target, Size: o.Size})
+	p.event(PingEvent{Event: EventStart, Socket: p.stats.Socket, Mode: p.stats.Mode, ID: p.id, Target: p.stats.Target, Size: o.Size, PingHeader: hdr})
 	return p
+}
+
+// flowDst is dst as a request to it is sent: a families.FlowAddr that
+// carries the flow label, if there is one.
+func flowDst(dst *net.IPAddr, label uint32) net.Addr {
+	if label == 0 {
+		return dst
+	}
+	return &families.FlowAddr{UDPAddr: &net.UDPAddr{IP: dst.IP, Zone: dst.Zone}, Label: label}
 }
 
 // request is the echo request of seq, in p.req: only the sequence number
@@ -236,9 +247,16 @@ func (p *pinger) reportError(m *ICMPMessage) {
 	p.answered()
 }
 
+// localError counts a local error a datagram socket queued for a send:
+// not when a send failed, which the socket queues too (EMSGSIZE past the
+// path MTU with DF set): that failure ends the run and is told once, as
+// the send's error.
 func (p *pinger) localError(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.sendErr != nil {
+		return
+	}
 	p.stats.Errors++
 	p.emit(PingEvent{Event: EventError, Text: err.Error()}, time.Now())
 }

@@ -36,20 +36,21 @@ type floodReader struct {
 	tolen uint32
 }
 
-// newFloodReader returns the flood reader of c, which sends to dst, or
+// newFloodReader returns the flood reader of c, which sends to dst with
+// the IPv6 flow label label (0: none), or
 // nil when c is not a raw ICMP socket of this system (a datagram socket
 // has an error queue to read, and fakes have no descriptor), dst has a
 // zone, or a families Capture is set (--pcap, -x, -v: the Conn's path
 // reports each datagram): the pinger then reads with ReadICMP and sends
 // with WriteTo. c
 // must stay open while the reader is used.
-func newFloodReader(c PingConn, dst *net.IPAddr) *floodReader {
+func newFloodReader(c PingConn, dst *net.IPAddr, label uint32) *floodReader {
 	ic, ok := c.(*ICMPConn)
 	if !ok || ic.Mode() != ModeRaw || dst.Zone != "" || families.Capturing() {
 		return nil
 	}
 	r := &floodReader{fd: -1, ver: ic.ver, buf: make([]byte, 65536), oob: make([]byte, 64)}
-	if !r.setDestination(dst.IP) {
+	if !r.setDestination(dst.IP, label) {
 		return nil
 	}
 	families.Control(ic.Conn, func(fd int) error { r.fd = fd; return nil })
@@ -141,7 +142,9 @@ func (r *floodReader) decodeReply(b []byte) *ICMPMessage {
 	return &r.msg
 }
 
-func (r *floodReader) setDestination(ip net.IP) bool {
+// setDestination makes ip, with an IPv6 flow label, the destination of
+// send.
+func (r *floodReader) setDestination(ip net.IP, label uint32) bool {
 	if ip4 := ip.To4(); r.ver == 4 && ip4 != nil {
 		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&r.to))
 		sa.Family = unix.AF_INET
@@ -153,6 +156,7 @@ func (r *floodReader) setDestination(ip net.IP) bool {
 		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&r.to))
 		sa.Family = unix.AF_INET6
 		copy(sa.Addr[:], ip16)
+		binary.BigEndian.PutUint32((*[4]byte)(unsafe.Pointer(&sa.Flowinfo))[:], label&families.MaxFlowLabel)
 		r.tolen = unix.SizeofSockaddrInet6
 		return true
 	}

@@ -12,7 +12,7 @@ import (
 // elsewhere the pinger reads with ReadICMP.
 type floodReader struct{}
 
-func newFloodReader(PingConn, *net.IPAddr) *floodReader { return nil }
+func newFloodReader(PingConn, *net.IPAddr, uint32) *floodReader { return nil }
 
 func (*floodReader) send([]byte) error { return errWait }
 

@@ -2,7 +2,11 @@ package rawsock
 
 import (
 	"context"
+	"errors"
+	"syscall"
 	"time"
+
+	"github.com/socklab/socklab/families"
 )
 
 // sendLoop sends the echoes, then waits for the last replies, as ping
@@ -117,7 +121,8 @@ func (p *pinger) sendOnReply() {
 }
 
 // send sends the next echo request, and reports it once it is on its way
-// (before its reply can be reported: p.mu is held throughout).
+// (before its reply can be reported: p.mu is held throughout). A failure
+// is p.sendErr, which ends the run.
 func (p *pinger) send(now time.Time) error {
 	seq := p.next & 0xffff
 	b := p.request(seq)
@@ -129,13 +134,24 @@ func (p *pinger) send(now time.Time) error {
 	if p.fast != nil {
 		err = p.fast.send(b)
 	} else {
-		_, err = p.c.WriteTo(b, p.dst)
+		_, err = p.c.WriteTo(b, p.to)
 	}
 	if err != nil {
-		return sendError(p.c.Spec(), p.dst.String(), err)
+		p.sendErr = p.sendError(err) // for localError, which must not count it again
+		return p.sendErr
 	}
 	p.emit(PingEvent{Event: EventSent, Seq: seq, ID: p.id, Bytes: len(b)}, now)
 	return nil
+}
+
+// sendError is why a request was not sent. EMSGSIZE on an ICMP socket
+// of this system, with DF set, is told as a datagram's: with the path MTU
+// the kernel holds for dst and the largest request that fits it.
+func (p *pinger) sendError(err error) error {
+	if fc, ok := p.c.(families.Conn); ok && errors.Is(err, syscall.EMSGSIZE) {
+		return families.SendError("send", fc, p.dst, p.o.Size, err)
+	}
+	return sendError(p.c.Spec(), p.dst.String(), err)
 }
 
 // stopSending makes sure readLoop sends nothing more, and that answers

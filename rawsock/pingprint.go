@@ -58,7 +58,11 @@ func (p *PingPrinter) start(e PingEvent) {
 		fmt.Fprintf(p.W, "PING %s (%s) %d(%d) bytes of data.\n", p.Host, e.Target, p.Size, p.Size+28)
 	}
 	if p.Notes != nil && !p.Quiet {
-		fmt.Fprintf(p.Notes, "socklab: %s (%s mode), echo id %d (%#04x) on the wire\n", e.Socket, e.Mode, e.ID, e.ID)
+		hdr := e.PingHeader.String()
+		if hdr != "" {
+			hdr = "; " + hdr
+		}
+		fmt.Fprintf(p.Notes, "socklab: %s (%s mode), echo id %d (%#04x) on the wire%s\n", e.Socket, e.Mode, e.ID, e.ID, hdr)
 	}
 }
 

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/socklab/socklab/families"
 )
 
 // PingEvent is one thing that happened during a ping, for printing.
@@ -29,6 +32,41 @@ type PingEvent struct {
 	Mode   string    `json:"mode,omitempty"`
 	Target string    `json:"target,omitempty"`
 	Size   int       `json:"size,omitempty"`
+	// PingHeader, in the start event, are the header fields set.
+	PingHeader
+}
+
+// PingHeader are the IP header fields a ping sets on its requests, as
+// its start event and summary report them: only those it was asked to
+// set (PingOptions.IP).
+type PingHeader struct {
+	// TOS is the TOS byte (IPv4) or traffic class (IPv6).
+	TOS *uint8 `json:"tos,omitempty"`
+	// DF is the DF mode: IP_MTU_DISCOVER, IPV6_MTU_DISCOVER.
+	DF families.DFMode `json:"df,omitempty"`
+	// FlowLabel is the IPv6 flow label.
+	FlowLabel uint32 `json:"flowlabel,omitempty"`
+}
+
+// headerOf is what a ping reports of o.
+func headerOf(o families.IPOptions) PingHeader {
+	return PingHeader{TOS: o.TOS, DF: o.DF, FlowLabel: o.FlowLabel}
+}
+
+// String is h for people: "tos 0xb8 (ef, not-ect), df do, flow label
+// 0x12345", "" when nothing is set.
+func (h PingHeader) String() string {
+	var parts []string
+	if h.TOS != nil {
+		parts = append(parts, "tos "+families.TOSString(*h.TOS))
+	}
+	if h.DF != families.DFKernel {
+		parts = append(parts, "df "+h.DF.String())
+	}
+	if h.FlowLabel != 0 {
+		parts = append(parts, fmt.Sprintf("flow label %#x", h.FlowLabel))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // PingStats is ping's summary.
@@ -49,6 +87,7 @@ type PingStats struct {
 	Socket      string    `json:"socket"`
 	Mode        string    `json:"mode"`
 	ID          int       `json:"id"`
+	PingHeader
 }
 
 // Summary formats s as iputils ping does:

@@ -46,6 +46,30 @@ type sendIPFlags struct {
 	peerIPFlags   `embed:""`
 }
 
+// pingIPFlags are ping's header flags, with iputils ping's letters: -Q,
+// -M, -F (icmp6 only; icmp4's help leaves it out).
+type pingIPFlags struct {
+	TOS       string `short:"Q" name:"tos" aliases:"tclass" placeholder:"DSCP[,ECN]" help:"TOS byte (icmp4) or traffic class (icmp6) of the requests, as ping -Q (IP_TOS, IPV6_TCLASS): a DSCP name (be, le, cs0-cs7, af11-af43, ef, va), an ECN codepoint (not-ect, ect0, ect1, ce), both (ef,ect0), or a number 0-255."`
+	DF        string `short:"M" name:"df" placeholder:"do|want|dont|probe" help:"Don't Fragment, as ping -M (IP_MTU_DISCOVER, IPV6_MTU_DISCOVER): do sets DF and refuses requests past the path MTU, want sets it while they fit, dont lets the kernel (IPv4: routers too) fragment, probe sets DF past the known path MTU."`
+	FlowLabel string `short:"F" name:"flowlabel" placeholder:"1-0xfffff" help:"IPv6 flow label of the requests, as ping -F (flow label manager, IPV6_FLOWINFO_SEND)."`
+}
+
+// parse checks ping's header flags for IP version v.
+func (f pingIPFlags) parse(v int) (families.IPOptions, error) {
+	var s ipSetup
+	if err := (ipHeaderFlags{TOS: f.TOS, DF: f.DF}).parse(&s); err != nil {
+		return s.opts, err
+	}
+	if f.FlowLabel != "" && v == 4 {
+		return s.opts, fmt.Errorf("--flowlabel: IPv4 has no flow label; it is an IPv6 header field (use icmp6)")
+	}
+	if err := (peerIPFlags{FlowLabel: f.FlowLabel}).parse(&s); err != nil {
+		return s.opts, err
+	}
+	s.opts.FlowLabel = s.flow
+	return s.opts, nil
+}
+
 // ipSetup is what the flags asked for, checked.
 type ipSetup struct {
 	opts   families.IPOptions

@@ -21,7 +21,7 @@ var libraryPackages = []string{"families", "families/familytest", "echo", "echo/
 var notErrorText = map[string]string{
 	`"@socklab"`: "families/unix.go: the default abstract name is an address, not words",
 	`"raw IPv4, header built by socklab (IP_HDRINCL; CAP_NET_RAW)"`: "rawsock/defs.go: a family's summary for the families table",
-	`"socklab: %s (%s mode), echo id %d (%#04x) on the wire\n"`:     "rawsock/pingprint.go: PingPrinter's note line, printed as ping's output, not an error",
+	`"socklab: %s (%s mode), echo id %d (%#04x) on the wire%s\n"`:   "rawsock/pingprint.go: PingPrinter's note line, printed as ping's output, not an error",
 }
 
 // flagOrCommand is what library text must not contain: a long flag, or the

@@ -36,6 +36,7 @@ type pingCmd struct {
 	Mode     string       `default:"auto" enum:"auto,dgram,raw" help:"ICMP socket: dgram (unprivileged, SOCK_DGRAM), raw (SOCK_RAW, CAP_NET_RAW), or auto (dgram, then raw)."`
 	JSON     bool         `name:"json" help:"Print one JSON object per event (NDJSON), then the summary object."`
 
+	pingIPFlags     `embed:""`
 	rawObserveFlags `embed:""`
 }
 
@@ -87,8 +88,12 @@ func (c *pingCmd) options(v int) (rawsock.PingOptions, error) {
 	if c.Timeout < 0 || c.Deadline < 0 {
 		return rawsock.PingOptions{}, fmt.Errorf("-W and -w take positive numbers")
 	}
+	ip, err := c.pingIPFlags.parse(v)
+	if err != nil {
+		return rawsock.PingOptions{}, err
+	}
 	o := rawsock.PingOptions{IPVersion: v, Mode: mode, Count: int(c.Count), Interval: c.Interval.duration(c.Flood), Size: c.Size, TTL: c.TTL,
-		Timeout: seconds(c.Timeout), Deadline: seconds(c.Deadline), Flood: c.Flood, ID: c.ID, Source: c.Source}
+		Timeout: seconds(c.Timeout), Deadline: seconds(c.Deadline), Flood: c.Flood, ID: c.ID, Source: c.Source, IP: ip}
 	return o, nil
 }
 
@@ -106,9 +111,9 @@ type icmpServeCmd struct {
 var echoSysctl = map[int]string{4: "net.ipv4.icmp_echo_ignore_all", 6: "net.ipv6.icmp.echo_ignore_all"}
 
 // nameEchoSysctls names each ICMP family's own sysctl in its serve
-// --reply help: icmp4 and icmp6 share the command's type, and so the help
-// text of its tag. It runs once on the parser's model, so --help and help
-// --all say the same.
+// --reply help, and hides ping's -F on icmp4: icmp4 and icmp6 share the
+// command's type, and so the help text of its tag. It runs once on the
+// parser's model, so --help and help --all say the same.
 func nameEchoSysctls(app *kong.Application) {
 	for _, fam := range app.Children {
 		v := map[string]int{"icmp4": 4, "icmp6": 6}[fam.Name]
@@ -119,6 +124,9 @@ func nameEchoSysctls(app *kong.Application) {
 			for _, f := range cmd.Flags {
 				if cmd.Name == "serve" && f.Name == "reply" {
 					f.Help = fmt.Sprintf("Answer echo requests from user space, those the kernel would answer: unicast to this host, valid checksum. The kernel answers too unless %s=1.", echoSysctl[v])
+				}
+				if cmd.Name == "ping" && f.Name == "flowlabel" && v == 4 {
+					f.Hidden = true // IPv4 has none; pingIPFlags.parse says so
 				}
 			}
 		}
