@@ -8,6 +8,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/socklab/socklab/families"
+	"github.com/socklab/socklab/internal/inet"
 	"golang.org/x/sys/unix"
 )
 
@@ -139,7 +140,7 @@ func fixTruncated(b []byte, payloadLen int) {
 	if b[0]>>4 == 4 {
 		binary.BigEndian.PutUint16(b[2:], uint16(min(20+payloadLen, 0xffff)))
 		binary.BigEndian.PutUint16(b[10:], 0)
-		binary.BigEndian.PutUint16(b[10:], ^fold(sum(b[:20], 0)))
+		binary.BigEndian.PutUint16(b[10:], inet.Checksum(b[:20], 0))
 		if b[9] == families.IPPROTO_UDP {
 			binary.BigEndian.PutUint16(b[24:], uint16(min(payloadLen, 0xffff)))
 		}
@@ -178,9 +179,9 @@ func icmpOnWire(d *families.Datagram, e ends) []byte {
 	m[2], m[3] = 0, 0
 	var s uint32
 	if e.dst.Is6() && !e.dst.Is4In6() {
-		s = pseudoSum6(e.src, e.dst, len(m), families.IPPROTO_ICMPV6)
+		s = inet.PseudoSum6(e.src, e.dst, families.IPPROTO_ICMPV6, len(m))
 	}
-	binary.BigEndian.PutUint16(m[2:], ^fold(sum(m, s)))
+	binary.BigEndian.PutUint16(m[2:], inet.Checksum(m, s))
 	return m
 }
 
@@ -198,7 +199,7 @@ func hdrinclFrame(d *families.Datagram, src func(netip.Addr) netip.Addr) frame {
 			copy(b[12:16], s[:])
 		}
 		binary.BigEndian.PutUint16(b[10:], 0)
-		binary.BigEndian.PutUint16(b[10:], ^fold(sum(b[:ihl], 0)))
+		binary.BigEndian.PutUint16(b[10:], inet.Checksum(b[:ihl], 0))
 	}
 	return frame{kind: KindIP, data: b, length: len(b)}
 }

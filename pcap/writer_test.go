@@ -16,6 +16,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/socklab/socklab/families"
+	"github.com/socklab/socklab/internal/inet"
 )
 
 var (
@@ -85,10 +86,10 @@ func write(t *testing.T, o Options, ds ...*families.Datagram) []record {
 
 // checksumOK reports whether the Internet checksum over b (with the
 // pseudo-header sum s) is valid.
-func checksumOK(b []byte, s uint32) bool { return fold(sum(b, s)) == 0xffff }
+func checksumOK(b []byte, s uint32) bool { return inet.Checksum(b, s) == 0 }
 
 func pseudo4(src, dst []byte, n int, proto byte) uint32 {
-	return sum(src, 0) + sum(dst, 0) + uint32(proto) + uint32(n)
+	return inet.PseudoSum4(netip.AddrFrom4([4]byte(src)), netip.AddrFrom4([4]byte(dst)), proto, n)
 }
 
 // TestUDP4Frame: a UDP datagram is a real IPv4 packet: the addresses and
@@ -163,7 +164,7 @@ func TestICMPChecksums(t *testing.T) {
 		&families.Datagram{Call: "sendmsg", Spec: icmp6, Sent: true, Data: echo, Size: len(echo), Local: ipAddr("::1"), Peer: ipAddr("::1")},
 		&families.Datagram{Call: "recvmsg", Spec: icmp4, Data: []byte{0, 0, 0xed, 0xcb, 0x12, 0x34, 0, 1}, Size: 8, Local: ipAddr("127.0.0.1"), Peer: ipAddr("127.0.0.1")})
 	b := recs[0].data
-	if b[6] != 58 || !checksumOK(b[40:], pseudoSum6(netip.IPv6Loopback(), netip.IPv6Loopback(), len(b)-40, 58)) {
+	if b[6] != 58 || !checksumOK(b[40:], inet.PseudoSum6(netip.IPv6Loopback(), netip.IPv6Loopback(), 58, len(b)-40)) {
 		t.Errorf("ICMPv6 record % x: not ICMPv6 with a valid checksum", b)
 	}
 	if !bytes.Equal(b[44:], echo[4:]) {
