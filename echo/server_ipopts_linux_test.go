@@ -13,6 +13,7 @@ import (
 // With RecvInfo, each datagram event carries what the kernel said of it;
 // without, nothing is asked and Info is nil.
 func TestEventRecvInfo(t *testing.T) {
+	echotest.KernelStampsOn(t)
 	for _, on := range []bool{true, false} {
 		var evs echotest.Events
 		srv := echotest.Open(t, families.UDP4(), "127.0.0.1:0")

@@ -14,6 +14,7 @@ import (
 // three parts add up to no more than the round trip the program measured
 // around them, and to most of it.
 func TestBenchTimestamps(t *testing.T) {
+	echotest.KernelStampsOn(t)
 	s := echotest.Start(t, families.UDP4(), "127.0.0.1:0", echo.ServerConfig{Reply: echo.ReplyEcho})
 	c, err := families.UDP4().Open(families.Options{})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/socklab/socklab/echo/echotest"
 	"github.com/socklab/socklab/families"
 	"github.com/socklab/socklab/lab"
 	"github.com/socklab/socklab/lab/labtest"
@@ -55,6 +56,10 @@ type ipLab struct {
 func newIPLab(t *testing.T, roles ...string) *ipLab {
 	t.Helper()
 	l := &ipLab{t: t, ns: map[string]string{}}
+	// Kernel receive timestamps on for the lab's life (the switch is one
+	// for all namespaces), so that a test reading them finds one on the
+	// first datagram.
+	echotest.KernelStampsOn(t)
 	for _, r := range roles {
 		l.ns[r] = rawNetns(t, r)
 		l.sh(r, "sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0")

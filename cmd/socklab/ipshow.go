@@ -28,6 +28,8 @@ func printInfo(w io.Writer, info *families.RecvInfo) {
 	}
 	if !info.Stamp.IsZero() {
 		s += fmt.Sprintf("kernel rx %s (%.1fµs before it was shown)", info.Stamp.Format("15:04:05.000000000"), float64(time.Since(info.Stamp).Nanoseconds())/1e3)
+	} else {
+		s += "no kernel rx stamp" // see docs/ip.md: the kernel was not stamping yet
 	}
 	if !info.HWStamp.IsZero() {
 		s += ", card rx " + info.HWStamp.Format("15:04:05.000000000")
