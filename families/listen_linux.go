@@ -170,7 +170,7 @@ func bindStream(fd int, d *Definition, o Options) (string, func(), error) {
 			addr = "[::]:0"
 		}
 	}
-	ta, err := resolveTCP(d.Network, addr)
+	ta, err := resolveIP(d.Network, addr, net.ResolveTCPAddr)
 	if err != nil {
 		return addr, nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: err}
 	}

@@ -22,7 +22,7 @@ func openUDP(d *Definition, o Options) (Conn, error) {
 			addr = "[::]:0"
 		}
 	}
-	ua, err := resolveUDP(d.Network, addr)
+	ua, err := resolveIP(d.Network, addr, net.ResolveUDPAddr)
 	if err != nil {
 		return nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: err}
 	}
