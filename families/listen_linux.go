@@ -163,13 +163,7 @@ func bindStream(fd int, d *Definition, o Options) (string, func(), error) {
 		cleanup, err := bindUnix(fd, d.Spec, o)
 		return o.Addr, cleanup, err
 	}
-	addr := o.Addr
-	if addr == "" {
-		addr = "0.0.0.0:0"
-		if d.Spec.Family == AF_INET6 {
-			addr = "[::]:0"
-		}
-	}
+	addr := ipBindAddr(d.Spec.Family, o.Addr)
 	ta, err := resolveIP(d.Network, addr, net.ResolveTCPAddr)
 	if err != nil {
 		return addr, nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: err}

@@ -15,13 +15,7 @@ func openUDP(d *Definition, o Options) (Conn, error) {
 	if o.File != nil {
 		return Adopt(d, o.File)
 	}
-	addr := o.Addr
-	if addr == "" {
-		addr = "0.0.0.0:0"
-		if d.Spec.Family == AF_INET6 {
-			addr = "[::]:0"
-		}
-	}
+	addr := ipBindAddr(d.Spec.Family, o.Addr)
 	ua, err := resolveIP(d.Network, addr, net.ResolveUDPAddr)
 	if err != nil {
 		return nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: err}
@@ -39,6 +33,18 @@ func openUDP(d *Definition, o Options) (Conn, error) {
 		return nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: bindCause(err), Hint: Hint(d.Spec, err)}
 	}
 	return NewConn(fd, d.Spec)
+}
+
+// ipBindAddr is addr, the address an IP socket of family binds, or when it
+// is empty the wildcard address with an ephemeral port.
+func ipBindAddr(family int, addr string) string {
+	switch {
+	case addr != "":
+		return addr
+	case family == AF_INET6:
+		return "[::]:0"
+	}
+	return "0.0.0.0:0"
 }
 
 // bindCause names the system call in an errno from Bind; other errors
