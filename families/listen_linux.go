@@ -177,7 +177,8 @@ func bindStream(fd int, d *Definition, o Options) (string, func(), error) {
 	return addr, nil, nil
 }
 
-// autobind binds a unix socket to a kernel-chosen abstract name.
+// autobind binds a unix socket to nothing but the family: the kernel picks
+// an abstract name of five hex digits.
 func autobind(fd int, spec Spec) error {
 	a := rawAddr{n: 2}
 	a.sa.Addr.Family = unix.AF_UNIX

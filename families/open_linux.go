@@ -89,13 +89,9 @@ func openUnix(d *Definition, o Options) (Conn, error) {
 	}
 	var cleanup func()
 	if o.Addr == "" {
-		// Autobind: bound to nothing but the family, the kernel picks an
-		// abstract name of five hex digits.
-		a := rawAddr{n: 2}
-		a.sa.Addr.Family = unix.AF_UNIX
-		if err := sysSockaddr("bind", unix.SYS_BIND, fd, &a); err != nil {
+		if err := autobind(fd, d.Spec); err != nil {
 			sysClose(fd)
-			return nil, &Error{Op: "bind", Spec: d.Spec, Addr: "(autobind)", Err: os.NewSyscallError("bind", err)}
+			return nil, err
 		}
 	} else {
 		cleanup, err = bindUnix(fd, d.Spec, o)
