@@ -53,14 +53,10 @@ func (a *acceptOp) call(fd uintptr) bool {
 // (may be nil) removes the unix socket file it is bound to. It takes
 // ownership of fd.
 func newListener(fd int, spec Spec, cleanup func()) (*listener, error) {
-	c, err := newConn(fd, spec)
+	c, err := newBoundConn(fd, spec, cleanup)
 	if err != nil {
-		if cleanup != nil {
-			cleanup()
-		}
 		return nil, err
 	}
-	c.cleanup = cleanup
 	l := &listener{c: c}
 	l.acc.fn = l.acc.call
 	return l, nil

@@ -100,14 +100,10 @@ func openUnix(d *Definition, o Options) (Conn, error) {
 			return nil, err
 		}
 	}
-	c, err := newConn(fd, d.Spec)
+	c, err := newBoundConn(fd, d.Spec, cleanup)
 	if err != nil {
-		if cleanup != nil {
-			cleanup()
-		}
 		return nil, err
 	}
-	c.cleanup = cleanup
 	// Each datagram names its sender by PID, so a server can tell apart
 	// senders that have no address. A batch server turns it off until it
 	// meets one (see PassCred).
