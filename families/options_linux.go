@@ -35,6 +35,11 @@ func Control(c Conn, fn func(fd int) error) error {
 	if err != nil {
 		return err
 	}
+	return rawControl(rc, fn)
+}
+
+// rawControl runs fn on rc's descriptor and returns the error of either.
+func rawControl(rc syscall.RawConn, fn func(fd int) error) error {
 	var ferr error
 	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
 		return err

@@ -16,11 +16,7 @@ func sockControl(s Sock, fn func(fd int) error) error {
 	if err != nil {
 		return err
 	}
-	var ferr error
-	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
-		return err
-	}
-	return ferr
+	return rawControl(rc, fn)
 }
 
 // PeerCred returns the credentials of the process at the other end of a
