@@ -28,28 +28,9 @@ type adopted struct {
 // adoptStreamFd duplicates the socket in f after checking that d serves
 // its triple, and finds out whether it listens, is connected, or neither.
 func adoptStreamFd(d *Definition, f *os.File) (adopted, error) {
-	fd := int(f.Fd())
-	s, err := Inspect(fd)
+	nfd, s, err := dupSocket(d, f, "adopt it as the family that serves its triple (Registry.Resolve finds it)")
 	if err != nil {
-		err.(*Error).Spec = d.Spec
-		err.(*Error).Spec.Fileno = fd
 		return adopted{}, err
-	}
-	if !d.Serves(s) {
-		want := d.Spec
-		want.Fileno = fd
-		return adopted{}, &Error{Op: "adopt", Spec: want, Err: fmt.Errorf("fd %d is %s, not a %s socket", fd, NewSpec(s.Family, s.Type, s.Proto), d.Name),
-			Hint: "adopt it as the family that serves its triple (Registry.Resolve finds it)"}
-	}
-	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return adopted{}, &Error{Op: "adopt", Spec: s, Err: os.NewSyscallError("dup", err)}
-	}
-	// The poller needs a non-blocking descriptor; the flag is on the open
-	// file, which the process that passed it shares, as with Go's net.
-	if err := unix.SetNonblock(nfd, true); err != nil {
-		sysClose(nfd)
-		return adopted{}, &Error{Op: "adopt", Spec: s, Err: os.NewSyscallError("fcntl", err)}
 	}
 	a := adopted{fd: nfd, spec: s}
 	if v, err := GetsockoptInt(nfd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); err == nil && v == 1 {

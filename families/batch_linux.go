@@ -169,14 +169,7 @@ func (b *RecvBatch) reset() {
 func (c *conn) ReadBatch(b *RecvBatch) (int, error) {
 	b.reset()
 	b.network, b.conn = c.network, c
-	err, done := c.bare(b.fn, unix.POLLIN, &c.rdl)
-	if !done {
-		var rc syscall.RawConn
-		if rc, err = c.poller(); err == nil {
-			err = rc.Read(b.fn)
-		}
-	}
-	if err != nil {
+	if err := c.batchIO(b.fn, unix.POLLIN); err != nil {
 		return 0, c.opError("read", nil, err)
 	}
 	if b.errno != 0 {
@@ -186,6 +179,27 @@ func (c *conn) ReadBatch(b *RecvBatch) (int, error) {
 		b.names[i].n = b.hdrs[i].Hdr.Namelen
 	}
 	return b.n, nil
+}
+
+// batchIO runs fn, a batch's poller callback, to read (events POLLIN) or
+// to write (POLLOUT) until the deadline of that direction: bare while the
+// descriptor is not in the netpoller, on the netpoller once it is.
+func (c *conn) batchIO(fn func(fd uintptr) bool, events int16) error {
+	dl := &c.rdl
+	if events == unix.POLLOUT {
+		dl = &c.wdl
+	}
+	if err, done := c.bare(fn, events, dl); done {
+		return err
+	}
+	rc, err := c.poller()
+	if err != nil {
+		return err
+	}
+	if events == unix.POLLOUT {
+		return rc.Write(fn)
+	}
+	return rc.Read(fn)
 }
 
 // bare runs fn, a poller callback, on the descriptor while it is not in
@@ -365,14 +379,7 @@ func (b *SendBatch) send(fd uintptr) bool {
 // WriteBatch sends a batch: see BatchConn.
 func (c *conn) WriteBatch(b *SendBatch, wait bool) error {
 	b.wait, b.start, b.errno, b.conn = wait, b.off, 0, c
-	err, done := c.bare(b.fn, unix.POLLOUT, &c.wdl)
-	if !done {
-		var rc syscall.RawConn
-		if rc, err = c.poller(); err == nil {
-			err = rc.Write(b.fn)
-		}
-	}
-	if err != nil {
+	if err := c.batchIO(b.fn, unix.POLLOUT); err != nil {
 		return c.opError("write", nil, err)
 	}
 	if b.errno != 0 {

@@ -76,6 +76,21 @@ func newConn(fd int, spec Spec) (*conn, error) {
 	return c, nil
 }
 
+// newBoundConn is newConn for a socket bound to a unix socket file, whose
+// cleanup (nil for none) removes that file: at once when newConn fails,
+// otherwise when the conn closes.
+func newBoundConn(fd int, spec Spec, cleanup func()) (*conn, error) {
+	c, err := newConn(fd, spec)
+	if err != nil {
+		if cleanup != nil {
+			cleanup()
+		}
+		return nil, err
+	}
+	c.cleanup = cleanup
+	return c, nil
+}
+
 // unregisteredBatch reports whether spec's batch path waits outside the
 // netpoller: UDP does. A unix datagram server waits thousands of times a
 // second, and the netpoller batches those waits better than ppoll

@@ -27,14 +27,10 @@ func dialStream(ctx context.Context, d *Definition, peer net.Addr, o Options) (S
 		sysClose(fd)
 		return nil, err
 	}
-	c, err := newConn(fd, d.Spec)
+	c, err := newBoundConn(fd, d.Spec, cleanup)
 	if err != nil {
-		if cleanup != nil {
-			cleanup()
-		}
 		return nil, err
 	}
-	c.cleanup = cleanup
 	return connect(ctx, c, peer)
 }
 

@@ -53,14 +53,10 @@ func (a *acceptOp) call(fd uintptr) bool {
 // (may be nil) removes the unix socket file it is bound to. It takes
 // ownership of fd.
 func newListener(fd int, spec Spec, cleanup func()) (*listener, error) {
-	c, err := newConn(fd, spec)
+	c, err := newBoundConn(fd, spec, cleanup)
 	if err != nil {
-		if cleanup != nil {
-			cleanup()
-		}
 		return nil, err
 	}
-	c.cleanup = cleanup
 	l := &listener{c: c}
 	l.acc.fn = l.acc.call
 	return l, nil
@@ -163,14 +159,8 @@ func bindStream(fd int, d *Definition, o Options) (string, func(), error) {
 		cleanup, err := bindUnix(fd, d.Spec, o)
 		return o.Addr, cleanup, err
 	}
-	addr := o.Addr
-	if addr == "" {
-		addr = "0.0.0.0:0"
-		if d.Spec.Family == AF_INET6 {
-			addr = "[::]:0"
-		}
-	}
-	ta, err := resolveTCP(d.Network, addr)
+	addr := ipBindAddr(d.Spec.Family, o.Addr)
+	ta, err := resolveIP(d.Network, addr, net.ResolveTCPAddr)
 	if err != nil {
 		return addr, nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: err}
 	}
@@ -183,7 +173,8 @@ func bindStream(fd int, d *Definition, o Options) (string, func(), error) {
 	return addr, nil, nil
 }
 
-// autobind binds a unix socket to a kernel-chosen abstract name.
+// autobind binds a unix socket to nothing but the family: the kernel picks
+// an abstract name of five hex digits.
 func autobind(fd int, spec Spec) error {
 	a := rawAddr{n: 2}
 	a.sa.Addr.Family = unix.AF_UNIX

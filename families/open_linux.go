@@ -15,14 +15,8 @@ func openUDP(d *Definition, o Options) (Conn, error) {
 	if o.File != nil {
 		return Adopt(d, o.File)
 	}
-	addr := o.Addr
-	if addr == "" {
-		addr = "0.0.0.0:0"
-		if d.Spec.Family == AF_INET6 {
-			addr = "[::]:0"
-		}
-	}
-	ua, err := resolveUDP(d.Network, addr)
+	addr := ipBindAddr(d.Spec.Family, o.Addr)
+	ua, err := resolveIP(d.Network, addr, net.ResolveUDPAddr)
 	if err != nil {
 		return nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: err}
 	}
@@ -39,6 +33,18 @@ func openUDP(d *Definition, o Options) (Conn, error) {
 		return nil, &Error{Op: "bind", Spec: d.Spec, Addr: addr, Err: bindCause(err), Hint: Hint(d.Spec, err)}
 	}
 	return NewConn(fd, d.Spec)
+}
+
+// ipBindAddr is addr, the address an IP socket of family binds, or when it
+// is empty the wildcard address with an ephemeral port.
+func ipBindAddr(family int, addr string) string {
+	switch {
+	case addr != "":
+		return addr
+	case family == AF_INET6:
+		return "[::]:0"
+	}
+	return "0.0.0.0:0"
 }
 
 // bindCause names the system call in an errno from Bind; other errors
@@ -83,13 +89,9 @@ func openUnix(d *Definition, o Options) (Conn, error) {
 	}
 	var cleanup func()
 	if o.Addr == "" {
-		// Autobind: bound to nothing but the family, the kernel picks an
-		// abstract name of five hex digits.
-		a := rawAddr{n: 2}
-		a.sa.Addr.Family = unix.AF_UNIX
-		if err := sysSockaddr("bind", unix.SYS_BIND, fd, &a); err != nil {
+		if err := autobind(fd, d.Spec); err != nil {
 			sysClose(fd)
-			return nil, &Error{Op: "bind", Spec: d.Spec, Addr: "(autobind)", Err: os.NewSyscallError("bind", err)}
+			return nil, err
 		}
 	} else {
 		cleanup, err = bindUnix(fd, d.Spec, o)
@@ -98,14 +100,10 @@ func openUnix(d *Definition, o Options) (Conn, error) {
 			return nil, err
 		}
 	}
-	c, err := newConn(fd, d.Spec)
+	c, err := newBoundConn(fd, d.Spec, cleanup)
 	if err != nil {
-		if cleanup != nil {
-			cleanup()
-		}
 		return nil, err
 	}
-	c.cleanup = cleanup
 	// Each datagram names its sender by PID, so a server can tell apart
 	// senders that have no address. A batch server turns it off until it
 	// meets one (see PassCred).

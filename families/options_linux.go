@@ -35,6 +35,11 @@ func Control(c Conn, fn func(fd int) error) error {
 	if err != nil {
 		return err
 	}
+	return rawControl(rc, fn)
+}
+
+// rawControl runs fn on rc's descriptor and returns the error of either.
+func rawControl(rc syscall.RawConn, fn func(fd int) error) error {
 	var ferr error
 	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
 		return err
@@ -123,19 +128,22 @@ func Drops(c Conn) (uint32, bool) {
 // way the kernel doubles the value for its bookkeeping: Buffers reports what
 // took effect.
 func SetBuffers(c Conn, rcv, snd int) error {
-	return Control(c, func(fd int) error {
-		if rcv > 0 {
-			if err := setBuffer(fd, unix.SO_RCVBUFFORCE, unix.SO_RCVBUF, rcv); err != nil {
-				return os.NewSyscallError("setsockopt SO_RCVBUF", err)
-			}
+	return Control(c, func(fd int) error { return setBuffers(fd, rcv, snd) })
+}
+
+// setBuffers is SetBuffers on descriptor fd.
+func setBuffers(fd, rcv, snd int) error {
+	if rcv > 0 {
+		if err := setBuffer(fd, unix.SO_RCVBUFFORCE, unix.SO_RCVBUF, rcv); err != nil {
+			return os.NewSyscallError("setsockopt SO_RCVBUF", err)
 		}
-		if snd > 0 {
-			if err := setBuffer(fd, unix.SO_SNDBUFFORCE, unix.SO_SNDBUF, snd); err != nil {
-				return os.NewSyscallError("setsockopt SO_SNDBUF", err)
-			}
+	}
+	if snd > 0 {
+		if err := setBuffer(fd, unix.SO_SNDBUFFORCE, unix.SO_SNDBUF, snd); err != nil {
+			return os.NewSyscallError("setsockopt SO_SNDBUF", err)
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 func setBuffer(fd, force, plain, v int) error {
@@ -149,17 +157,22 @@ func setBuffer(fd, force, plain, v int) error {
 // Buffers returns the effective SO_RCVBUF and SO_SNDBUF of c, as the kernel
 // reports them (twice what was asked, within the limits).
 func Buffers(c Conn) (rcv, snd int, err error) {
-	err = Control(c, func(fd int) error {
-		var err error
-		if rcv, err = GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF); err != nil {
-			return os.NewSyscallError("getsockopt SO_RCVBUF", err)
-		}
-		if snd, err = GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF); err != nil {
-			return os.NewSyscallError("getsockopt SO_SNDBUF", err)
-		}
-		return nil
+	err = Control(c, func(fd int) (err error) {
+		rcv, snd, err = buffers(fd)
+		return err
 	})
 	return rcv, snd, err
+}
+
+// buffers is Buffers on descriptor fd.
+func buffers(fd int) (rcv, snd int, err error) {
+	if rcv, err = GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF); err != nil {
+		return rcv, snd, os.NewSyscallError("getsockopt SO_RCVBUF", err)
+	}
+	if snd, err = GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF); err != nil {
+		return rcv, snd, os.NewSyscallError("getsockopt SO_SNDBUF", err)
+	}
+	return rcv, snd, nil
 }
 
 // SetSpin sets how a batch read or write on c that finds nothing to do

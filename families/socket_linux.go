@@ -59,31 +59,42 @@ func Inspect(fd int) (Spec, error) {
 // Adopt duplicates the socket in f and wraps it as a Conn of d, after checking
 // that it is a socket of a triple d serves.
 func Adopt(d *Definition, f *os.File) (Conn, error) {
+	nfd, s, err := dupSocket(d, f, "adopt it as the family it is")
+	if err != nil {
+		return nil, err
+	}
+	return NewConn(nfd, s)
+}
+
+// dupSocket checks that the socket in f is of a triple d serves (hint is
+// the fix when it is not), and returns a non-blocking, close-on-exec
+// duplicate of it and its triple, Fileno set.
+func dupSocket(d *Definition, f *os.File, hint string) (int, Spec, error) {
 	fd := int(f.Fd())
 	s, err := Inspect(fd)
 	if err != nil {
 		err.(*Error).Spec = d.Spec
 		err.(*Error).Spec.Fileno = fd
-		return nil, err
+		return -1, Spec{}, err
 	}
 	if !d.Serves(s) {
 		want := d.Spec
 		want.Fileno = fd
-		return nil, &Error{Op: "adopt", Spec: want, Err: fmt.Errorf("fd %d is %s, not a %s socket", fd, NewSpec(s.Family, s.Type, s.Proto), d.Name),
-			Hint: "adopt it as the family it is"}
+		return -1, Spec{}, &Error{Op: "adopt", Spec: want, Err: fmt.Errorf("fd %d is %s, not a %s socket", fd, NewSpec(s.Family, s.Type, s.Proto), d.Name),
+			Hint: hint}
 	}
 	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
-		return nil, &Error{Op: "adopt", Spec: s, Err: os.NewSyscallError("dup", err)}
+		return -1, Spec{}, &Error{Op: "adopt", Spec: s, Err: os.NewSyscallError("dup", err)}
 	}
 	// The poller needs a non-blocking descriptor. The flag is on the open
 	// file, which the process that passed it shares, as with Go's
 	// net.FilePacketConn.
 	if err := unix.SetNonblock(nfd, true); err != nil {
 		sysClose(nfd)
-		return nil, &Error{Op: "adopt", Spec: s, Err: os.NewSyscallError("fcntl", err)}
+		return -1, Spec{}, &Error{Op: "adopt", Spec: s, Err: os.NewSyscallError("fcntl", err)}
 	}
-	return NewConn(nfd, s)
+	return nfd, s, nil
 }
 
 // RawHint is the fix for a raw socket the kernel refused (EPERM): the

@@ -16,11 +16,7 @@ func sockControl(s Sock, fn func(fd int) error) error {
 	if err != nil {
 		return err
 	}
-	var ferr error
-	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
-		return err
-	}
-	return ferr
+	return rawControl(rc, fn)
 }
 
 // PeerCred returns the credentials of the process at the other end of a
@@ -94,32 +90,14 @@ func Abort(c StreamConn) error {
 // too: the connections a listening socket accepts start with its buffer
 // sizes.
 func SetSockBuffers(s Sock, rcv, snd int) error {
-	return sockControl(s, func(fd int) error {
-		if rcv > 0 {
-			if err := setBuffer(fd, unix.SO_RCVBUFFORCE, unix.SO_RCVBUF, rcv); err != nil {
-				return os.NewSyscallError("setsockopt SO_RCVBUF", err)
-			}
-		}
-		if snd > 0 {
-			if err := setBuffer(fd, unix.SO_SNDBUFFORCE, unix.SO_SNDBUF, snd); err != nil {
-				return os.NewSyscallError("setsockopt SO_SNDBUF", err)
-			}
-		}
-		return nil
-	})
+	return sockControl(s, func(fd int) error { return setBuffers(fd, rcv, snd) })
 }
 
 // SockBuffers is Buffers for any socket of this package, a Listener too.
 func SockBuffers(s Sock) (rcv, snd int, err error) {
-	err = sockControl(s, func(fd int) error {
-		var err error
-		if rcv, err = GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF); err != nil {
-			return os.NewSyscallError("getsockopt SO_RCVBUF", err)
-		}
-		if snd, err = GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF); err != nil {
-			return os.NewSyscallError("getsockopt SO_SNDBUF", err)
-		}
-		return nil
+	err = sockControl(s, func(fd int) (err error) {
+		rcv, snd, err = buffers(fd)
+		return err
 	})
 	return rcv, snd, err
 }

@@ -2,9 +2,7 @@ package families
 
 import (
 	"context"
-	"fmt"
 	"net"
-	"strconv"
 )
 
 // TCP4 is AF_INET, SOCK_STREAM, IPPROTO_TCP: TCP over IPv4, a reliable byte
@@ -30,32 +28,10 @@ func tcpDef(name string, family int, def, summary string) *Definition {
 		Network:     name,
 		DefaultAddr: def,
 	}
-	d.ResolveAddr = func(s string) (net.Addr, error) { return resolveTCP(name, s) }
+	d.ResolveAddr = func(s string) (net.Addr, error) { return resolveIP(name, s, net.ResolveTCPAddr) }
 	d.Listen = func(o Options) (Listener, error) { return listenStream(d, o) }
 	d.Dial = func(ctx context.Context, peer net.Addr, o Options) (StreamConn, error) {
 		return dialStream(ctx, d, peer, o)
 	}
 	return d
-}
-
-// resolveTCP parses HOST:PORT for network ("tcp4" or "tcp6"), with an
-// error that names the family and shows the expected form.
-func resolveTCP(network, s string) (*net.TCPAddr, error) {
-	example := "127.0.0.1:8020"
-	if network == "tcp6" {
-		example = "[::1]:8020"
-	}
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		return nil, fmt.Errorf("%s address %q: want HOST:PORT, e.g. %s", network, s, example)
-	}
-	p, err := strconv.Atoi(port)
-	if err != nil || p < 0 || p > 65535 {
-		return nil, fmt.Errorf("%s address %q: port %q is not a number from 0 to 65535", network, s, port)
-	}
-	a, err := net.ResolveTCPAddr(network, net.JoinHostPort(host, port))
-	if err != nil {
-		return nil, &AddrError{Network: network, Addr: s, Example: example, Err: err}
-	}
-	return a, nil
 }

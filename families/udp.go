@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 )
 
 // UDP4 is AF_INET, SOCK_DGRAM: UDP over IPv4. Servers default to the seed's
@@ -26,29 +27,31 @@ func udpDef(name string, family int, def string, summary string) *Definition {
 		Network:     name,
 		DefaultAddr: def,
 	}
-	d.ResolveAddr = func(s string) (net.Addr, error) { return resolveUDP(name, s) }
+	d.ResolveAddr = func(s string) (net.Addr, error) { return resolveIP(name, s, net.ResolveUDPAddr) }
 	d.Open = func(o Options) (Conn, error) { return openUDP(d, o) }
 	return d
 }
 
-// resolveUDP parses HOST:PORT for network, with an error that names the
-// family and shows the expected form.
-func resolveUDP(network, s string) (*net.UDPAddr, error) {
+// resolveIP parses HOST:PORT for network ("udp4", "udp6", "tcp4" or
+// "tcp6") with resolve (net.ResolveUDPAddr or net.ResolveTCPAddr), with an
+// error that names the family and shows the expected form.
+func resolveIP[A any](network, s string, resolve func(network, address string) (A, error)) (A, error) {
+	var none A
 	example := "127.0.0.1:8020"
-	if network == "udp6" {
+	if strings.HasSuffix(network, "6") {
 		example = "[::1]:8020"
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		return nil, fmt.Errorf("%s address %q: want HOST:PORT, e.g. %s", network, s, example)
+		return none, fmt.Errorf("%s address %q: want HOST:PORT, e.g. %s", network, s, example)
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 0 || p > 65535 {
-		return nil, fmt.Errorf("%s address %q: port %q is not a number from 0 to 65535", network, s, port)
+		return none, fmt.Errorf("%s address %q: port %q is not a number from 0 to 65535", network, s, port)
 	}
-	a, err := net.ResolveUDPAddr(network, net.JoinHostPort(host, port))
+	a, err := resolve(network, net.JoinHostPort(host, port))
 	if err != nil {
-		return nil, &AddrError{Network: network, Addr: s, Example: example, Err: err}
+		return none, &AddrError{Network: network, Addr: s, Example: example, Err: err}
 	}
 	return a, nil
 }

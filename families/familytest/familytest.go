@@ -326,28 +326,10 @@ func testDeadline(t *testing.T, p Pair) {
 func testCloseUnblocks(t *testing.T, p Pair) {
 	r := p.receiver()
 	r.SetReadDeadline(time.Now().Add(time.Minute))
-	reading := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		close(reading)
+	unblocked(t, "ReadMsg", r, func() error {
 		_, _, _, err := r.ReadMsg(make([]byte, 16))
-		done <- err
-	}()
-	<-reading
-	if err := r.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	select {
-	case err := <-done:
-		if !errors.Is(err, net.ErrClosed) {
-			t.Errorf("ReadMsg under way at Close returned %v, want net.ErrClosed", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not end a ReadMsg under way: it waits for its deadline")
-	}
-	if _, _, _, err := r.ReadMsg(make([]byte, 16)); !errors.Is(err, net.ErrClosed) {
-		t.Errorf("ReadMsg after Close returned %v, want net.ErrClosed", err)
-	}
+		return err
+	})
 }
 
 // testConcurrent reads with two goroutines and writes with four on the

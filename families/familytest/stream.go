@@ -275,7 +275,7 @@ func unblocked(t *testing.T, what string, c io.Closer, block func() error) {
 			t.Errorf("%s under way at Close returned %v, want net.ErrClosed", what, err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatalf("Close did not end a %s under way", what)
+		t.Fatalf("Close did not end a %s under way: it waits for its deadline", what)
 	}
 	if err := block(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("%s after Close returned %v, want net.ErrClosed", what, err)
