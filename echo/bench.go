@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"syscall"
-	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/socklab/socklab/families"
@@ -86,8 +85,8 @@ func prepareBench(c families.Conn, peer net.Addr, cfg BenchConfig, maxDatagram i
 		return nil, err
 	}
 	b := &bench{c: c, peer: peer, cfg: cfg,
-		hist:  hdrhistogram.New(1, int64(time.Hour), 3),
-		ihist: hdrhistogram.New(1, int64(time.Hour), 3),
+		hist:  newLatencyHist(),
+		ihist: newLatencyHist(),
 	}
 	b.makeTx(min(cfg.Batch, cfg.Inflight))
 	b.tr.init(cfg.Inflight, int64(cfg.Timeout))
