@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"syscall"
-	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/socklab/socklab/families"
@@ -63,21 +62,33 @@ type bench struct {
 // newBench checks cfg, fills in its defaults, and makes the buffers and the
 // I/O a run on c needs.
 func newBench(c families.Conn, peer net.Addr, cfg BenchConfig) (*bench, error) {
+	b, err := prepareBench(c, peer, cfg, families.MaxDatagram(c))
+	if err != nil {
+		return nil, err
+	}
+	batch := len(b.tx)
+	// Replies may carry a prefix (the seed's "[ctime] "): leave room, and
+	// call anything longer truncated.
+	b.io = b.openIO(batch, b.cfg.Size+1024)
+	b.offload(batch)
+	b.growRcvBuf()
+	return b, nil
+}
+
+// prepareBench checks cfg for a socket whose datagrams hold at most
+// maxDatagram bytes (no limit when 0), fills in its defaults, and makes
+// what every bench has: the send buffers, the histograms and the tracker.
+// The caller gives it its I/O.
+func prepareBench(c families.Conn, peer net.Addr, cfg BenchConfig, maxDatagram int) (*bench, error) {
 	cfg = cfg.withDefaults()
-	if err := cfg.check(families.MaxDatagram(c)); err != nil {
+	if err := cfg.check(maxDatagram); err != nil {
 		return nil, err
 	}
 	b := &bench{c: c, peer: peer, cfg: cfg,
-		hist:  hdrhistogram.New(1, int64(time.Hour), 3),
-		ihist: hdrhistogram.New(1, int64(time.Hour), 3),
+		hist:  newLatencyHist(),
+		ihist: newLatencyHist(),
 	}
-	batch := min(cfg.Batch, cfg.Inflight)
-	b.makeTx(batch)
-	// Replies may carry a prefix (the seed's "[ctime] "): leave room, and
-	// call anything longer truncated.
-	b.io = b.openIO(batch, cfg.Size+1024)
-	b.offload(batch)
-	b.growRcvBuf()
+	b.makeTx(min(cfg.Batch, cfg.Inflight))
 	b.tr.init(cfg.Inflight, int64(cfg.Timeout))
 	return b, nil
 }

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/socklab/socklab/families"
 )
 
@@ -84,17 +83,12 @@ func (f *fakeIO) reply(i int) ([]byte, bool) { return f.rx[i], false }
 // make it.
 func newTestBench(t *testing.T, cfg BenchConfig) (*bench, *fakeIO, *fakeConn) {
 	t.Helper()
-	cfg = cfg.withDefaults()
-	if err := cfg.check(0); err != nil {
+	c, io := &fakeConn{}, &fakeIO{room: -1}
+	b, err := prepareBench(c, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}, cfg, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
-	c, io := &fakeConn{}, &fakeIO{room: -1}
-	b := &bench{c: c, peer: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}, cfg: cfg, io: io,
-		hist:  hdrhistogram.New(1, int64(time.Hour), 3),
-		ihist: hdrhistogram.New(1, int64(time.Hour), 3),
-	}
-	b.makeTx(min(cfg.Batch, cfg.Inflight))
-	b.tr.init(cfg.Inflight, int64(cfg.Timeout))
+	b.io = io
 	return b, io, c
 }
 

@@ -4,13 +4,10 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
-	"time"
-
-	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 func TestPercentilesDistribution(t *testing.T) {
-	h := hdrhistogram.New(1, int64(time.Hour), 3)
+	h := newLatencyHist()
 	// 1000 round trips of 1µs, 2µs ... 1000µs: p(q) is about 10·q µs.
 	for i := int64(1); i <= 1000; i++ {
 		h.RecordValue(i * 1000)
@@ -43,7 +40,7 @@ func TestPercentilesDistribution(t *testing.T) {
 }
 
 func TestPercentilesEmptyIsAnEmptyArray(t *testing.T) {
-	b, _ := json.Marshal(percentiles(hdrhistogram.New(1, int64(time.Hour), 3)))
+	b, _ := json.Marshal(percentiles(newLatencyHist()))
 	if string(b) != "[]" {
 		t.Errorf("no round trips: percentiles are %s in JSON, want []", b)
 	}

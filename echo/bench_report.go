@@ -103,6 +103,10 @@ func (b *bench) sample(t benchCounters, at, length int64) Sample {
 	}
 }
 
+// newLatencyHist is an empty histogram of round trips in nanoseconds, from
+// 1 ns to an hour, to 3 significant digits: every bench histogram is one.
+func newLatencyHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, int64(time.Hour), 3) }
+
 // us converts nanoseconds to microseconds.
 func us(ns int64) float64 { return float64(ns) / 1e3 }
 

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/socklab/socklab/families"
 )
 
@@ -21,26 +20,20 @@ import (
 // echoes bytes (socat, ncat --exec /bin/cat, socklab's --reply echo) works.
 // It does not close c.
 func BenchStream(ctx context.Context, c families.StreamConn, cfg BenchConfig) (BenchReport, error) {
-	cfg = cfg.withDefaults()
 	seq := c.Spec().Type == families.SOCK_SEQPACKET
 	max := 0
 	if seq {
 		max = families.MaxDatagram(c)
 	}
-	if err := cfg.check(max); err != nil {
+	b, err := prepareBench(c, c.RemoteAddr(), cfg, max)
+	if err != nil {
 		return BenchReport{}, err
 	}
-	b := &bench{c: c, peer: c.RemoteAddr(), cfg: cfg,
-		hist:  hdrhistogram.New(1, int64(time.Hour), 3),
-		ihist: hdrhistogram.New(1, int64(time.Hour), 3),
-	}
-	b.makeTx(min(cfg.Batch, cfg.Inflight))
-	b.tr.init(cfg.Inflight, int64(cfg.Timeout))
 	if seq {
-		b.io = &plainIO{c: c, peer: b.peer, buf: make([]byte, cfg.Size+1024)}
+		b.io = &plainIO{c: c, peer: b.peer, buf: make([]byte, b.cfg.Size+1024)}
 		return b.run(ctx)
 	}
-	sio := newStreamIO(c, cfg.Inflight*cfg.Size, cfg.Size)
+	sio := newStreamIO(c, b.cfg.Inflight*b.cfg.Size, b.cfg.Size)
 	defer sio.close()
 	b.io = sio
 	return b.run(ctx)

@@ -50,19 +50,9 @@ func TestBenchStreamSeedServer(t *testing.T) {
 // TestBenchStreamServerCloses: a server that ends the connection ends the
 // bench with an error that says so.
 func TestBenchStreamServerCloses(t *testing.T) {
-	d := families.UnixStream()
-	l, err := d.Listen(families.Options{Addr: filepath.Join(t.TempDir(), "s")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	c := echotest.Dial(t, d, l.Addr())
-	sc, err := l.AcceptStream()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, sc := accepted(t, families.UnixStream(), filepath.Join(t.TempDir(), "s"))
 	sc.Close()
-	_, err = echo.BenchStream(context.Background(), c, echo.BenchConfig{Count: 10})
+	_, err := echo.BenchStream(context.Background(), c, echo.BenchConfig{Count: 10})
 	var fe *families.Error
 	if !errors.As(err, &fe) || fe.Op != "read" && fe.Op != "send" {
 		t.Errorf("bench after the server closed: %v, want a read or send *families.Error", err)

@@ -78,10 +78,9 @@ func newStampIO(c families.Conn, peer net.Addr, size, rxsize int) *stampIO {
 	// The wire probes' answers are ICMP errors, queued only with
 	// IP_RECVERR on an unconnected socket.
 	families.ReportICMPErrors(c)
-	h := func() *hdrhistogram.Histogram { return hdrhistogram.New(1, int64(time.Hour), 3) }
 	return &stampIO{c: mc, peer: peer, size: size, buf: make([]byte, rxsize), oob: make([]byte, families.RecvInfoSpace),
 		eb: make([]byte, rxsize+256), eoob: make([]byte, families.RecvInfoSpace), ring: make([]stampSlot, stampSlots),
-		hSnd: h(), hNet: h(), hRecv: h(), hardware: families.HardwareStamps(c.Spec().Family, peer), wire: newWireProbe(peer)}
+		hSnd: newLatencyHist(), hNet: newLatencyHist(), hRecv: newLatencyHist(), hardware: families.HardwareStamps(c.Spec().Family, peer), wire: newWireProbe(peer)}
 }
 
 func (s *stampIO) name() string { return "sendto/recvmsg with SO_TIMESTAMPING" }

@@ -53,7 +53,7 @@ func newWireProbe(peer net.Addr) *wireProbe {
 		return nil
 	}
 	return &wireProbe{to: &net.UDPAddr{IP: ua.IP, Port: WireProbePort, Zone: ua.Zone},
-		buf: make([]byte, len(probeMagic)+16), hist: hdrhistogram.New(1, int64(time.Hour), 3)}
+		buf: make([]byte, len(probeMagic)+16), hist: newLatencyHist()}
 }
 
 // maybeSend sends the next probe when one is due.

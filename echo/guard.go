@@ -397,24 +397,15 @@ func (g *guard) take(src *source, now int64) bool {
 	return true
 }
 
-// hashBytes is FNV-1a over b: the identity of a sender's address.
-func hashBytes(b []byte) uint64 {
+// hashBytes is FNV-1a over b, a string or its bytes (no conversion): the
+// identity of a sender's address.
+func hashBytes[T string | []byte](b T) uint64 {
 	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h ^= uint64(c)
+	for i := 0; i < len(b); i++ {
+		h ^= uint64(b[i])
 		h *= 1099511628211
 	}
 	return h | 1 // never 0, the key of an empty slot
-}
-
-// hashString is hashBytes of a string, without converting it.
-func hashString(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h | 1
 }
 
 // addrKey is the identity of an IP address.

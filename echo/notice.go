@@ -2,14 +2,31 @@ package echo
 
 import "time"
 
-// notices rate-limits what a server tells about datagrams it drops and
-// replies it cannot send: a flood of them must not become a flood of log
-// lines. Each kind is told at most once per noticeEvery; the ones held back
-// are counted and the count goes with the next that is told.
-type notices struct {
-	last       [noticeKinds]int64
-	suppressed [noticeKinds]uint64
+// notice rate-limits one kind of what a server tells about datagrams it
+// drops, replies it cannot send, or connections it refuses: a flood of them
+// must not become a flood of log lines. It is told at most once per
+// noticeEvery; the ones held back are counted and the count goes with the
+// next that is told.
+type notice struct {
+	last       int64
+	suppressed uint64
 }
+
+// allow reports whether the notice may be told at now; when it may, it
+// also returns how many were held back since the last.
+func (n *notice) allow(now int64) (bool, uint64) {
+	if n.last != 0 && now-n.last < int64(noticeEvery) {
+		n.suppressed++
+		return false, 0
+	}
+	held := n.suppressed
+	n.last, n.suppressed = now, 0
+	return true, held
+}
+
+// notices is a datagram server's notice of each kind: the guard's verdicts,
+// then send errors.
+type notices [noticeKinds]notice
 
 const (
 	noticeEvery = time.Second
@@ -18,17 +35,9 @@ const (
 	noticeKinds = noticeSend + 1
 )
 
-// allow reports whether a notice of kind may be told at now; when it may,
-// it also returns how many of its kind were held back since the last.
-func (n *notices) allow(kind int, now int64) (bool, uint64) {
-	if n.last[kind] != 0 && now-n.last[kind] < int64(noticeEvery) {
-		n.suppressed[kind]++
-		return false, 0
-	}
-	held := n.suppressed[kind]
-	n.last[kind], n.suppressed[kind] = now, 0
-	return true, held
-}
+// allow reports whether a notice of kind may be told at now, as
+// notice.allow does.
+func (n *notices) allow(kind int, now int64) (bool, uint64) { return n[kind].allow(now) }
 
 // reasonOf is the name of a verdict as Dropped's JSON spells it.
 func reasonOf(v verdict) string {

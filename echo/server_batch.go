@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"syscall"
 	"time"
@@ -141,7 +140,7 @@ func (s *batchServer) take(i int, prefix []byte) {
 	s.peers.add(s.rx.Name(i))
 	src := s.source(i)
 	if v := s.guard.check(&src, data, size, s.now); v != answer {
-		s.dropped(v, s.rx.Addr, i, data, size)
+		s.dropped(v, i, data, size)
 		return
 	}
 	if s.cfg.Reply == ReplySockperf {
@@ -174,10 +173,10 @@ func (s *batchServer) source(i int) source {
 }
 
 // dropped counts a datagram the guard refused, and tells it now and then.
-func (s *batchServer) dropped(v verdict, addr func(int) net.Addr, i int, data []byte, size int) {
+func (s *batchServer) dropped(v verdict, i int, data []byte, size int) {
 	s.st.Dropped.count(v)
 	if ok, held := s.note.allow(int(v), s.now); ok {
-		s.emit(Event{Kind: EventDropped, From: addr(i), Data: data, Size: size, Reason: reasonOf(v), Suppressed: held})
+		s.emit(Event{Kind: EventDropped, From: s.rx.Addr(i), Data: data, Size: size, Reason: reasonOf(v), Suppressed: held})
 	}
 }
 

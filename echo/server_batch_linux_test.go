@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/socklab/socklab/echo"
+	"github.com/socklab/socklab/echo/echotest"
 	"github.com/socklab/socklab/families"
 	"github.com/socklab/socklab/families/familytest"
 	"golang.org/x/sys/unix"
@@ -249,15 +250,7 @@ func TestBatchDrops(t *testing.T) {
 	if err := families.SetBuffers(c, 4096, 0); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan echo.Stats, 1)
-	go func() {
-		st, err := echo.Serve(ctx, c, echo.ServerConfig{Reply: echo.ReplyEcho})
-		if err != nil {
-			t.Error(err)
-		}
-		done <- st
-	}()
+	srv := echotest.Serve(t, c, echo.ServerConfig{Reply: echo.ReplyEcho})
 	const sent = 20000
 	fd := familytest.RawClient(t, c.LocalAddr())
 	msg := make([]byte, 1000)
@@ -271,8 +264,7 @@ func TestBatchDrops(t *testing.T) {
 	// The server reads its queue in order: once a marker comes back,
 	// every datagram before it was served or dropped.
 	markers := awaitMarker(t, fd, msg)
-	cancel()
-	st := <-done
+	st := srv.Stop()
 	if want := uint64(sent + 1 + markers); st.Drops == 0 || st.Datagrams+st.Drops != want {
 		t.Errorf("%d datagrams served and %d dropped, want drops counted and the two adding up to %d", st.Datagrams, st.Drops, want)
 	}
@@ -437,16 +429,9 @@ func TestWorkersReusePort(t *testing.T) {
 					t.Fatalf("worker socket %v %v, want port %d and %v", c.LocalAddr(), c.Spec(), port, f.def.Spec)
 				}
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			results := make(chan echo.Stats, len(conns))
+			var servers []*echotest.Server
 			for _, c := range conns {
-				go func() {
-					st, err := echo.Serve(ctx, c, echo.ServerConfig{Reply: echo.ReplyEcho})
-					if err != nil {
-						t.Error(err)
-					}
-					results <- st
-				}()
+				servers = append(servers, echotest.Serve(t, c, echo.ServerConfig{Reply: echo.ReplyEcho}))
 			}
 			const clients = 16
 			buf := make([]byte, 100)
@@ -459,11 +444,10 @@ func TestWorkersReusePort(t *testing.T) {
 					}
 				}
 			}
-			cancel()
 			var total echo.Stats
 			busy := 0
-			for range conns {
-				st := <-results
+			for _, srv := range servers {
+				st := srv.Stop()
 				if st.Datagrams > 0 {
 					busy++
 				}

@@ -133,7 +133,7 @@ func sourceOf(from net.Addr, cred families.Cred) source {
 		ap := netip.AddrPortFrom(ip.Unmap(), 0)
 		return source{ap: ap, key: apKey(ap), portless: true}
 	}
-	return source{key: hashString(from.String()), hasCred: cred.PID != 0, uid: cred.UID, gid: cred.GID}
+	return source{key: hashBytes(from.String()), hasCred: cred.PID != 0, uid: cred.UID, gid: cred.GID}
 }
 
 // unanswerable counts a datagram whose sender has no address, and says so

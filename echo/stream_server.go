@@ -214,7 +214,7 @@ type streamServer struct {
 	mu     sync.Mutex // guards emit, conns, st, note
 	conns  map[*streamPeer]struct{}
 	st     StreamStats
-	note   [2]noticeState // refused, accept-error
+	note   [2]notice // refused, accept-error
 	nextID uint64
 	// evictAt is the clock before which no connection can be evicted.
 	evictAt int64
@@ -337,25 +337,17 @@ func (s *streamServer) emit(ev StreamEvent) {
 	}
 }
 
-// noticeState rate-limits one kind of event: at most one told a second,
-// the others counted.
-type noticeState struct {
-	last       int64
-	suppressed uint64
-}
-
 // told emits ev, of rate-limited kind, if one has not been told in the last
 // second, and counts it held back otherwise.
 func (s *streamServer) told(kind int, ev StreamEvent) {
 	now := time.Now().UnixNano()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := &s.note[kind]
-	if n.last != 0 && now-n.last < int64(time.Second) {
-		n.suppressed++
+	ok, held := s.note[kind].allow(now)
+	if !ok {
 		return
 	}
-	ev.Suppressed, n.suppressed, n.last = n.suppressed, 0, now
+	ev.Suppressed = held
 	ev.Open = len(s.conns)
 	s.emit(ev)
 }

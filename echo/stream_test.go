@@ -234,10 +234,12 @@ func TestStreamIdleHoldsNoBuffer(t *testing.T) {
 	}
 }
 
-// TestServeStreamConn serves one inherited connection until it ends.
-func TestServeStreamConn(t *testing.T) {
-	d := families.UnixStream()
-	l, err := d.Listen(families.Options{Addr: filepath.Join(t.TempDir(), "s")})
+// accepted listens with d on addr, connects a client to it and accepts the
+// connection: the client's end and the server's, both closed when the test
+// ends.
+func accepted(t *testing.T, d *families.Definition, addr string) (client, server families.StreamConn) {
+	t.Helper()
+	l, err := d.Listen(families.Options{Addr: addr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +249,13 @@ func TestServeStreamConn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sc.Close()
+	t.Cleanup(func() { sc.Close() })
+	return c, sc
+}
+
+// TestServeStreamConn serves one inherited connection until it ends.
+func TestServeStreamConn(t *testing.T) {
+	c, sc := accepted(t, families.UnixStream(), filepath.Join(t.TempDir(), "s"))
 	done := make(chan echo.StreamStats, 1)
 	go func() {
 		st, _ := echo.ServeStreamConn(context.Background(), sc, echo.StreamConfig{Reply: echo.ReplyEcho})
@@ -265,22 +273,13 @@ func TestServeStreamConn(t *testing.T) {
 
 // TestStreamClientErrors: what a client sees of a server that goes away.
 func TestStreamClientErrors(t *testing.T) {
-	d := families.TCP4()
-	l, err := d.Listen(families.Options{Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	c := echotest.Dial(t, d, l.Addr())
-	sc, _ := l.AcceptStream()
+	c, sc := accepted(t, families.TCP4(), "127.0.0.1:0")
 	sc.Close() // orderly: FIN
-	_, err = echo.NewStreamClient(c, echo.StreamClientConfig{}).Exchange(context.Background(), []byte("x"))
+	_, err := echo.NewStreamClient(c, echo.StreamClientConfig{}).Exchange(context.Background(), []byte("x"))
 	if !errors.Is(err, echo.ErrStreamClosed) {
 		t.Errorf("Exchange with a server that closed: %v, want ErrStreamClosed", err)
 	}
-	c2 := echotest.Dial(t, d, l.Addr())
-	sc2, _ := l.AcceptStream()
-	defer sc2.Close()
+	c2, _ := accepted(t, families.TCP4(), "127.0.0.1:0")
 	_, err = echo.NewStreamClient(c2, echo.StreamClientConfig{Timeout: 50 * time.Millisecond}).Exchange(context.Background(), []byte("x"))
 	if !errors.Is(err, echo.ErrNoReply) {
 		t.Errorf("Exchange with a server that does not answer: %v, want ErrNoReply", err)

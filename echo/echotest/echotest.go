@@ -28,12 +28,8 @@ type Server struct {
 	// Conn is the socket served.
 	Conn families.Conn
 
-	t      testing.TB
-	cancel context.CancelFunc
-	done   chan echo.Stats
-	close  bool // Stop closes Conn (Start opened it)
-	once   sync.Once
-	stats  echo.Stats
+	run   *running[echo.Stats]
+	close bool // Stop closes Conn (Start opened it)
 }
 
 // Addr is the address the server is bound to, for clients.
@@ -47,10 +43,7 @@ func Open(t testing.TB, d *families.Definition, addr string) families.Conn {
 	t.Helper()
 	c, err := d.Open(families.Options{Addr: addr, Destination: true})
 	if err != nil {
-		if d.Spec.Family == families.AF_INET6 {
-			t.Skipf("no IPv6 loopback here: %v", err)
-		}
-		t.Fatalf("open %s on %q: %v", d.Name, addr, err)
+		failOpen(t, d, "open", addr, err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
@@ -104,11 +97,12 @@ func ServeFunc(t testing.TB, c families.Conn, answer func(i int, data []byte) []
 }
 
 func run(t testing.TB, c families.Conn, serve func(context.Context) echo.Stats) *Server {
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{Conn: c, t: t, cancel: cancel, done: make(chan echo.Stats, 1)}
-	go func() { s.done <- serve(ctx) }()
-	// Registered after Open's Close, so it runs before it.
-	t.Cleanup(func() { s.Stop() })
+	s := &Server{Conn: c}
+	s.run = start(t, "the server", c.LocalAddr(), serve, func() {
+		if s.close {
+			c.Close()
+		}
+	})
 	return s
 }
 
@@ -116,19 +110,58 @@ func run(t testing.TB, c families.Conn, serve func(context.Context) echo.Stats) 
 // Start opened it, and returns the server's Stats. Later calls return the
 // same Stats.
 func (s *Server) Stop() echo.Stats {
-	s.t.Helper()
-	s.once.Do(func() {
-		s.cancel()
+	s.run.t.Helper()
+	return s.run.stop()
+}
+
+// failOpen fails the test on err, from op (open, listen) with d on addr,
+// or skips it when d is IPv6: this host has no IPv6 loopback.
+func failOpen(t testing.TB, d *families.Definition, op, addr string, err error) {
+	t.Helper()
+	if d.Spec.Family == families.AF_INET6 {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	t.Fatalf("%s %s on %q: %v", op, d.Name, addr, err)
+}
+
+// running is a server's goroutine for a test: serve runs until its context
+// is cancelled and returns the server's stats, S.
+type running[S any] struct {
+	t       testing.TB
+	what    string   // "the server", for the failure
+	addr    net.Addr // where it serves, for the failure
+	release func()   // what stop closes once the server has returned
+	cancel  context.CancelFunc
+	done    chan S
+	once    sync.Once
+	stats   S
+}
+
+// start runs serve in a goroutine until stop, or the end of the test.
+func start[S any](t testing.TB, what string, addr net.Addr, serve func(context.Context) S, release func()) *running[S] {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running[S]{t: t, what: what, addr: addr, release: release, cancel: cancel, done: make(chan S, 1)}
+	go func() { r.done <- serve(ctx) }()
+	// Registered after Open's Close, so it runs before it.
+	t.Cleanup(func() { r.stop() })
+	return r
+}
+
+// stop stops the server, waits until it has returned (failing the test
+// after stopTimeout), calls release, and returns the server's stats. Later
+// calls return the same stats.
+func (r *running[S]) stop() S {
+	r.t.Helper()
+	r.once.Do(func() {
+		r.cancel()
 		select {
-		case s.stats = <-s.done:
+		case r.stats = <-r.done:
 		case <-time.After(stopTimeout):
-			s.t.Errorf("the server on %v did not return %v after it was told to stop", s.Addr(), stopTimeout)
+			r.t.Errorf("%s on %v did not return %v after it was told to stop", r.what, r.addr, stopTimeout)
 		}
-		if s.close {
-			s.Conn.Close()
-		}
+		r.release()
 	})
-	return s.stats
+	return r.stats
 }
 
 // Events records a server's events, with copies of their data and facts, for a test

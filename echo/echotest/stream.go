@@ -16,11 +16,7 @@ import (
 type StreamServer struct {
 	Listener families.Listener
 
-	t      testing.TB
-	cancel context.CancelFunc
-	done   chan echo.StreamStats
-	once   sync.Once
-	stats  echo.StreamStats
+	run *running[echo.StreamStats]
 }
 
 // Addr is the address the server listens on, for clients.
@@ -33,38 +29,23 @@ func StartStream(t testing.TB, d *families.Definition, addr string, cfg echo.Str
 	t.Helper()
 	l, err := d.Listen(families.Options{Addr: addr})
 	if err != nil {
-		if d.Spec.Family == families.AF_INET6 {
-			t.Skipf("no IPv6 loopback here: %v", err)
-		}
-		t.Fatalf("listen %s on %q: %v", d.Name, addr, err)
+		failOpen(t, d, "listen", addr, err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &StreamServer{Listener: l, t: t, cancel: cancel, done: make(chan echo.StreamStats, 1)}
-	go func() {
+	serve := func(ctx context.Context) echo.StreamStats {
 		st, err := echo.ServeStream(ctx, l, cfg)
 		if err != nil {
 			t.Errorf("echo.ServeStream on %v: %v", l.Addr(), err)
 		}
-		s.done <- st
-	}()
-	t.Cleanup(func() { s.Stop() })
-	return s
+		return st
+	}
+	return &StreamServer{Listener: l, run: start(t, "the stream server", l.Addr(), serve, func() { l.Close() })}
 }
 
 // Stop stops the server, waits until it has returned, closes the listener,
 // and returns the server's StreamStats. Later calls return the same.
 func (s *StreamServer) Stop() echo.StreamStats {
-	s.t.Helper()
-	s.once.Do(func() {
-		s.cancel()
-		select {
-		case s.stats = <-s.done:
-		case <-time.After(stopTimeout):
-			s.t.Errorf("the stream server on %v did not return %v after it was told to stop", s.Addr(), stopTimeout)
-		}
-		s.Listener.Close()
-	})
-	return s.stats
+	s.run.t.Helper()
+	return s.run.stop()
 }
 
 // Dial connects a client of d to addr, closed when the test ends, with
