@@ -59,14 +59,22 @@ func (t *familyTransport) dial(env Env, peer net.Addr) (families.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = families.Control(c, func(fd int) error {
+	if err := t.connect(c, peer); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// connect connects c, a socket of t, to peer.
+func (t *familyTransport) connect(c families.Conn, peer net.Addr) error {
+	err := families.Control(c, func(fd int) error {
 		return os.NewSyscallError("connect", families.Connect(fd, t.def.Spec.Family, peer))
 	})
 	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("%s connect %v: %w", t.Socket(), peer, err)
+		return fmt.Errorf("%s connect %v: %w", t.Socket(), peer, err)
 	}
-	return c, nil
+	return nil
 }
 
 func (t *familyTransport) Open(env Env) (*Pair, error) {
@@ -85,13 +93,10 @@ func (t *familyTransport) Open(env Env) (*Pair, error) {
 	// The server is connected to the client too, so that the kernel
 	// gives it nothing from anyone else (a stray datagram would make it
 	// answer the wrong peer).
-	err = families.Control(srv, func(fd int) error {
-		return os.NewSyscallError("connect", families.Connect(fd, t.def.Spec.Family, cl.LocalAddr()))
-	})
-	if err != nil {
+	if err := t.connect(srv, cl.LocalAddr()); err != nil {
 		srv.Close()
 		cl.Close()
-		return nil, fmt.Errorf("%s connect %v: %w", t.Socket(), cl.LocalAddr(), err)
+		return nil, err
 	}
 	return &Pair{Client: &pktEnd{c: cl, peer: srv.LocalAddr()}, Server: &pktEnd{c: srv, peer: cl.LocalAddr()}}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os/exec"
 	"strconv"
 	"strings"
 )
@@ -154,4 +155,23 @@ func FormatRate(bps uint64) string {
 		}
 	}
 	return strconv.FormatUint(bps, 10) + "bit"
+}
+
+// MissingTool is the first command a lab like c needs that is not
+// installed (ip; nft for loss; tc for a rate), and the package that has
+// it; "" when none is missing.
+func MissingTool(c Config) (tool, pkg string) {
+	tools := [][2]string{{"ip", "iproute2"}}
+	if c.Loss > 0 {
+		tools = append(tools, [2]string{"nft", "nftables"})
+	}
+	if c.Rate > 0 {
+		tools = append(tools, [2]string{"tc", "iproute2"})
+	}
+	for _, t := range tools {
+		if _, err := exec.LookPath(t[0]); err != nil {
+			return t[0], t[1]
+		}
+	}
+	return "", ""
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -133,13 +134,13 @@ func statusOf(name string) (Status, error) {
 	st.Netns = groupNetns(list)[name]
 	if l != nil {
 		for _, h := range l.Hosts {
-			if !contains(st.Netns, h.Netns) {
+			if !slices.Contains(st.Netns, h.Netns) {
 				st.Missing = append(st.Missing, h.Netns)
 			}
 		}
 	}
 	st.Problem = problem(st)
-	if contains(st.Netns, NetnsName(name, Server)) {
+	if slices.Contains(st.Netns, NetnsName(name, Server)) {
 		st.Dropped, st.HaveDropped = dropped(NetnsName(name, Server))
 	}
 	return st, nil
@@ -164,15 +165,6 @@ func problem(st Status) string {
 func alive(pid int) bool {
 	_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
 	return pid > 0 && err == nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // dropped reads the counter of the loss rule in ns, if there is one.

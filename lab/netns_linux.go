@@ -11,11 +11,9 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/socklab/socklab/internal/nsthread"
 	"golang.org/x/sys/unix"
 )
-
-// errStuck means a thread could not return to its own network namespace.
-var errStuck = errors.New("cannot return to this process's network namespace")
 
 // Do runs fn on an OS thread inside h's namespace, which then returns to
 // this process's namespace. Sockets fn opens belong to h's namespace for
@@ -68,45 +66,12 @@ func inNetns(ns string, fn func() error) error {
 		return err
 	}
 	defer unix.Close(fd)
-	return onLockedThread(func() error {
-		return returning(func() error {
-			if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-				return fmt.Errorf("enter network namespace %s: %w", ns, err)
-			}
-			return fn()
-		})
-	})
-}
-
-// returning runs fn, which may move the thread to another network
-// namespace, and moves it back.
-func returning(fn func() error) error {
-	self, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(self)
-	ferr := fn()
-	if err := unix.Setns(self, unix.CLONE_NEWNET); err != nil {
-		return fmt.Errorf("%w: %v", errStuck, err)
-	}
-	return ferr
-}
-
-// onLockedThread runs fn on a goroutine locked to its thread. When fn
-// leaves the thread in another namespace, the goroutine ends still locked,
-// and the runtime retires the thread instead of running other code there.
-func onLockedThread(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		err := fn()
-		if !errors.Is(err, errStuck) {
-			runtime.UnlockOSThread()
+	return nsthread.Run(func() error {
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("enter network namespace %s: %w", ns, err)
 		}
-		errc <- err
-	}()
-	return <-errc
+		return fn()
+	})
 }
 
 // listNetns returns the names of the named network namespaces.

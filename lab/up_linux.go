@@ -50,17 +50,8 @@ func Up(c Config) (*Lab, error) {
 
 // needTools checks that the commands the lab needs are installed.
 func needTools(c Config) error {
-	tools := [][2]string{{"ip", "iproute2"}}
-	if c.Loss > 0 {
-		tools = append(tools, [2]string{"nft", "nftables"})
-	}
-	if c.Rate > 0 {
-		tools = append(tools, [2]string{"tc", "iproute2"})
-	}
-	for _, t := range tools {
-		if _, err := exec.LookPath(t[0]); err != nil {
-			return fmt.Errorf("a lab needs the %s command, which is not installed: apt-get install %s", t[0], t[1])
-		}
+	if tool, pkg := MissingTool(c); tool != "" {
+		return fmt.Errorf("a lab needs the %s command, which is not installed: apt-get install %s", tool, pkg)
 	}
 	return nil
 }

@@ -162,12 +162,7 @@ func (f *file) frame(d *families.Datagram) (frame, error) {
 	case headerIncluded(d):
 		return frame{kind: KindIP, data: d.Data, length: d.Size}, nil
 	}
-	peer, _ := addrPort(d.Peer)
-	local, _ := addrPort(d.Local)
-	if !local.IsValid() || local.IsUnspecified() {
-		local = f.sourceFor(peer)
-	}
-	return ipFrame(d, ipEnds(d, local), protoOf(d.Spec))
+	return ipFrame(d, ipEnds(d, f.sourceFor), protoOf(d.Spec))
 }
 
 // protoOf is the IP protocol of a socket's datagrams.

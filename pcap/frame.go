@@ -57,11 +57,15 @@ type ends struct {
 }
 
 // ipEnds orders d's addresses as the packet carried them: a received
-// datagram came from Peer to Local, a sent one went from Local to Peer.
-// local is Local's address with a wildcard resolved.
-func ipEnds(d *families.Datagram, local netip.Addr) ends {
+// datagram came from Peer to Local, a sent one went from Local to Peer. A
+// wildcard (or unknown) Local address is source's for the peer: the
+// address this host sends to it from.
+func ipEnds(d *families.Datagram, source func(peer netip.Addr) netip.Addr) ends {
 	peer, pport := addrPort(d.Peer)
-	_, lport := addrPort(d.Local)
+	local, lport := addrPort(d.Local)
+	if !local.IsValid() || local.IsUnspecified() {
+		local = source(peer)
+	}
 	e := ends{src: peer, sport: pport, dst: local, dport: lport, ttl: 64}
 	if d.Sent {
 		e.src, e.sport, e.dst, e.dport = local, lport, peer, pport

@@ -1,12 +1,11 @@
 package rawsock
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"testing"
 
+	"github.com/socklab/socklab/internal/nsthread"
 	"golang.org/x/sys/unix"
 )
 
@@ -15,9 +14,6 @@ import (
 // namespace lives as long as its sockets (and fd).
 type netns struct{ fd int }
 
-// errStuck means a thread could not return to its own network namespace.
-var errStuck = errors.New("cannot return to this process's network namespace")
-
 // newNetns makes a network namespace with loopback up and sysctls (a path
 // under /proc/sys, a value) written in it, and closes it when t ends. It
 // skips t when this process may not make one (it needs CAP_SYS_ADMIN).
@@ -25,19 +21,17 @@ func newNetns(t *testing.T, sysctls map[string]string) *netns {
 	t.Helper()
 	ns := &netns{fd: -1}
 	var skip error
-	err := onLockedThread(func() error {
-		return returning(func() error {
-			if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-				skip = err
-				return nil
-			}
-			fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-			if err != nil {
-				return err
-			}
-			ns.fd = fd
-			return setUp(sysctls)
-		})
+	err := nsthread.Run(func() error {
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			skip = err
+			return nil
+		}
+		fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		ns.fd = fd
+		return setUp(sysctls)
 	})
 	if ns.fd >= 0 {
 		t.Cleanup(func() { unix.Close(ns.fd) })
@@ -54,45 +48,12 @@ func newNetns(t *testing.T, sysctls map[string]string) *netns {
 // do runs fn on a thread inside ns, which then returns to this process's
 // namespace.
 func (ns *netns) do(fn func() error) error {
-	return onLockedThread(func() error {
-		return returning(func() error {
-			if err := unix.Setns(ns.fd, unix.CLONE_NEWNET); err != nil {
-				return fmt.Errorf("setns: %w", err)
-			}
-			return fn()
-		})
-	})
-}
-
-// returning runs fn, which may move the thread to another network
-// namespace, and moves it back.
-func returning(fn func() error) error {
-	self, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(self)
-	ferr := fn()
-	if err := unix.Setns(self, unix.CLONE_NEWNET); err != nil {
-		return fmt.Errorf("%w: %v", errStuck, err)
-	}
-	return ferr
-}
-
-// onLockedThread runs fn on a goroutine locked to its thread. When fn
-// leaves the thread in another namespace, the goroutine ends still locked,
-// and the runtime retires the thread instead of running other code there.
-func onLockedThread(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		err := fn()
-		if !errors.Is(err, errStuck) {
-			runtime.UnlockOSThread()
+	return nsthread.Run(func() error {
+		if err := unix.Setns(ns.fd, unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("setns: %w", err)
 		}
-		errc <- err
-	}()
-	return <-errc
+		return fn()
+	})
 }
 
 // setUp brings loopback up and writes sysctls, in the thread's namespace.

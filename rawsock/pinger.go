@@ -35,8 +35,7 @@ type pinger struct {
 	next      int        // the next echo's number, from 1
 	lastSend  time.Time
 	sendErr   error // why sending stopped early
-	sendDone  bool  // no more echoes: the send loop ended
-	lingering bool  // all sent; sendLoop wants a signal for every answer
+	lingering bool  // the send loop ended: no more echoes, and it wants a signal for every answer
 	stats     PingStats
 	rtt       rttStats
 	stopped   atomic.Bool // read by floodLoop without p.mu

@@ -75,8 +75,8 @@ func (p *pinger) tick(send bool) (wait time.Duration, ended bool, err error) {
 		return 0, false, nil
 	}
 	now := time.Now()
-	if due := p.lastSend.Add(p.o.Interval); p.next > 1 && now.Before(due) {
-		return due.Sub(now), false, nil // with -f, readLoop sent one since
+	if wait := p.untilDue(now); wait > 0 {
+		return wait, false, nil // with -f, readLoop sent one since
 	}
 	if err := p.send(now); err != nil {
 		return 0, true, err
@@ -96,28 +96,48 @@ const maxFloodWait = 20 * time.Millisecond
 func (p *pinger) floodTick() (wait time.Duration, sent bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.sendDone || p.sendErr != nil || p.enough() || p.allSent() {
+	if !p.floodMaySend() {
 		return maxFloodWait, false
 	}
 	now := time.Now()
-	if due := p.lastSend.Add(p.o.Interval); p.next > 1 && now.Before(due) {
-		return min(due.Sub(now), maxFloodWait), false
+	if wait := p.untilDue(now); wait > 0 {
+		return min(wait, maxFloodWait), false
 	}
-	if p.sendErr = p.send(now); p.sendErr != nil || p.allSent() {
-		p.signal()
-	}
+	p.floodSend(now)
 	return 0, true
 }
 
 // sendOnReply sends the next echo of a flood, from readLoop, as a reply
-// came; p.mu is held. A failure ends the run, through sendLoop.
+// came; p.mu is held.
 func (p *pinger) sendOnReply() {
-	if p.sendDone || p.sendErr != nil || p.enough() || p.allSent() {
-		return
+	if p.floodMaySend() {
+		p.floodSend(time.Now())
 	}
-	if p.sendErr = p.send(time.Now()); p.sendErr != nil || p.allSent() {
+}
+
+// floodMaySend reports whether the reading loop may still send a flood's
+// echoes: sendLoop has not ended, no send failed, and neither -c replies
+// nor -c echoes are done; p.mu is held.
+func (p *pinger) floodMaySend() bool {
+	return !p.lingering && p.sendErr == nil && !p.enough() && !p.allSent()
+}
+
+// floodSend sends the next echo of a flood from the reading loop, and
+// wakes sendLoop when that was the last one or it failed (a failure ends
+// the run, through sendLoop); p.mu is held.
+func (p *pinger) floodSend(now time.Time) {
+	if p.send(now) != nil || p.allSent() {
 		p.signal()
 	}
+}
+
+// untilDue is how long after now the next echo is due: 0 or less when it
+// is (the first always is); p.mu is held.
+func (p *pinger) untilDue(now time.Time) time.Duration {
+	if p.next == 1 {
+		return 0
+	}
+	return p.lastSend.Add(p.o.Interval).Sub(now)
 }
 
 // send sends the next echo request, and reports it once it is on its way
@@ -159,7 +179,6 @@ func (p *pinger) sendError(err error) error {
 func (p *pinger) stopSending() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.sendDone = true
 	p.lingering = true
 }
 

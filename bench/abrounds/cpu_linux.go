@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +34,7 @@ func readCPUs(cpus []int) cpuTimes {
 			continue
 		}
 		n, err := strconv.Atoi(f[0][3:])
-		if err != nil || !contains(cpus, n) {
+		if err != nil || !slices.Contains(cpus, n) {
 			continue
 		}
 		v := make([]int64, 9)
@@ -45,15 +46,6 @@ func readCPUs(cpus []int) cpuTimes {
 		t.steal += v[8]
 	}
 	return t
-}
-
-func contains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // procTicks is a process's utime+stime in ticks (all its threads), 0 when

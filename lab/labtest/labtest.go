@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"testing"
 
@@ -44,17 +43,8 @@ func Need(t testing.TB, cfg lab.Config) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to make network namespaces (CI runs as root)")
 	}
-	tools := map[string]string{"ip": "iproute2"}
-	if cfg.Loss > 0 {
-		tools["nft"] = "nftables"
-	}
-	if cfg.Rate > 0 {
-		tools["tc"] = "iproute2"
-	}
-	for tool, pkg := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs the %s command to build a lab: apt-get install %s", tool, pkg)
-		}
+	if tool, pkg := lab.MissingTool(cfg); tool != "" {
+		t.Skipf("needs the %s command to build a lab: apt-get install %s", tool, pkg)
 	}
 }
 
