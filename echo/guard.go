@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/socklab/socklab/families"
@@ -299,17 +300,8 @@ func (g *guard) unixAllowed(src *source) bool {
 	if !src.hasCred {
 		return false
 	}
-	return (len(g.policy.AllowUID) == 0 || contains(g.policy.AllowUID, src.uid)) &&
-		(len(g.policy.AllowGID) == 0 || contains(g.policy.AllowGID, src.gid))
-}
-
-func contains(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
+	return (len(g.policy.AllowUID) == 0 || slices.Contains(g.policy.AllowUID, src.uid)) &&
+		(len(g.policy.AllowGID) == 0 || slices.Contains(g.policy.AllowGID, src.gid))
 }
 
 // loopSlot remembers the last reply sent to one sender: its length, its
