@@ -59,7 +59,9 @@ const (
 // Error formats e on one line:
 // "bind socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP) 127.0.0.1:80: permission denied (HINT)".
 // A cause that is itself an *os.SyscallError is shown without the name of
-// the system call, which Op already says; context wrapped around it is kept.
+// the system call, which Op already says (but with what its name adds to
+// Op: "setsockopt IP_TTL" under Op "setsockopt" shows "IP_TTL: ..."); context
+// wrapped around it is kept.
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.Op != "socket" {
@@ -80,6 +82,11 @@ func (e *Error) Error() string {
 	if e.Err != nil {
 		b.WriteString(": ")
 		if se, ok := e.Err.(*os.SyscallError); ok {
+			// What the call's name says beyond Op stays: the option of
+			// "setsockopt IP_TTL" under Op "setsockopt".
+			if rest, ok := strings.CutPrefix(se.Syscall, e.Op+" "); ok {
+				b.WriteString(rest + ": ")
+			}
 			b.WriteString(se.Err.Error())
 		} else {
 			b.WriteString(e.Err.Error())

@@ -52,8 +52,8 @@ func levelOf(s Spec) (ipLevel, error) {
 	return ipLevel{}, fmt.Errorf("%s has no IP header: IP options need an AF_INET or AF_INET6 socket", s)
 }
 
-// SetIPOptions sets o on c, an IPv4 or IPv6 socket. The error names the
-// socket option the kernel refused.
+// SetIPOptions sets o on c, an IPv4 or IPv6 socket. The error, an *Error,
+// names the socket and the socket option the kernel refused.
 func SetIPOptions(c Conn, o IPOptions) error {
 	s := c.Spec()
 	l, err := levelOf(s)
@@ -63,7 +63,10 @@ func SetIPOptions(c Conn, o IPOptions) error {
 	if err := o.check(s.Family); err != nil {
 		return err
 	}
-	return Control(c, func(fd int) error { return setIPOptions(fd, s.Family, l, o) })
+	if err := Control(c, func(fd int) error { return setIPOptions(fd, s.Family, l, o) }); err != nil {
+		return &Error{Op: "setsockopt", Spec: s, Err: err}
+	}
+	return nil
 }
 
 // check refuses the options an IP version does not have.

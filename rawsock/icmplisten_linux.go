@@ -152,10 +152,7 @@ func (c *ICMPConn) SetTTL(ttl int) error {
 // flow label (o.FlowLabel, for o.FlowDst) of messages sent to a
 // families.FlowAddr that carries it, on datagram and raw sockets alike.
 func (c *ICMPConn) SetIPOptions(o families.IPOptions) error {
-	if err := families.SetIPOptions(c.Conn, o); err != nil {
-		return &families.Error{Op: "setsockopt", Spec: c.Spec(), Err: err}
-	}
-	return nil
+	return families.SetIPOptions(c.Conn, o)
 }
 
 // receiveTTL asks for the TTL of each message as ancillary data; a raw
