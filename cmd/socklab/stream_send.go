@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -268,40 +266,15 @@ type streamBenchJSON struct {
 // stopping at an empty line and going on after a lost reply; from a pipe one
 // datagram per line (an empty line is a zero-length datagram).
 func streamLines(app *App, jsonOut bool, exchange func([]byte) error, max int, tooBig func(string) error) error {
-	lines := make(chan []byte)
-	scanErr := make(chan error, 1)
-	prompt := func() {
-		if app.StdinTerminal && !jsonOut {
-			fmt.Fprint(app.Stdout, "Wanna send: ")
-		}
-	}
-	go func() {
-		sc := bufio.NewScanner(app.Stdin)
-		// Room for a line longer than a datagram, so it is refused by name.
-		sc.Buffer(make([]byte, 64*1024), max+64*1024)
-		for sc.Scan() {
-			line := sc.Bytes()
-			if n := len(line); n > 0 && line[n-1] == '\r' {
-				line = line[:n-1]
-			}
-			lines <- append([]byte(nil), line...)
-		}
-		scanErr <- sc.Err()
-		close(lines)
-	}()
-	prompt()
+	lines, scanErr := readLines(app.Stdin, max)
+	prompt(app, jsonOut)
 	for {
 		select {
 		case <-app.Ctx.Done():
 			return errInterrupted
 		case line, ok := <-lines:
 			if !ok {
-				if err := <-scanErr; errors.Is(err, bufio.ErrTooLong) {
-					return tooBig("a line of more than " + strconv.Itoa(max+64*1024))
-				} else if err != nil {
-					return fmt.Errorf("reading messages from stdin: %w", err)
-				}
-				return nil
+				return endOfLines(<-scanErr, max, tooBig)
 			}
 			if app.StdinTerminal && len(line) == 0 {
 				return nil
@@ -312,7 +285,7 @@ func streamLines(app *App, jsonOut bool, exchange func([]byte) error, max int, t
 				}
 				app.note(err.Error())
 			}
-			prompt()
+			prompt(app, jsonOut)
 		}
 	}
 }
