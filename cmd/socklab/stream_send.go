@@ -216,9 +216,7 @@ func streamBench(app *App, to, bind string, f benchFlags, nodelay bool) error {
 	if !f.JSON {
 		streamBenchHeader(app, c, cfg, f)
 	}
-	if file, ok := app.Stderr.(*os.File); ok && isTerminal(file) {
-		cfg.OnSample = func(s echo.Sample) { fmt.Fprintln(app.Stderr, sampleLine(s)) }
-	}
+	showProgress(app, &cfg)
 	r, err := echo.BenchStream(app.Ctx, c, cfg)
 	if err != nil {
 		return err
@@ -240,19 +238,12 @@ func streamBench(app *App, to, bind string, f benchFlags, nodelay bool) error {
 
 // streamBenchHeader says what the bench measures, on stderr.
 func streamBenchHeader(app *App, c families.StreamConn, cfg echo.BenchConfig, f benchFlags) {
-	what := fmt.Sprintf("%d in flight", cfg.Inflight)
-	if cfg.Mode == echo.BenchPingPong {
-		what = "one in flight"
-	}
-	if cfg.Rate > 0 {
-		what += fmt.Sprintf(", at most %g/s", cfg.Rate)
-	}
 	length := cfg.Duration.String()
 	if f.Count > 0 {
 		length = fmt.Sprintf("%d messages", f.Count)
 	}
 	fmt.Fprintf(app.Stderr, "socklab: %s bench %s over %s to %s from %s: %s, %s, %d bytes, %s\n", app.Def.Name, cfg.Mode, c.Spec(),
-		addrString(c.RemoteAddr()), addrString(c.LocalAddr()), length, what, cfg.Size, warmupText(cfg.Warmup))
+		addrString(c.RemoteAddr()), addrString(c.LocalAddr()), length, inflightText(cfg), cfg.Size, warmupText(cfg.Warmup))
 }
 
 // streamBenchJSON is the --json report of a stream bench: the datagram
