@@ -164,9 +164,7 @@ func runBench(app *App, addr, to, bind string, f benchFlags) error {
 		}
 		app.note(benchHeader(app, cfg, f, p.addr, c))
 	}
-	if file, ok := app.Stderr.(*os.File); ok && isTerminal(file) {
-		cfg.OnSample = func(s echo.Sample) { fmt.Fprintln(app.Stderr, sampleLine(s)) }
-	}
+	showProgress(app, &cfg)
 	r, err := echo.Bench(app.Ctx, c, p.addr, cfg)
 	if err != nil {
 		return err
@@ -196,8 +194,27 @@ func benchPeer(app *App, addr, to string) (peer, error) {
 	return p, nil
 }
 
+// showProgress has the bench print a progress line a second on stderr,
+// when stderr is a terminal.
+func showProgress(app *App, cfg *echo.BenchConfig) {
+	if file, ok := app.Stderr.(*os.File); ok && isTerminal(file) {
+		cfg.OnSample = func(s echo.Sample) { fmt.Fprintln(app.Stderr, sampleLine(s)) }
+	}
+}
+
 // benchHeader says what the bench measures, before it starts.
 func benchHeader(app *App, cfg echo.BenchConfig, f benchFlags, to net.Addr, c families.Conn) string {
+	length := cfg.Duration.String()
+	if f.Count > 0 {
+		length = plural(f.Count, "datagram", "datagrams")
+	}
+	return fmt.Sprintf("%s bench %s to %s from %s: %s, %s, %d bytes, %s",
+		app.Def.Name, cfg.Mode, to, addrString(c.LocalAddr()), length, inflightText(cfg), cfg.Size, warmupText(cfg.Warmup))
+}
+
+// inflightText is how many messages a bench keeps in flight, and its rate
+// limit, for the header.
+func inflightText(cfg echo.BenchConfig) string {
 	what := fmt.Sprintf("%d in flight", cfg.Inflight)
 	if cfg.Mode == echo.BenchPingPong {
 		what = "one in flight"
@@ -205,12 +222,7 @@ func benchHeader(app *App, cfg echo.BenchConfig, f benchFlags, to net.Addr, c fa
 	if cfg.Rate > 0 {
 		what += fmt.Sprintf(", at most %g/s", cfg.Rate)
 	}
-	length := cfg.Duration.String()
-	if f.Count > 0 {
-		length = plural(f.Count, "datagram", "datagrams")
-	}
-	return fmt.Sprintf("%s bench %s to %s from %s: %s, %s, %d bytes, %s",
-		app.Def.Name, cfg.Mode, to, addrString(c.LocalAddr()), length, what, cfg.Size, warmupText(cfg.Warmup))
+	return what
 }
 
 // noReplies is the error of a bench that got no reply at all, after its

@@ -96,12 +96,14 @@ var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, sys
 // serve's VmHWM 16.3 MB before, 14.4 MB after (docs/benchmarks.md), for
 // about 4 ms more startup. Only a command line with the word serve pays it
 // (a serve command, or one that merely names it), and none when GOGC is
-// set; parsed restores the percent before the command runs.
+// set; restoreGCPercent puts the percent back before the command runs.
 const startupGCPercent = 10
 
-// parsed is called when the command line is parsed, before the command
-// runs.
-var parsed = func() {}
+// restoreGCPercent puts back the GC percent main lowered to
+// startupGCPercent, if it did; runParsed calls it once the command line is
+// parsed, before the command runs. It is main's alone: the tests call run
+// in parallel, and the GC percent is the process's.
+var restoreGCPercent = func() {}
 
 func main() {
 	// A write to a closed stdout pipe fails with EPIPE, which socklab
@@ -110,7 +112,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	if slices.Contains(os.Args[1:], "serve") && os.Getenv("GOGC") == "" {
 		old := debug.SetGCPercent(startupGCPercent)
-		parsed = func() { debug.SetGCPercent(old) }
+		restoreGCPercent = func() { debug.SetGCPercent(old) }
 	}
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -192,7 +194,7 @@ func runParsed(parser *kong.Kong, app *App, args []string, exit *int) (code int)
 	if app.Def == nil {
 		app.Def = selectedFamily(app.Registry, kctx.Selected())
 	}
-	parsed()
+	restoreGCPercent()
 	err = runCommand(kctx, app)
 	if lost := app.out.Err(); lost != nil {
 		// What the command could not print is gone: say so, whatever

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -161,8 +162,8 @@ func (s *sender) lines() error {
 	if !s.app.StdinTerminal {
 		s.numbering = "line"
 	}
-	lines, scanErr := s.readLines()
-	s.prompt()
+	lines, scanErr := readLines(s.app.Stdin, s.max)
+	prompt(s.app, s.f.JSON)
 	for n := 1; ; n++ {
 		var line []byte
 		var ok bool
@@ -173,25 +174,27 @@ func (s *sender) lines() error {
 		}
 		switch {
 		case !ok:
-			return s.endOfLines(<-scanErr)
+			return endOfLines(<-scanErr, s.max, s.tooBig)
 		case s.app.StdinTerminal && len(line) == 0:
 			return nil
 		}
 		if stop, err := s.one(n, line); stop {
 			return err
 		}
-		s.prompt()
+		prompt(s.app, s.f.JSON)
 	}
 }
 
-// readLines reads stdin in the background, one line at a time.
-func (s *sender) readLines() (<-chan []byte, <-chan error) {
+// readLines reads r in the background, one line at a time, a trailing \r
+// dropped: send's and the stream send's stdin. A line longer than max+64
+// KiB ends it with bufio.ErrTooLong (see endOfLines).
+func readLines(r io.Reader, max int) (<-chan []byte, <-chan error) {
 	lines := make(chan []byte)
 	scanErr := make(chan error, 1)
 	go func() {
-		sc := bufio.NewScanner(s.app.Stdin)
+		sc := bufio.NewScanner(r)
 		// Room for a line longer than a datagram, so it is refused by name.
-		sc.Buffer(make([]byte, 64*1024), s.max+64*1024)
+		sc.Buffer(make([]byte, 64*1024), max+64*1024)
 		for sc.Scan() {
 			line := sc.Bytes()
 			if n := len(line); n > 0 && line[n-1] == '\r' {
@@ -205,20 +208,23 @@ func (s *sender) readLines() (<-chan []byte, <-chan error) {
 	return lines, scanErr
 }
 
-// endOfLines is the end of stdin: a line too long to read is an error.
-func (s *sender) endOfLines(err error) error {
+// endOfLines is the end of readLines(stdin, max): a line too long to read
+// is refused by tooBig, given its size.
+func endOfLines(err error, max int, tooBig func(size string) error) error {
 	switch {
 	case errors.Is(err, bufio.ErrTooLong):
-		return s.tooBig("a line of more than " + strconv.Itoa(s.max+64*1024))
+		return tooBig("a line of more than " + strconv.Itoa(max+64*1024))
 	case err != nil:
 		return fmt.Errorf("reading messages from stdin: %w", err)
 	}
 	return nil
 }
 
-func (s *sender) prompt() {
-	if s.app.StdinTerminal && !s.f.JSON {
-		fmt.Fprint(s.app.Stdout, "Wanna send: ")
+// prompt asks for a message as the seed does, when stdin is a terminal
+// and the output is not --json.
+func prompt(app *App, jsonOut bool) {
+	if app.StdinTerminal && !jsonOut {
+		fmt.Fprint(app.Stdout, "Wanna send: ")
 	}
 }
 

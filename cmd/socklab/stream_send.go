@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -218,9 +216,7 @@ func streamBench(app *App, to, bind string, f benchFlags, nodelay bool) error {
 	if !f.JSON {
 		streamBenchHeader(app, c, cfg, f)
 	}
-	if file, ok := app.Stderr.(*os.File); ok && isTerminal(file) {
-		cfg.OnSample = func(s echo.Sample) { fmt.Fprintln(app.Stderr, sampleLine(s)) }
-	}
+	showProgress(app, &cfg)
 	r, err := echo.BenchStream(app.Ctx, c, cfg)
 	if err != nil {
 		return err
@@ -242,19 +238,12 @@ func streamBench(app *App, to, bind string, f benchFlags, nodelay bool) error {
 
 // streamBenchHeader says what the bench measures, on stderr.
 func streamBenchHeader(app *App, c families.StreamConn, cfg echo.BenchConfig, f benchFlags) {
-	what := fmt.Sprintf("%d in flight", cfg.Inflight)
-	if cfg.Mode == echo.BenchPingPong {
-		what = "one in flight"
-	}
-	if cfg.Rate > 0 {
-		what += fmt.Sprintf(", at most %g/s", cfg.Rate)
-	}
 	length := cfg.Duration.String()
 	if f.Count > 0 {
 		length = fmt.Sprintf("%d messages", f.Count)
 	}
 	fmt.Fprintf(app.Stderr, "socklab: %s bench %s over %s to %s from %s: %s, %s, %d bytes, %s\n", app.Def.Name, cfg.Mode, c.Spec(),
-		addrString(c.RemoteAddr()), addrString(c.LocalAddr()), length, what, cfg.Size, warmupText(cfg.Warmup))
+		addrString(c.RemoteAddr()), addrString(c.LocalAddr()), length, inflightText(cfg), cfg.Size, warmupText(cfg.Warmup))
 }
 
 // streamBenchJSON is the --json report of a stream bench: the datagram
@@ -268,40 +257,15 @@ type streamBenchJSON struct {
 // stopping at an empty line and going on after a lost reply; from a pipe one
 // datagram per line (an empty line is a zero-length datagram).
 func streamLines(app *App, jsonOut bool, exchange func([]byte) error, max int, tooBig func(string) error) error {
-	lines := make(chan []byte)
-	scanErr := make(chan error, 1)
-	prompt := func() {
-		if app.StdinTerminal && !jsonOut {
-			fmt.Fprint(app.Stdout, "Wanna send: ")
-		}
-	}
-	go func() {
-		sc := bufio.NewScanner(app.Stdin)
-		// Room for a line longer than a datagram, so it is refused by name.
-		sc.Buffer(make([]byte, 64*1024), max+64*1024)
-		for sc.Scan() {
-			line := sc.Bytes()
-			if n := len(line); n > 0 && line[n-1] == '\r' {
-				line = line[:n-1]
-			}
-			lines <- append([]byte(nil), line...)
-		}
-		scanErr <- sc.Err()
-		close(lines)
-	}()
-	prompt()
+	lines, scanErr := readLines(app.Stdin, max)
+	prompt(app, jsonOut)
 	for {
 		select {
 		case <-app.Ctx.Done():
 			return errInterrupted
 		case line, ok := <-lines:
 			if !ok {
-				if err := <-scanErr; errors.Is(err, bufio.ErrTooLong) {
-					return tooBig("a line of more than " + strconv.Itoa(max+64*1024))
-				} else if err != nil {
-					return fmt.Errorf("reading messages from stdin: %w", err)
-				}
-				return nil
+				return endOfLines(<-scanErr, max, tooBig)
 			}
 			if app.StdinTerminal && len(line) == 0 {
 				return nil
@@ -312,7 +276,7 @@ func streamLines(app *App, jsonOut bool, exchange func([]byte) error, max int, t
 				}
 				app.note(err.Error())
 			}
-			prompt()
+			prompt(app, jsonOut)
 		}
 	}
 }
