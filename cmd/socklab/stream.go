@@ -194,10 +194,12 @@ func genericStream(app *App, run func() error) error {
 
 // socketStreamServe is socklab socket ... serve on a stream family: the
 // datagram serve's flags that mean something on a stream, and the stream
-// defaults for the rest. streamServeFlags.config refuses --reply sockperf.
+// defaults for the rest.
 func socketStreamServe(app *App, c *socketServeCmd) error {
 	f := c.serveFlags
 	switch {
+	case f.Reply == "sockperf":
+		return fmt.Errorf("--reply sockperf: sockperf's protocol is for datagrams; a stream server answers seed or echo")
 	case c.Workers > 1:
 		return fmt.Errorf("--workers %d: a stream server serves every connection in its own goroutine already", c.Workers)
 	case f.Plain:
