@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/alecthomas/kong"
@@ -83,7 +84,7 @@ func passthroughAt(node *kong.Node) int {
 // child returns node's subcommand called name, or nil.
 func child(node *kong.Node, name string) *kong.Node {
 	for _, c := range node.Children {
-		if c.Type == kong.CommandNode && (c.Name == name || contains(c.Aliases, name)) {
+		if c.Type == kong.CommandNode && (c.Name == name || slices.Contains(c.Aliases, name)) {
 			return c
 		}
 	}
@@ -99,7 +100,7 @@ func flagArgs(node *kong.Node, args []string) int {
 		if strings.Contains(name, "=") {
 			return 1
 		}
-		f = findFlag(node, func(f *kong.Flag) bool { return f.Name == name || contains(f.Aliases, name) })
+		f = findFlag(node, func(f *kong.Flag) bool { return f.Name == name || slices.Contains(f.Aliases, name) })
 	} else {
 		// A cluster of short flags: booleans, then perhaps one that takes
 		// the rest of the cluster, or the next argument, as its value.
@@ -133,12 +134,3 @@ func findFlag(node *kong.Node, match func(*kong.Flag) bool) *kong.Flag {
 }
 
 func takesValue(f *kong.Flag) bool { return !f.IsBool() && !f.IsCounter() }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/alecthomas/kong"
@@ -148,7 +149,7 @@ func (app *App) jsonOn() bool {
 	if app.kctx == nil {
 		// The command line did not parse: it asked for JSON if it says so
 		// among its flags.
-		return contains(app.argv.args, "--json")
+		return slices.Contains(app.argv.args, "--json")
 	}
 	for _, f := range app.kctx.Flags() {
 		if f.Name == "json" && f.Target.IsValid() && f.Target.Kind() == reflect.Bool && f.Target.Bool() {

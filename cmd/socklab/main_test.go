@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -380,7 +381,7 @@ func startServerWith(t *testing.T, o runOpts, args ...string) *server {
 	t.Helper()
 	p := start(t, o, args...)
 	m := p.waitLine(&p.stderr, listeningRE)
-	if !contains(args, "-q") && !contains(args, "--quiet") {
+	if !slices.Contains(args, "-q") && !slices.Contains(args, "--quiet") {
 		// -q prints nothing on stdout but the summary.
 		p.waitLine(&p.stdout, regexp.MustCompile(`^waiting for message\.\.\.$`))
 	}

@@ -19,13 +19,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/socklab/socklab/families"
+	"github.com/socklab/socklab/internal/nsthread"
 	"github.com/socklab/socklab/rawsock"
 	"golang.org/x/net/bpf"
 	"golang.org/x/net/icmp"
@@ -517,36 +517,18 @@ func TestRawExamples(t *testing.T) {
 // rawNetns names it); the sockets fn opens stay in ns.
 func inNetns(t *testing.T, ns string, fn func() error) {
 	t.Helper()
-	errc := make(chan error, 1)
-	go func() {
-		// A thread that cannot return to our namespace stays locked, and
-		// the runtime retires it when this goroutine ends.
-		runtime.LockOSThread()
-		self, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer unix.Close(self)
+	err := nsthread.Run(func() error {
 		target, err := unix.Open("/var/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			errc <- err
-			return
+			return err
 		}
 		defer unix.Close(target)
 		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns %s: %w", ns, err)
-			return
+			return fmt.Errorf("setns %s: %w", ns, err)
 		}
-		ferr := fn()
-		if err := unix.Setns(self, unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("back from %s: %w", ns, err)
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	if err := <-errc; err != nil {
+		return fn()
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }
