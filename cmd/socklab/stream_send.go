@@ -65,11 +65,10 @@ func streamSend(app *App, o streamSendOpts) error {
 	if len(o.msgs) > 0 {
 		return nil
 	}
-	lineMax := x.max
-	if lineMax == 0 {
-		lineMax = 1 << 20
+	if x.max > 0 {
+		return streamLines(app, o.flags.JSON, x.exchange, x.max, x.tooBig)
 	}
-	return streamLines(app, o.flags.JSON, x.exchange, lineMax, x.tooBig)
+	return streamLines(app, o.flags.JSON, x.exchange, streamLineMax, x.lineTooLong)
 }
 
 // openStreamClient checks send's flags, connects, sets TCP_NODELAY and
@@ -131,6 +130,18 @@ func (x *streamExchange) tooBig(size string) error {
 	return &families.Error{Op: "send", Spec: x.c.Spec(), Addr: addrString(x.c.RemoteAddr()),
 		Err:  fmt.Errorf("message is %s bytes, more than one %s message holds", size, x.app.Def.Name),
 		Hint: fmt.Sprintf("the maximum is %d bytes (SO_SNDBUF less the kernel's overhead): send less", x.max)}
+}
+
+// streamLineMax is the longest line send reads from stdin on a byte
+// stream, which has no message size of its own.
+const streamLineMax = 1 << 20
+
+// lineTooLong refuses a stdin line on a byte stream longer than send reads
+// as one line; a message argument has no such bound.
+func (x *streamExchange) lineTooLong(size string) error {
+	return &families.Error{Op: "send", Spec: x.c.Spec(), Addr: addrString(x.c.RemoteAddr()),
+		Err:  fmt.Errorf("stdin has %s bytes, more than send reads as one line", size),
+		Hint: "pass it as a message argument, which a stream carries whatever its length"}
 }
 
 // printConnected says, with -v or --json, that the connection is up, how

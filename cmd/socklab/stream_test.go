@@ -648,3 +648,17 @@ func TestStreamGenericFormLimits(t *testing.T) {
 	p.waitLine(&p.stderr, regexp.MustCompile(`^socklab: limits: --max-conns 3, --evict-idle 0s, --idle-timeout 7s, --write-timeout 10s`))
 	p.stop(os.Interrupt)
 }
+
+// A stdin line longer than send reads as one line is refused by what it
+// is on a byte stream (not by a message size a stream does not have).
+func TestStreamSendLineTooLong(t *testing.T) {
+	t.Parallel()
+	s := startStreamServer(t, runOpts{}, "tcp4", "serve", "--bind", "127.0.0.1:0")
+	long := strings.Repeat("x", streamLineMax+64*1024+1) + "\n"
+	r := socklabWith(t, runOpts{stdin: strings.NewReader(long)}, "tcp4", "send", s.addr)
+	want := "socklab: send socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) " + s.addr + ": stdin has a line of more than 1114112 bytes, more than send reads as one line (pass it as a message argument, which a stream carries whatever its length)\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("want exit 1 and %q:\n%s", want, r)
+	}
+	s.stopStreamServer()
+}
