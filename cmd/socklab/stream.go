@@ -170,14 +170,33 @@ func runCommand(kctx *kong.Context, app *App) error {
 		return genericStream(app, func() error { return socketStreamServe(app, cmd) })
 	case *socketSendCmd:
 		return genericStream(app, func() error {
+			flags, err := streamSendFlagsOf(cmd.sendFlags)
+			if err != nil {
+				return err
+			}
 			to, msgs, _ := splitPeer(app, cmd.To, cmd.Args)
-			return streamSend(app, streamSendOpts{to: to, bind: cmd.Bind, msgs: msgs, nodelay: true, flags: streamSendFlags{
-				Timeout: cmd.Timeout, Bufsize: cmd.Bufsize, Hex: cmd.Hex, JSON: cmd.JSON, Fd: cmd.Fd}})
+			return streamSend(app, streamSendOpts{to: to, bind: cmd.Bind, msgs: msgs, nodelay: true, flags: flags})
 		})
 	case *socketBenchCmd:
 		return genericStream(app, func() error { return streamBench(app, cmd.To, cmd.Bind, cmd.benchFlags, true) })
 	}
 	return kctx.Run(app)
+}
+
+// streamSendFlagsOf takes what a stream send does of the generic send's
+// flags, -v included, and refuses the datagram flags it would ignore.
+func streamSendFlagsOf(f sendFlags) (streamSendFlags, error) {
+	switch {
+	case f.Retries > 0:
+		return streamSendFlags{}, fmt.Errorf("--retries %d: a stream delivers its bytes or fails the connection; there is nothing to send again", f.Retries)
+	case f.sendIPFlags != (sendIPFlags{}):
+		return streamSendFlags{}, fmt.Errorf("--ttl, --tos, --df, --flowlabel, --mcast-*, --broadcast: a stream send does not set them; they are for datagram families (udp4, udp6)")
+	case f.Pcap != "" || f.Diagram != "":
+		return streamSendFlags{}, fmt.Errorf("--pcap and --diagram record datagrams, and a stream moves none: --trace shows its calls")
+	}
+	// --stop-on-error is what a stream send does anyway: its first failure
+	// ends the run.
+	return streamSendFlags{Timeout: f.Timeout, Bufsize: f.Bufsize, Hex: f.Hex, JSON: f.JSON, Fd: f.Fd, Verbose: f.Verbose}, nil
 }
 
 // genericStream runs a generic action on app.Def when socklab has a server

@@ -163,10 +163,13 @@ func TestStreamGenericForm(t *testing.T) {
 			if s.family != c.family {
 				t.Errorf("serves as %s, want %s", s.family, c.family)
 			}
-			r := socklab(t, append(append([]string{"socket"}, c.triple...), "send", "--to", s.addr, "generic")...)
+			r := socklab(t, append(append([]string{"socket"}, c.triple...), "send", "-v", "--to", s.addr, "generic")...)
 			mustSucceed(t, r, "generic send")
 			if got := responses(t, r); len(got) != 1 || !seedReply("generic").MatchString(got[0]) {
 				t.Errorf("responses %q", got)
+			}
+			if !strings.Contains(r.stderr, ") connected to "+s.addr+" ") {
+				t.Errorf("generic send -v does not say it connected, as %s send -v does:\n%s", c.family, r)
 			}
 			r = socklab(t, sendArgs(c.family, "send", s.addr, "dedicated")...)
 			mustSucceed(t, r, "dedicated send")
@@ -315,6 +318,9 @@ func TestStreamBadInput(t *testing.T) {
 		{"max-conns", nil, []string{"tcp4", "serve", "--max-conns", "0"}, []string{"--max-conns 0"}},
 		{"split echo", nil, []string{"tcp4", "serve", "--split", "--reply", "echo"}, []string{"--split", "--reply seed"}},
 		{"sockperf", nil, []string{"socket", "--family", "inet", "--type", "stream", "serve", "--reply", "sockperf"}, []string{"sockperf", "seed or echo"}},
+		{"datagram IP flag", nil, []string{"socket", "--family", "inet", "--type", "stream", "send", "--to", free, "--ttl", "5", "x"}, []string{"--ttl", "a stream send does not set them", "udp4, udp6"}},
+		{"retries", nil, []string{"socket", "--family", "inet", "--type", "stream", "send", "--to", free, "--retries", "2", "x"}, []string{"--retries 2", "nothing to send again"}},
+		{"diagram", nil, []string{"socket", "--family", "inet", "--type", "stream", "send", "--to", free, "--diagram", filepath.Join(dir, "d.svg"), "x"}, []string{"--diagram", "--trace"}},
 		{"udp fd", []*os.File{fileOf(t, udp.(*net.UDPConn))}, []string{"tcp4", "serve", "--fd", "3"}, []string{"fd 3", "SOCK_DGRAM", "not a tcp4 socket"}},
 		{"listener to send", []*os.File{fileOf(t, held.(*net.TCPListener))}, []string{"tcp4", "send", "--fd", "3", "x"}, []string{"fd 3", "listening socket, not a connection"}},
 	}
