@@ -183,6 +183,24 @@ func runCommand(kctx *kong.Context, app *App) error {
 	return kctx.Run(app)
 }
 
+// datagramServeFlags refuses the serve flags a stream server does not
+// have, which it would otherwise ignore: above all the ones that decide
+// who is answered, since ignoring them would answer everyone.
+func datagramServeFlags(c *socketServeCmd) error {
+	f := c.serveFlags
+	switch {
+	case len(c.Allow) > 0 || len(c.Deny) > 0 || len(c.AllowUID) > 0 || len(c.AllowGID) > 0 || f.RateLimit != "":
+		return fmt.Errorf("--allow, --deny, --allow-uid, --allow-gid and --rate-limit filter datagrams; a stream server does not have them: bound it with --max-conns and --evict-idle, or filter in a firewall")
+	case f.ipHeaderFlags != (ipHeaderFlags{}) || len(f.Join) > 0 || f.JoinSource != "" || f.GRO:
+		return fmt.Errorf("--ttl, --tos, --df, --join, --join-source and --gro are for datagram servers (udp4, udp6); a stream server does not set them")
+	case len(f.CPU) > 0 || f.Spin != 0 || f.BusyPoll:
+		return fmt.Errorf("--cpu, --spin and --busy-poll tune the UDP batch path; a stream server serves each connection in a goroutine of its own")
+	case f.Pcap != "" || f.Diagram != "":
+		return fmt.Errorf("--pcap and --diagram record datagrams, and a stream moves none: --trace shows its calls")
+	}
+	return nil
+}
+
 // streamSendFlagsOf takes what a stream send does of the generic send's
 // flags, -v included, and refuses the datagram flags it would ignore.
 func streamSendFlagsOf(f sendFlags) (streamSendFlags, error) {
@@ -223,6 +241,9 @@ func socketStreamServe(app *App, c *socketServeCmd) error {
 		return fmt.Errorf("--workers %d: a stream server serves every connection in its own goroutine already", c.Workers)
 	case f.Plain:
 		return fmt.Errorf("--plain: a stream server has one I/O path")
+	}
+	if err := datagramServeFlags(c); err != nil {
+		return err
 	}
 	mode, err := parseMode(c.Mode)
 	if err != nil {
