@@ -123,3 +123,32 @@ func TestStreamMessageTooLarge(t *testing.T) {
 		t.Errorf("an oversized message reached the server: %s", sum)
 	}
 }
+
+// A stream bench draws --plot as the datagram bench does, and refuses the
+// datagram bench's flags it shares instead of ignoring them.
+func TestStreamBenchPlotAndRefusals(t *testing.T) {
+	t.Parallel()
+	s := startStreamServer(t, runOpts{}, "tcp4", "serve", "--bind", "127.0.0.1:0", "--reply", "echo", "-q")
+	svg := filepath.Join(t.TempDir(), "tcp.svg")
+	r := socklab(t, "tcp4", "bench", "-d", "1.2", "--json", "--plot", svg, s.addr)
+	mustSucceed(t, r, "tcp4 bench --plot")
+	if !strings.Contains(r.stderr, "plot written to "+svg) {
+		t.Errorf("bench --plot does not say where the plot went: %q", r.stderr)
+	}
+	curves, _ := readSVG(t, svg)
+	checkRunCurves(t, curves, "tcp4 throughput", benchReport(t, r.stdout))
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--gso", "4"}, "--gso and --timestamps work datagram by datagram"},
+		{[]string{"--timestamps"}, "--gso and --timestamps work datagram by datagram"},
+		{[]string{"--tos", "ef"}, "a stream bench does not set them"},
+		{[]string{"--spin", "10us"}, "--spin and --busy-poll tune the UDP batch path"},
+		{[]string{"--plain"}, "--plain: a stream bench has one I/O path"},
+	} {
+		r := socklab(t, append(append([]string{"tcp4", "bench", "-c", "10"}, c.flags...), s.addr)...)
+		checkOneLineError(t, r, c.want)
+	}
+	s.stopStreamServer()
+}

@@ -201,13 +201,32 @@ func printStreamResponse(app *App, f streamSendFlags, c families.StreamConn, msg
 // benchConnectTimeout bounds a bench's connection handshake.
 const benchConnectTimeout = 5 * time.Second
 
+// datagramBenchFlags refuses the bench flags a stream bench does not
+// have, which it would otherwise ignore: they come with the datagram
+// bench's flags it shares.
+func datagramBenchFlags(f benchFlags) error {
+	switch {
+	case f.Plain:
+		return fmt.Errorf("--plain: a stream bench has one I/O path (write/read)")
+	case f.ipHeaderFlags != (ipHeaderFlags{}) || f.peerIPFlags != (peerIPFlags{}):
+		return fmt.Errorf("--ttl, --tos, --df, --flowlabel, --mcast-*, --broadcast: a stream bench does not set them; they are for datagram families (udp4, udp6)")
+	case f.GSO != 0 || f.Timestamps:
+		return fmt.Errorf("--gso and --timestamps work datagram by datagram (UDP_SEGMENT, SO_TIMESTAMPING on each reply); a stream bench has no datagrams")
+	case f.Spin != 0 || f.BusyPoll:
+		return fmt.Errorf("--spin and --busy-poll tune the UDP batch path; a stream bench reads with the runtime's netpoller")
+	case f.Pcap != "":
+		return fmt.Errorf("--pcap records datagrams, and a stream moves none: --trace shows its calls")
+	}
+	return nil
+}
+
 func streamBench(app *App, to, bind string, f benchFlags, nodelay bool) error {
 	cfg, err := f.config()
 	if err != nil {
 		return err
 	}
-	if f.Plain {
-		return fmt.Errorf("--plain: a stream bench has one I/O path (write/read)")
+	if err := datagramBenchFlags(f); err != nil {
+		return err
 	}
 	if to == "" {
 		to = app.Def.DefaultAddr
@@ -236,6 +255,9 @@ func streamBench(app *App, to, bind string, f benchFlags, nodelay bool) error {
 		writeJSON(app.Stdout, streamBenchJSON{Time: now(), benchJSON: benchJSON{Event: "bench", Family: app.Def.Name, Socket: c.Spec().String(), BenchReport: r}})
 	} else {
 		printReport(app, r)
+	}
+	if err := f.plot(app, r); err != nil {
+		return err
 	}
 	if r.Received == 0 && r.Sent > 0 {
 		hint := "is an echo server running there? start one with socklab " + app.Def.Name + " serve --reply echo"
