@@ -26,7 +26,10 @@ type RecvBatch struct {
 
 	n     int // datagrams the last ReadBatch read
 	errno syscall.Errno
-	fn    func(fd uintptr) bool // b.recv, made once: a method value per call would allocate
+	// wakeOnRoom makes a ReadBatch that waits end also when the socket
+	// has room to send (see SetWakeOnRoom); room says the last one did.
+	wakeOnRoom, room bool
+	fn               func(fd uintptr) bool // b.recv, made once: a method value per call would allocate
 }
 
 // NewRecvBatch allocates a RecvBatch of slots datagrams of at most bufsize
@@ -123,6 +126,20 @@ func (b *RecvBatch) Addr(i int) net.Addr {
 	return b.names[i].addr(b.network)
 }
 
+// SetWakeOnRoom makes the ReadBatch calls that follow, when they wait,
+// also end, having read nothing, as soon as the socket has room to send
+// (POLLOUT), and Room report it: for a sender whose send would block, so
+// that it sends again the moment it can instead of when a reply comes. On
+// a connected unix datagram socket room means the peer's receive queue,
+// which holds only net.unix.max_dgram_qlen datagrams, has drained. Set it
+// only while a send would block: a socket with room ends such a wait at
+// once. A Conn that waits in the netpoller (WaitInNetpoller) ignores it.
+func (b *RecvBatch) SetWakeOnRoom(on bool) { b.wakeOnRoom = on }
+
+// Room reports whether the last ReadBatch ended, having read nothing,
+// because the socket had room to send (see SetWakeOnRoom).
+func (b *RecvBatch) Room() bool { return b.room }
+
 // Control is the control messages the kernel wrote for datagram i.
 func (b *RecvBatch) Control(i int) []byte {
 	n := min(int(b.hdrs[i].Hdr.Controllen), b.ctrlLen)
@@ -162,28 +179,35 @@ func (b *RecvBatch) reset() {
 		h.SetControllen(b.ctrlLen)
 		h.Flags = 0
 	}
-	b.n, b.errno = 0, 0
+	b.n, b.errno, b.room = 0, 0, false
 }
 
 // ReadBatch reads a batch: see BatchConn.
 func (c *conn) ReadBatch(b *RecvBatch) (int, error) {
 	b.reset()
 	b.network, b.conn = c.network, c
-	if err := c.batchIO(b.fn, unix.POLLIN); err != nil {
+	events := int16(unix.POLLIN)
+	if b.wakeOnRoom {
+		events |= unix.POLLOUT
+	}
+	if err := c.batchIO(b.fn, events); err != nil {
 		return 0, c.opError("read", nil, err)
 	}
 	if b.errno != 0 {
 		return 0, c.opError("read", nil, os.NewSyscallError("recvmmsg", b.errno))
 	}
+	b.room = b.wakeOnRoom && b.n == 0
 	for i := 0; i < b.n; i++ {
 		b.names[i].n = b.hdrs[i].Hdr.Namelen
 	}
 	return b.n, nil
 }
 
-// batchIO runs fn, a batch's poller callback, to read (events POLLIN) or
-// to write (POLLOUT) until the deadline of that direction: bare while the
-// descriptor is not in the netpoller, on the netpoller once it is.
+// batchIO runs fn, a batch's poller callback, to read (events POLLIN,
+// or POLLIN|POLLOUT: read, or end when there is room to send) or to write
+// (POLLOUT) until the deadline of that direction: bare while the
+// descriptor is not in the netpoller, on the netpoller once it is, where
+// a read waits for POLLIN only.
 func (c *conn) batchIO(fn func(fd uintptr) bool, events int16) error {
 	dl := &c.rdl
 	if events == unix.POLLOUT {
@@ -229,6 +253,10 @@ func (c *conn) bare(fn func(fd uintptr) bool, events int16, dl *atomic.Int64) (e
 			// Try again at once: see SetSpin.
 		case c.wait.poll(c.fd, events, dl, c.stopWait):
 			return os.ErrDeadlineExceeded, true
+		case events == unix.POLLIN|unix.POLLOUT && c.wait.ready&(unix.POLLIN|unix.POLLOUT) == unix.POLLOUT:
+			// A read that also waits for room: there is room. fn
+			// has read nothing.
+			return nil, true
 		}
 	}
 }

@@ -73,3 +73,9 @@ func (b *SendBatch) Add(prefix, data []byte) {}
 
 // AddReply does nothing on this system.
 func (b *SendBatch) AddReply(rx *RecvBatch, i int, prefix, data []byte) {}
+
+// SetWakeOnRoom does nothing on this system.
+func (b *RecvBatch) SetWakeOnRoom(on bool) {}
+
+// Room is false on this system.
+func (b *RecvBatch) Room() bool { return false }

@@ -184,7 +184,7 @@ func buffers(fd int) (rcv, snd int, err error) {
 // (SO_BUSY_POLL, best effort); 0 sleeps at once (the default).
 func SetSpin(c Conn, d time.Duration) error {
 	cc, ok := c.(*conn)
-	if !ok || !unregisteredBatch(c.Spec()) {
+	if s := c.Spec(); !ok || !batchSpec(s) || s.Family == AF_UNIX {
 		return fmt.Errorf("%s: spinning needs the batch path of a UDP socket: %w", c.Spec(), ErrUnsupported)
 	}
 	if d < 0 {
