@@ -16,7 +16,8 @@ type benchIO interface {
 	// fewer, with a nil error, when the socket would block.
 	send(bufs [][]byte) (int, error)
 	// recv waits until the read deadline set on the Conn for at least one
-	// datagram and returns how many it read (0 at the deadline).
+	// datagram and returns how many it read: 0 at the deadline, or, after
+	// a send that would block, when there is room to send again.
 	recv() (int, error)
 	// reply returns datagram i of the last recv, and whether it was
 	// truncated.
@@ -121,7 +122,7 @@ func (b *bench) openIO(batch, rxsize int) benchIO {
 		}
 	}
 	if !b.cfg.Plain {
-		if io := newBatchIO(b.c, b.peer, batch, rxsize, b.cfg.Connect); io != nil {
+		if io := newBatchIO(b.c, b.peer, batch, rxsize, b.cfg.Inflight, b.cfg.Connect); io != nil {
 			if b.cfg.Spin != 0 {
 				families.SetSpin(b.c, b.cfg.Spin)
 			}

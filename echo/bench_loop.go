@@ -217,6 +217,9 @@ func (l *benchLoop) readReplies(ctx context.Context) error {
 		return families.SendError("read", l.c, l.peer, l.cfg.Size, err)
 	}
 	if n == 0 {
+		// The wake-up came (a deadline, or room to send on the batch
+		// path after a send would block): a blocked send tries again.
+		l.retrySend = 0
 		return nil
 	}
 	now := l.now()
