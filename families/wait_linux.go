@@ -85,7 +85,7 @@ func (w *waiter) poll(fd int, events int16, dl *atomic.Int64, stop func() bool) 
 // A wait sleeps first in raw ppolls of at most rawSlice each, rawWait in
 // all, then in one the runtime knows of (see sleep).
 const (
-	rawSlice = int64(50 * time.Microsecond)
+	rawSlice = int64(250 * time.Microsecond)
 	rawWait  = int64(time.Millisecond)
 )
 
@@ -96,15 +96,18 @@ const (
 // It sleeps first in raw system calls, which keep the goroutine's P: a
 // system call made through Syscall hands the P to the runtime, and in a
 // process with one P (GOMAXPROCS 1: pinned to one CPU, as the benchmarks
-// run) sysmon takes it away after 20 µs and keeps waking every 20 µs while
-// it is away, so that every wake-up waits for a P. Measured with the UDP
-// server in ping-pong: p50 1.27x and p99 1.42x a C server's, against 1.05x
-// and 1.04x with a raw first wait. No other goroutine runs on the P during
-// a raw ppoll, so each lasts at most rawSlice and is followed by a
-// Gosched: another goroutine of a process with one P (a client in the
-// same process) waits at most that long. Only a wait that outlasts
-// rawWait goes on in an ordinary ppoll, so an idle socket costs a few
-// wake-ups, not a stream of them.
+// run) sysmon takes it away after 20 µs, so that every wake-up waits for
+// a P. Measured with the UDP server in ping-pong, against a C server: p50
+// 1.13-1.20x with the Syscall ppoll, 0.93-1.00x with one raw wait of 1 ms,
+// 0.98x with raw waits of 250 µs; a C server that waits in the same ppoll
+// is level with its blocking recvmmsg, so the cost was Go's. No other
+// goroutine runs on the P during a raw ppoll, so each lasts at most
+// rawSlice and a Gosched follows: another goroutine of a process with one
+// P (a client in the same process) waits at most that long (go test -cpu 1
+// ./echo: 51 s with the Syscall ppoll, 84 s with one raw wait of 1 ms,
+// 61 s with slices of 250 µs, as with 50 µs, whose p99 was worse). A wait
+// that outlasts rawWait goes on in an ordinary ppoll, so an idle socket
+// costs four wake-ups, not a stream of them.
 func (w *waiter) sleep(deadline int64) (passed bool) {
 	for slept := int64(0); slept < rawWait; slept += rawSlice {
 		ts, more, passed := w.timeout(deadline, rawSlice)
