@@ -13,6 +13,10 @@
  *        cecho -u /tmp/echo.sock       (unix datagram; the path is removed
  *                                       on exit, if it is still a socket)
  *        -b N  batch size (default 64, at most 1024)
+ *        -P    wait in ppoll(2) on the socket and an eventfd, then read with
+ *              MSG_DONTWAIT, as socklab's batch path waits, instead of
+ *              blocking in recvmmsg: to tell the cost of that way of
+ *              waiting from the cost of Go's (docs/benchmarks.md)
  *
  * A unix datagram sender that did not bind an address cannot be answered;
  * such datagrams are counted and dropped.  A reply that cannot be sent (the
@@ -22,10 +26,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -40,8 +46,23 @@ static void die(const char *what) { perror(what); exit(1); }
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: cecho -4 ADDR:PORT | -6 [ADDR]:PORT | -u PATH [-b BATCH]\n");
+	fprintf(stderr, "usage: cecho -4 ADDR:PORT | -6 [ADDR]:PORT | -u PATH [-b BATCH] [-P]\n");
 	exit(2);
+}
+
+/* recv_polled reads a batch without blocking; when there is none it waits
+ * in ppoll on the socket and efd (up to the receive timeout's 200 ms, so a
+ * signal is seen) and tries once more. */
+static int recv_polled(int fd, int efd, struct mmsghdr *rx, int batch)
+{
+	int n = recvmmsg(fd, rx, batch, MSG_DONTWAIT, NULL);
+	if (n >= 0 || errno != EAGAIN)
+		return n;
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = efd, .events = POLLIN } };
+	struct timespec ts = { 0, 200000000 };
+	if (ppoll(pfd, 2, &ts, NULL) < 0)
+		return -1;
+	return recvmmsg(fd, rx, batch, MSG_DONTWAIT, NULL);
 }
 
 /* parse "ADDR:PORT" (udp4) or "[ADDR]:PORT" (udp6) into *ss */
@@ -87,9 +108,9 @@ int main(int argc, char **argv)
 	struct sockaddr_storage local;
 	socklen_t locallen = 0;
 	const char *path = NULL;
-	int family = 0, batch = 64, opt;
+	int family = 0, batch = 64, opt, waitpoll = 0;
 
-	while ((opt = getopt(argc, argv, "4:6:u:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "4:6:u:b:P")) != -1) {
 		switch (opt) {
 		case '4': family = AF_INET; locallen = parse_inet(AF_INET, optarg, &local); break;
 		case '6': family = AF_INET6; locallen = parse_inet(AF_INET6, optarg, &local); break;
@@ -106,6 +127,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'b': batch = atoi(optarg); break;
+		case 'P': waitpoll = 1; break;
 		default: usage();
 		}
 	}
@@ -130,6 +152,9 @@ int main(int argc, char **argv)
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sto, sizeof sto))
 		die("setsockopt");
 
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); /* never written: the wait's shape only */
+	if (efd < 0)
+		die("eventfd");
 	char *bufs = malloc((size_t)batch * BUFSZ);
 	struct sockaddr_storage *addrs = calloc(batch, sizeof *addrs);
 	struct iovec *iov = calloc(batch, sizeof *iov);
@@ -146,7 +171,8 @@ int main(int argc, char **argv)
 				.msg_iov = &iov[i], .msg_iovlen = 1,
 			};
 		}
-		int n = recvmmsg(fd, rx, batch, MSG_WAITFORONE, NULL);
+		int n = waitpoll ? recv_polled(fd, efd, rx, batch)
+				 : recvmmsg(fd, rx, batch, MSG_WAITFORONE, NULL);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
 				continue;
