@@ -15,8 +15,9 @@ import (
 // sendto, recvmmsg, sendmmsg) on raw socket addresses. UDP, unix, ICMP and
 // raw IP sockets all take this one path.
 //
-// A conn joins Go's netpoller (epoll) only when a method needs it: the
-// reads and writes of one datagram, and SyscallConn. From then on its
+// A datagram conn joins Go's netpoller (epoll) only when a method needs
+// it: the reads and writes of one datagram, SyscallConn, and
+// WaitInNetpoller; a stream conn joins it at once. From then on its
 // descriptor is in an *os.File, whose poller waits and keeps deadlines.
 // Until then socket options use the bare descriptor, and the batch path
 // waits in ppoll on the socket and an eventfd (see waiter). A socket in an
@@ -61,10 +62,15 @@ func NewConn(fd int, spec Spec) (Conn, error) {
 func newConn(fd int, spec Spec) (*conn, error) {
 	c := &conn{fd: fd, spec: spec, network: networkOf(spec)}
 	c.laddr, _ = sockname(fd, c.network)
-	if !batchSpec(spec) {
+	switch {
+	case spec.Type == SOCK_STREAM || spec.Type == SOCK_SEQPACKET:
 		if _, err := c.poller(); err != nil {
 			return nil, &Error{Op: "adopt", Spec: spec, Err: err}
 		}
+		return c, nil
+	case !batchSpec(spec):
+		// ICMP and raw IP: registered by the first method that needs
+		// the netpoller, never by a flood ping's raw calls.
 		return c, nil
 	}
 	w, err := newWaiter()
