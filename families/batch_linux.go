@@ -132,8 +132,11 @@ func (b *RecvBatch) Addr(i int) net.Addr {
 // that it sends again the moment it can instead of when a reply comes. On
 // a connected unix datagram socket room means the peer's receive queue,
 // which holds only net.unix.max_dgram_qlen datagrams, has drained. Set it
-// only while a send would block: a socket with room ends such a wait at
-// once. A Conn that waits in the netpoller (WaitInNetpoller) ignores it.
+// when a send would block: a socket with room ends such a wait at once,
+// so the first ReadBatch that reports room turns it off again, and a
+// sender that does not send then (its pace, its window) waits for replies
+// instead of spinning. A Conn that waits in the netpoller
+// (WaitInNetpoller) ignores it.
 func (b *RecvBatch) SetWakeOnRoom(on bool) { b.wakeOnRoom = on }
 
 // Room reports whether the last ReadBatch ended, having read nothing,
@@ -196,7 +199,9 @@ func (c *conn) ReadBatch(b *RecvBatch) (int, error) {
 	if b.errno != 0 {
 		return 0, c.opError("read", nil, os.NewSyscallError("recvmmsg", b.errno))
 	}
-	b.room = b.wakeOnRoom && b.n == 0
+	if b.room = b.wakeOnRoom && b.n == 0; b.room {
+		b.wakeOnRoom = false
+	}
 	for i := 0; i < b.n; i++ {
 		b.names[i].n = b.hdrs[i].Hdr.Namelen
 	}

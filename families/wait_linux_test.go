@@ -91,7 +91,8 @@ func TestReadBatchOneP(t *testing.T) {
 // TestReadBatchWakesOnRoom: a client whose send to a unix datagram server
 // would block (the server's queue is full) and that reads with
 // SetWakeOnRoom is woken, having read nothing, when the server reads one
-// datagram; without it, the same read waits for a reply or its deadline.
+// datagram, and only once; without it, the same read waits for a reply or
+// its deadline.
 func TestReadBatchWakesOnRoom(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "srv.sock")
 	srv := batchConn(t, families.Unix(), path)
@@ -141,6 +142,13 @@ func TestReadBatchWakesOnRoom(t *testing.T) {
 	r := <-got
 	if r.err != nil || r.n != 0 || !rx.Room() {
 		t.Fatalf("ReadBatch with wake on room after the server read: %d datagrams, %v, room %v; want 0, nil, room", r.n, r.err, rx.Room())
+	}
+
+	// Room was told once: a sender that does not send now waits for
+	// replies again, instead of being told of the same room at once.
+	cl.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if n, err := cl.ReadBatch(rx); !errors.Is(err, os.ErrDeadlineExceeded) || rx.Room() {
+		t.Fatalf("ReadBatch after room was reported: %d datagrams, %v, room %v; want the deadline exceeded", n, err, rx.Room())
 	}
 	tx.Reset()
 	tx.Add(nil, []byte("again"))
