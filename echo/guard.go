@@ -210,14 +210,30 @@ func hostAddrs() (own, bcast []netip.Addr) {
 // check is the verdict on a datagram from src of size bytes, data its
 // start as read, at now.
 func (g *guard) check(src *source, data []byte, size int, now int64) verdict {
+	if v := g.checkSender(src); v != answer {
+		return v
+	}
+	return g.checkDatagram(src, data, size, now)
+}
+
+// checkSender is the verdict on src itself, whatever it sends: it depends
+// only on the address (or a unix sender's credentials) and the policy, so
+// a caller may keep it for the sender's next datagrams.
+func (g *guard) checkSender(src *source) verdict {
 	if src.ap.IsValid() {
-		if v := g.checkIP(src.ap, src.portless); v != answer {
-			return v
-		}
-	} else if !g.unixAllowed(src) {
+		return g.checkIP(src.ap, src.portless)
+	}
+	if !g.unixAllowed(src) {
 		return dropDenied
 	}
-	if src.ap.IsValid() && g.isLoop(src.key, data, size, now) && (g.loops[src.key%loopSlots].prefixed || src.portless || !g.ephemeral(src.ap.Port())) {
+	return answer
+}
+
+// checkDatagram is the verdict on one datagram from a sender that
+// checkSender let through: is it the server's own reply coming back, and
+// is the sender within its rate.
+func (g *guard) checkDatagram(src *source, data []byte, size int, now int64) verdict {
+	if g.loopCounts(src, g.loops[src.key%loopSlots].prefixed) && g.isLoop(src.key, data, size, now) {
 		return dropLoop
 	}
 	if g.rates != nil && !g.take(src, now) {
@@ -316,11 +332,24 @@ type loopSlot struct {
 	tail     [16]byte
 }
 
-// sent records that the server replied reply (prefix, then data) to the
-// sender of key at now.
-func (g *guard) sent(key uint64, prefix, data []byte, now int64) {
-	s := &g.loops[key%loopSlots]
-	s.key, s.at, s.n, s.prefixed = key, now, len(prefix)+len(data), len(prefix) > 0
+// loopCounts reports whether src repeating the server's last reply to it
+// (prefixed or not) would be a loop: see the rules at the top. An IP
+// sender only; a bare echo repeated from an ephemeral port is a client's.
+func (g *guard) loopCounts(src *source, prefixed bool) bool {
+	return src.ap.IsValid() && (prefixed || src.portless || !g.ephemeral(src.ap.Port()))
+}
+
+// sent records that the server replied reply (prefix, then data) to src
+// at now. A reply whose repetition would not count (see loopCounts) is
+// recorded as empty, which never matches: the common case, a client's
+// echo, copies nothing.
+func (g *guard) sent(src *source, prefix, data []byte, now int64) {
+	s := &g.loops[src.key%loopSlots]
+	s.key, s.at, s.n, s.prefixed = src.key, now, len(prefix)+len(data), len(prefix) > 0
+	if !g.loopCounts(src, s.prefixed) {
+		s.n = 0
+		return
+	}
 	s.head, s.tail = [32]byte{}, [16]byte{}
 	fillHead(s.head[:], prefix, data)
 	fillTail(s.tail[:], prefix, data)

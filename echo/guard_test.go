@@ -56,7 +56,7 @@ func TestGuardLoop(t *testing.T) {
 	now := int64(time.Hour)
 	reflected := append(append([]byte("[Thu Nov 26 17:00:01 2026] "), prefix...), msg...)
 
-	g.sent(server.key, prefix, msg, now)
+	g.sent(&server, prefix, msg, now)
 	if v := g.check(&server, reflected, len(reflected), now+int64(time.Millisecond)); v != dropLoop {
 		t.Errorf("our seed reply with another prefix, back from its peer: %s, want loop", reasonOf(v))
 	}
@@ -65,14 +65,14 @@ func TestGuardLoop(t *testing.T) {
 	}
 	next := append([]byte(nil), msg...)
 	next[19] = '2'
-	g.sent(client.key, nil, msg, now)
+	g.sent(&client, nil, msg, now)
 	if v := g.check(&client, next, len(next), now+1); v != answer {
 		t.Errorf("the client's next datagram: %s, want an answer", reasonOf(v))
 	}
 	if v := g.check(&client, msg, len(msg), now+1); v != answer {
 		t.Errorf("a client repeating a datagram we echoed bare: %s, want an answer", reasonOf(v))
 	}
-	g.sent(server.key, nil, msg, now)
+	g.sent(&server, nil, msg, now)
 	if v := g.check(&server, msg, len(msg), now+1); v != dropLoop {
 		t.Errorf("a server port repeating our bare echo: %s, want loop", reasonOf(v))
 	}
@@ -203,7 +203,7 @@ func TestGuardPortless(t *testing.T) {
 		}
 	}
 	s := src("192.0.2.1")
-	g.sent(s.key, nil, []byte("ping"), 1)
+	g.sent(&s, nil, []byte("ping"), 1)
 	if got := g.check(&s, []byte("ping"), 4, 2); got != dropLoop {
 		t.Errorf("our echo reflected by a portless sender: %s, want loop", reasonOf(got))
 	}

@@ -3,8 +3,10 @@ package echo_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -465,4 +467,62 @@ func TestWorkersReusePort(t *testing.T) {
 	if _, err := families.OpenReusePort(families.Unix(), families.Options{}, 2); err == nil {
 		t.Error("OpenReusePort on unix sockets did not fail")
 	}
+}
+
+// TestBatchPolicyPerSender: with senders interleaved in the receive
+// queue, the batch path answers each one as the policy says: a denied
+// sender's datagrams are all dropped, the allowed ones' all answered, in
+// order, whichever sender came just before.
+func TestBatchPolicyPerSender(t *testing.T) {
+	cfg := echo.ServerConfig{Reply: echo.ReplyEcho, Quiet: true,
+		Policy: echo.Policy{Deny: []netip.Prefix{netip.MustParsePrefix("127.0.0.3/32")}}}
+	addr, _, stop := startServer(t, families.UDP4(), "127.0.0.1:0", cfg)
+	a, a2, d := boundClient(t, "127.0.0.1", addr), boundClient(t, "127.0.0.1", addr), boundClient(t, "127.0.0.3", addr)
+	order := []int{a, a, d, d, a, d, a2, a2, a, d, a2, d, d, a}
+	sent := map[int][]string{}
+	for i, fd := range order {
+		msg := fmt.Sprintf("datagram %d", i)
+		if err := send(fd, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		sent[fd] = append(sent[fd], msg)
+	}
+	buf := make([]byte, 100)
+	for _, fd := range []int{a, a2} {
+		for _, want := range sent[fd] {
+			n, err := read(fd, buf)
+			if err != nil || string(buf[:n]) != want {
+				t.Fatalf("allowed sender: reply %q, %v; want %q", buf[:n], err, want)
+			}
+		}
+	}
+	st := stop()
+	// Replies go out in the order read: any to the denied sender would
+	// be queued before the allowed senders' last.
+	if n, _, err := unix.Recvfrom(d, buf, unix.MSG_DONTWAIT); err != unix.EAGAIN {
+		t.Errorf("the denied sender got a reply: %q, %v", buf[:max(n, 0)], err)
+	}
+	want := uint64(len(sent[d]))
+	if st.Dropped.Denied != want || st.Dropped.Total() != want || st.Datagrams != uint64(len(order)) {
+		t.Errorf("stats %+v: want %d datagrams, %d denied and no other drop", st, len(order), want)
+	}
+}
+
+// boundClient is a UDP socket bound to ip, connected to srv, whose reads
+// give up after a second.
+func boundClient(t *testing.T, ip string, srv net.Addr) int {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	local := &unix.SockaddrInet4{Addr: netip.MustParseAddr(ip).As4()}
+	ua := srv.(*net.UDPAddr)
+	remote := &unix.SockaddrInet4{Port: ua.Port, Addr: ua.AddrPort().Addr().Unmap().As4()}
+	tv := unix.Timeval{Sec: 1}
+	if err := errors.Join(unix.Bind(fd, local), unix.Connect(fd, remote), unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)); err != nil {
+		t.Fatalf("client on %s: %v", ip, err)
+	}
+	return fd
 }

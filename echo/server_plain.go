@@ -175,7 +175,7 @@ func (s *plainServer) answer(to net.Addr, src *source, pid int, data []byte, now
 	if !ok {
 		return
 	}
-	s.guard.sent(src.key, nil, s.out, now)
+	s.guard.sent(src, nil, s.out, now)
 	s.send(to, src.key, pid, now)
 }
 
