@@ -78,6 +78,13 @@ func (r *Recorder) Call(c families.Call) {
 	r.events = append(r.events, event{at: c.Time, fd: c.Fd, label: label})
 }
 
+// Empty reports whether nothing was recorded: no call, no datagram.
+func (r *Recorder) Empty() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.events) == 0 && r.omitted == 0
+}
+
 // Datagram records one datagram: it is a families.Capture.
 func (r *Recorder) Datagram(d *families.Datagram) {
 	r.mu.Lock()

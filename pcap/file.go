@@ -3,8 +3,8 @@ package pcap
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net/netip"
-	"os"
 	"strconv"
 	"time"
 
@@ -16,7 +16,8 @@ import (
 // file is the pcapng file a Writer's goroutine writes.
 type file struct {
 	o        Options
-	f        *os.File
+	f        io.WriteCloser
+	name     string           // the file's name, for errors
 	ng       *pcapgo.NgWriter // nil until the first record, or close
 	ifaces   map[Kind]int
 	limited  map[Kind]uint64 // datagrams past a bound
@@ -33,9 +34,9 @@ type file struct {
 // read while it is written.
 const flushEvery = time.Second
 
-func newFile(f *os.File, o Options) *file {
+func newFile(f io.WriteCloser, name string, o Options) *file {
 	now := time.Now()
-	return &file{o: o, f: f, ifaces: map[Kind]int{}, limited: map[Kind]uint64{}, overflow: map[Kind]uint64{},
+	return &file{o: o, f: f, name: name, ifaces: map[Kind]int{}, limited: map[Kind]uint64{}, overflow: map[Kind]uint64{},
 		start: now, flushed: now, srcs: map[netip.Addr]netip.Addr{}, size: 256} // the section header and interface, about
 }
 
@@ -229,7 +230,7 @@ func (f *file) close(now time.Time) error {
 		err = cerr
 	}
 	if f.err == nil {
-		f.err = fmt.Errorf("pcap: %s is closed", f.f.Name())
+		f.err = fmt.Errorf("pcap: %s is closed", f.name)
 	}
 	return err
 }

@@ -20,6 +20,7 @@
 package pcap
 
 import (
+	"io"
 	"net/netip"
 	"os"
 	"sync"
@@ -79,17 +80,23 @@ type item struct {
 	flush chan error
 }
 
-// Create creates the file at path and starts the writer. The pcapng
-// section header and the first interface are written with the first
-// datagram, or by Close.
+// Create creates (or empties) the file at path and starts the writer, as
+// New does.
 func Create(path string, o Options) (*Writer, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{queue: make(chan item, queueLen), done: make(chan struct{}), file: newFile(f, o)}
+	return New(f, path, o), nil
+}
+
+// New starts a writer into f, named name in errors. The pcapng section
+// header and the first interface are written with the first datagram, or
+// by Close; nothing before, so a writer Abandoned at once writes nothing.
+func New(f io.WriteCloser, name string, o Options) *Writer {
+	w := &Writer{queue: make(chan item, queueLen), done: make(chan struct{}), file: newFile(f, name, o)}
 	go w.run()
-	return w, nil
+	return w
 }
 
 // run writes what comes through the queue until it is closed.
@@ -148,10 +155,34 @@ func (w *Writer) Stats() Stats {
 // interface's dropped packets, which capinfos and Wireshark's statistics
 // show), flushes and closes the file. Capture must not be called after it.
 func (w *Writer) Close() error {
-	w.once.Do(func() { close(w.queue) })
-	<-w.done
+	w.stop()
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return w.closeFile()
+}
+
+// Abandon stops the writer of a capture that is not wanted (its command
+// was refused before it ran) and closes the file, having written nothing
+// if no datagram came; if one did, it closes as Close does. Capture must
+// not be called after it.
+func (w *Writer) Abandon() error {
+	w.stop()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.file.ng != nil {
+		return w.closeFile()
+	}
+	return w.file.f.Close()
+}
+
+// stop closes the queue and waits for the writer's goroutine to end.
+func (w *Writer) stop() {
+	w.once.Do(func() { close(w.queue) })
+	<-w.done
+}
+
+// closeFile is Close's work on the file, under w.mu.
+func (w *Writer) closeFile() error {
 	for k := range w.overflow {
 		w.file.overflow[Kind(k)] = w.overflow[k].Load()
 	}

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -21,7 +21,7 @@ func (o *observer) startDiagram(file, name string) error {
 	default:
 		return fmt.Errorf("--diagram %s: name an SVG file (.svg) or a Mermaid file (.mmd)", file)
 	}
-	f, err := os.Create(file)
+	f, err := openOutFile(file)
 	if err != nil {
 		return fmt.Errorf("--diagram: %w", err)
 	}
@@ -29,17 +29,18 @@ func (o *observer) startDiagram(file, name string) error {
 	return nil
 }
 
-// writeDiagram draws the run into --diagram's file.
-func (o *observer) writeDiagram() {
+// writeDiagram draws the run into --diagram's file, unless the command
+// failed with nothing to draw.
+func (o *observer) writeDiagram(failed bool) {
 	f := o.diagramFile
 	var err error
-	if filepath.Ext(f.Name()) == ".mmd" {
-		err = o.diagram.WriteMermaid(f)
-	} else {
-		err = o.diagram.WriteSVG(f)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	switch {
+	case failed && o.diagram.Empty():
+		err = f.abandon()
+	case filepath.Ext(f.Name()) == ".mmd":
+		err = errors.Join(o.diagram.WriteMermaid(f), f.finish())
+	default:
+		err = errors.Join(o.diagram.WriteSVG(f), f.finish())
 	}
 	if err != nil {
 		fmt.Fprintf(o.app.Stderr, "socklab: --diagram %s: %v\n", f.Name(), err)

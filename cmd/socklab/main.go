@@ -152,8 +152,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(args) == 0 {
 		return usage(parser, stderr)
 	}
-	defer c.Global.close()
-	return runParsed(parser, app, args, &exit)
+	code := exitUsage
+	// A command refused leaves no capture, trace or diagram file it
+	// would have put nothing in, and an older one as it was.
+	defer func() { c.Global.close(code == exitUsage || code == exitFailure) }()
+	code = runParsed(parser, app, args, &exit)
+	return code
 }
 
 type exitPanic struct{}

@@ -110,6 +110,7 @@ type observer struct {
 	mu        sync.Mutex // serializes the capture's consumers
 	pcap      *pcap.Writer
 	pcapName  string
+	pcapFile  *outFile
 	hex       io.Writer
 	verbose   io.Writer
 	described map[families.Conn]bool
@@ -117,7 +118,7 @@ type observer struct {
 	sigDone   chan struct{}
 
 	diagram     *diagram.Recorder
-	diagramFile *os.File
+	diagramFile *outFile
 
 	traced, captured bool // the families hooks this run set
 }
@@ -228,7 +229,10 @@ func (o *observer) flush() {
 
 // close stops the trace and the capture and closes their files, saying
 // so when --pcap-max left datagrams out or a file could not be written.
-func (o *observer) close() {
+// failed says the command failed (exit 1 or 2): then a file it put
+// nothing in is removed, or left as it was before the command (see
+// outFile), so a command line refused loses no earlier capture.
+func (o *observer) close(failed bool) {
 	if o.captured {
 		families.SetCapture(nil)
 	}
@@ -241,14 +245,14 @@ func (o *observer) close() {
 		<-o.sigDone // no flush runs past this point
 	}
 	if o.trace != nil {
-		if err := o.trace.stop(); err != nil {
+		if err := o.trace.stop(failed); err != nil {
 			fmt.Fprintf(o.app.Stderr, "socklab: --trace: %v\n", err)
 		}
 	}
 	if o.pcap != nil {
-		o.closePcap()
+		o.closePcap(failed)
 	}
 	if o.diagram != nil {
-		o.writeDiagram()
+		o.writeDiagram(failed)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/socklab/socklab/families"
@@ -14,19 +15,28 @@ func (o *observer) openPcap(want observed, app *App) error {
 		return fmt.Errorf("--pcap-max %w", err)
 	}
 	name := want.pcap
-	w, err := pcap.Create(name, pcap.Options{MaxBytes: maxBytes, MaxFrames: maxFrames, Source: families.RouteSource,
-		OnLimit: func() {
-			fmt.Fprintf(app.Stderr, "socklab: --pcap %s reached --pcap-max %s: later datagrams are counted, not written\n", name, want.pcapMax)
-		}})
+	f, err := openOutFile(name)
 	if err != nil {
 		return fmt.Errorf("--pcap: %w", err)
 	}
-	o.pcap, o.pcapName = w, name
+	o.pcap = pcap.New(f, name, pcap.Options{MaxBytes: maxBytes, MaxFrames: maxFrames, Source: families.RouteSource,
+		OnLimit: func() {
+			fmt.Fprintf(app.Stderr, "socklab: --pcap %s reached --pcap-max %s: later datagrams are counted, not written\n", name, want.pcapMax)
+		}})
+	o.pcapName, o.pcapFile = name, f
 	return nil
 }
 
-// closePcap closes the capture file and says what it left out.
-func (o *observer) closePcap() {
+// closePcap closes the capture file and says what it left out. A command
+// that failed with no datagram to write leaves no file, or the old one as
+// it was.
+func (o *observer) closePcap(failed bool) {
+	if failed {
+		if err := errors.Join(o.pcap.Abandon(), o.pcapFile.abandon()); err != nil {
+			fmt.Fprintf(o.app.Stderr, "socklab: --pcap %s: %v\n", o.pcapName, err)
+		}
+		return
+	}
 	if o.app.Def != nil {
 		// The interface of a file no datagram came to: the family's.
 		o.pcap.SetKind(pcap.KindOf(o.app.Def.Spec))

@@ -259,3 +259,47 @@ func TestVerbose(t *testing.T) {
 	}
 	srv.stopServer(os.Interrupt)
 }
+
+// TestFailedCommandKeepsFiles: a command that fails before it has anything
+// to write (here a --bind that is no address) leaves the --pcap, --trace
+// and --diagram files it names as they were, and makes none; a command
+// that runs replaces them.
+func TestFailedCommandKeepsFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	args := func(pcap, trace, diagram string, more ...string) []string {
+		return append([]string{"--trace=" + p(trace), "udp4", "send", "--pcap", p(pcap), "--diagram", p(diagram)}, more...)
+	}
+	old := []string{"old.pcap", "old.trace", "old.svg"}
+	for _, name := range old {
+		if err := os.WriteFile(p(name), []byte("an earlier run's "+name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, files := range [][3]string{{"old.pcap", "old.trace", "old.svg"}, {"new.pcap", "new.trace", "new.mmd"}} {
+		r := socklab(t, args(files[0], files[1], files[2], "--bind", "nonsense", "127.0.0.1:9", "hi")...)
+		if r.code == 0 || !strings.Contains(r.stderr, `"nonsense"`) {
+			t.Fatalf("want the bind refused\n%s", r)
+		}
+	}
+	for _, name := range old {
+		if b, err := os.ReadFile(p(name)); err != nil || string(b) != "an earlier run's "+name {
+			t.Errorf("%s after a refused command: %q, %v; want it as it was", name, b, err)
+		}
+	}
+	for _, name := range []string{"new.pcap", "new.trace", "new.mmd"} {
+		if _, err := os.Stat(p(name)); !os.IsNotExist(err) {
+			t.Errorf("a refused command left %s (%v)", name, err)
+		}
+	}
+	s := startServer(t, "udp4", "serve", "--bind", "127.0.0.1:0", "--reply", "echo")
+	if r := socklab(t, args("old.pcap", "old.trace", "old.svg", s.addr, "hi")...); r.code != 0 {
+		t.Fatalf("send: %s", r)
+	}
+	for name, want := range map[string]string{"old.pcap": "\x0a\x0d\x0d\x0a", "old.trace": "socket(AF_INET, SOCK_DGRAM", "old.svg": "<?xml"} {
+		if b, _ := os.ReadFile(p(name)); !strings.HasPrefix(string(b), want) {
+			t.Errorf("%s after a run starts %.40q, want %q", name, b, want)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sync"
 
 	"github.com/alecthomas/kong"
@@ -57,11 +56,11 @@ func (g *globalFlags) AfterApply(kctx *kong.Context, app *App) error {
 	}
 	want, verbose := commandObserved(kctx)
 	if err := o.startCapture(want, verbose, app); err != nil {
-		o.close()
+		g.close(true)
 		return err
 	}
 	if err := o.startDiagram(want.diagram, commandName(kctx)); err != nil {
-		o.close()
+		g.close(true)
 		return err
 	}
 	o.hook()
@@ -71,10 +70,11 @@ func (g *globalFlags) AfterApply(kctx *kong.Context, app *App) error {
 	return nil
 }
 
-// close stops tracing and capturing and flushes what they wrote.
-func (g *globalFlags) close() {
+// close stops tracing and capturing and flushes what they wrote; failed
+// as observer.close.
+func (g *globalFlags) close(failed bool) {
 	if g.obs != nil {
-		g.obs.close()
+		g.obs.close(failed)
 		g.obs = nil
 	}
 }
@@ -84,7 +84,7 @@ type tracer struct {
 	mu   sync.Mutex
 	w    io.Writer
 	buf  *bufio.Writer // for a file; nil for stderr, written line by line
-	file *os.File
+	file *outFile
 	// resolver is package net's default resolver, restored at close:
 	// while tracing, DNS queries go through families' sockets.
 	resolver *net.Resolver
@@ -97,7 +97,7 @@ func (o *observer) startTrace(dest string) error {
 	}
 	t := &tracer{w: o.app.Stderr, resolver: net.DefaultResolver}
 	if dest != "-" {
-		f, err := os.Create(dest)
+		f, err := openOutFile(dest)
 		if err != nil {
 			return fmt.Errorf("--trace=%s: %w", dest, err)
 		}
@@ -127,11 +127,14 @@ func (t *tracer) flush() {
 
 // stop restores the resolver, and flushes and closes the file; the
 // Tracer is unset already.
-func (t *tracer) stop() error {
+func (t *tracer) stop(failed bool) error {
 	net.DefaultResolver = t.resolver
 	t.flush()
-	if t.file != nil {
-		return t.file.Close()
+	switch {
+	case t.file == nil:
+		return nil
+	case failed && !t.file.begun:
+		return t.file.abandon() // no call to tell
 	}
-	return nil
+	return t.file.finish()
 }
