@@ -104,6 +104,17 @@ func (e *Error) Error() string {
 // errors.Is(err, syscall.EADDRINUSE) see through Error.
 func (e *Error) Unwrap() error { return e.Err }
 
+// ErrBadAddress is matched (errors.Is) by the error for an address that
+// is not in its family's form, such as an IP address without its port:
+// the caller's input is wrong, not the network.
+var ErrBadAddress = errors.New("address not in its family's form")
+
+// badAddress is an ErrBadAddress in its own words.
+type badAddress string
+
+func (e badAddress) Error() string        { return string(e) }
+func (e badAddress) Is(target error) bool { return target == ErrBadAddress }
+
 // ErrUnsupported is returned by Open on systems other than Linux.
 var ErrUnsupported = errors.New("these sockets are implemented for Linux only")
 

@@ -43,11 +43,11 @@ func resolveIP[A any](network, s string, resolve func(network, address string) (
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		return none, fmt.Errorf("%s address %q: want HOST:PORT, e.g. %s", network, s, example)
+		return none, badAddress(fmt.Sprintf("%s address %q: want HOST:PORT, e.g. %s", network, s, example))
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 0 || p > 65535 {
-		return none, fmt.Errorf("%s address %q: port %q is not a number from 0 to 65535", network, s, port)
+		return none, badAddress(fmt.Sprintf("%s address %q: port %q is not a number from 0 to 65535", network, s, port))
 	}
 	a, err := resolve(network, net.JoinHostPort(host, port))
 	if err != nil {

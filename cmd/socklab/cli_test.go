@@ -161,7 +161,9 @@ func TestSendGoesOn(t *testing.T) {
 }
 
 // TestNumbersInOwnWords: numbers are checked by socklab, with its words
-// and exit 2, never kong's "expected int value".
+// and exit 2, never kong's "expected int value". So are IP header flags
+// and a --bind not in its family's form, before any socket opens: with
+// --trace, a socket call would add a line to the one error line.
 func TestNumbersInOwnWords(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
@@ -180,6 +182,11 @@ func TestNumbersInOwnWords(t *testing.T) {
 		{[]string{"udp4", "serve", "--workers", "0"}, "--workers 0: want 1 or more"},
 		{[]string{"udp4", "serve", "--rate-limit", "fast"}, "--rate-limit fast: want N/s"},
 		{[]string{"udp4", "serve", "--allow", "10.0.0.0/33"}, "--allow 10.0.0.0/33: want an address or a prefix"},
+		{[]string{"--trace", "udp4", "send", "--ttl", "300", "127.0.0.1:9", "x"}, "--ttl 300: want a number from 1 to 255"},
+		{[]string{"--trace", "udp4", "bench", "--ttl", "0", "127.0.0.1:9"}, "--ttl 0: want a number from 1 to 255"},
+		{[]string{"--trace", "udp4", "serve", "--tos", "999"}, "--tos 999: want a number 0-255"},
+		{[]string{"--trace", "udp4", "send", "--bind", "nonsense", "127.0.0.1:9", "x"}, `udp4 address "nonsense": want HOST:PORT`},
+		{[]string{"--trace", "udp6", "serve", "--bind", "[::1]:99999"}, `udp6 address "[::1]:99999": port "99999" is not a number`},
 	} {
 		r := socklab(t, c.args...)
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

@@ -34,7 +34,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue), errors.As(err, &pe), errors.As(err, &ae):
+	case errors.As(err, &ue), errors.As(err, &pe), errors.As(err, &ae), errors.Is(err, families.ErrBadAddress):
 		return exitUsage
 	case errors.Is(err, errInterrupted):
 		return exitInterrupted

@@ -20,14 +20,7 @@ type benchIPFlags struct {
 // apply checks bench's IP flags, sets them on c and in cfg, and returns
 // the peer to send to. To a group or a broadcast address the socket stays
 // unconnected: members answer from their own addresses.
-func (f benchIPFlags) apply(app *App, c families.Conn, peer net.Addr, cfg *echo.BenchConfig) (net.Addr, error) {
-	var s ipSetup
-	if err := f.ipHeaderFlags.parse(&s); err != nil {
-		return nil, err
-	}
-	if err := f.peerIPFlags.parse(&s); err != nil {
-		return nil, err
-	}
+func (f benchIPFlags) apply(app *App, c families.Conn, s ipSetup, peer net.Addr, cfg *echo.BenchConfig) (net.Addr, error) {
 	if err := f.checkGSO(app.Def, *cfg); err != nil {
 		return nil, err
 	}
@@ -90,11 +83,15 @@ func printWire(w io.Writer, ts *echo.StampReport) {
 // open opens bench's socket, as bench does without IP flags, and sets
 // them, in the socket and in cfg.
 func (f benchIPFlags) open(app *App, bind string, fd int, peer *net.Addr, cfg *echo.BenchConfig) (families.Conn, error) {
+	s, err := sendIPFlags{f.ipHeaderFlags, f.peerIPFlags}.parse() // before any socket
+	if err != nil {
+		return nil, err
+	}
 	c, err := open(app, bind, fd, 0)
 	if err != nil {
 		return nil, err
 	}
-	if *peer, err = f.apply(app, c, *peer, cfg); err != nil {
+	if *peer, err = f.apply(app, c, s, *peer, cfg); err != nil {
 		c.Close()
 		return nil, err
 	}

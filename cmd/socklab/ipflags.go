@@ -92,7 +92,7 @@ func flagError(name, value string, err error) error {
 	if _, rest, ok := strings.Cut(msg, ": "); ok {
 		msg = rest
 	}
-	return fmt.Errorf("--%s %s: %s", name, value, msg)
+	return usagef("--%s %s: %s", name, value, msg)
 }
 
 // parse checks the header flags.
@@ -238,12 +238,8 @@ func (f serveIPFlags) defaultAddr(def *families.Definition, addr string, fd int)
 // apply sets serve's IP options on its sockets and joins the groups, then
 // says what it joined and where replies come from. With -v, each datagram
 // carries its facts (cfg.RecvInfo).
-func (f serveIPFlags) apply(app *App, conns []families.Conn, cfg *echo.ServerConfig, verbose bool) error {
+func (f serveIPFlags) apply(app *App, conns []families.Conn, s ipSetup, cfg *echo.ServerConfig, verbose bool) error {
 	cfg.RecvInfo = verbose
-	s, err := f.parse()
-	if err != nil {
-		return err
-	}
 	if err := s.checkFamily(app.Def); err != nil {
 		return err
 	}
@@ -329,17 +325,13 @@ func (f serveIPFlags) sayJoined(app *App, c families.Conn, s ipSetup) {
 		strings.Join(names, ", "), from, addrString(c.LocalAddr()))
 }
 
-// apply sets send's IP options on c, and returns the peer to send to: with
-// --flowlabel, one that carries the label.
-func (f sendIPFlags) apply(app *App, c families.Conn, peer net.Addr) (net.Addr, error) {
+// parse checks send's (and bench's) IP flags.
+func (f sendIPFlags) parse() (ipSetup, error) {
 	var s ipSetup
 	if err := f.ipHeaderFlags.parse(&s); err != nil {
-		return nil, err
+		return s, err
 	}
-	if err := f.peerIPFlags.parse(&s); err != nil {
-		return nil, err
-	}
-	return s.applyPeer(app.Def, c, peer)
+	return s, f.peerIPFlags.parse(&s)
 }
 
 // applyPeer sets the options of a sender to peer.
@@ -391,11 +383,15 @@ func (s *sender) responseLabel(r echo.Response) string {
 // open opens send's socket, as send does without IP flags, and sets them;
 // with --flowlabel, *peer becomes one that carries the label.
 func (f sendIPFlags) open(app *App, bind string, fd int, peer *net.Addr) (families.Conn, error) {
+	s, err := f.parse() // before any socket: a wrong flag opens none
+	if err != nil {
+		return nil, err
+	}
 	c, err := open(app, bind, fd, 0)
 	if err != nil {
 		return nil, err
 	}
-	if *peer, err = f.apply(app, c, *peer); err != nil {
+	if *peer, err = s.applyPeer(app.Def, c, *peer); err != nil {
 		c.Close()
 		return nil, err
 	}

@@ -27,6 +27,10 @@ func serve(app *App, s serveSpec, f serveFlags) error {
 	if err != nil {
 		return err
 	}
+	ip, err := f.serveIPFlags.parse() // before any socket: a wrong flag opens none
+	if err != nil {
+		return err
+	}
 	passed, err := f.activated(app, s.addr, s.mode, f.Fd, s.workers)
 	if err != nil {
 		return err
@@ -44,7 +48,7 @@ func serve(app *App, s serveSpec, f serveFlags) error {
 	// Close removes the unix socket file the server created, however
 	// serving ends: a signal, or stdout lost.
 	defer closeAll(conns)
-	if err := f.serveIPFlags.apply(app, conns, &cfg, f.Verbose); err != nil {
+	if err := f.serveIPFlags.apply(app, conns, ip, &cfg, f.Verbose); err != nil {
 		return err
 	}
 	p := &serverPrinter{app: app, flags: f, workers: s.workers}
