@@ -2,6 +2,9 @@ package echo
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -33,4 +36,50 @@ func FuzzBenchHeader(f *testing.F) {
 			t.Errorf("a header with an uppercase digit parsed: %q", h[:BenchHeaderLen])
 		}
 	})
+}
+
+// TestHexDigits: putHex writes what %016x does, and getHex reads it back,
+// for the edges of every nibble; anything but a lowercase digit is refused.
+func TestHexDigits(t *testing.T) {
+	for _, v := range []uint64{0, 1, 9, 10, 15, 16, 0x99, 0xaa, 0xff, 0x0123456789abcdef, 0xfedcba9876543210, 0x9a9a9a9a9a9a9a9a, ^uint64(0)} {
+		var b [16]byte
+		putHex(b[:], v)
+		if want := fmt.Sprintf("%016x", v); string(b[:]) != want {
+			t.Errorf("putHex(%#x) = %q, want %q", v, b[:], want)
+		}
+		if got, ok := getHex(b[:]); !ok || got != v {
+			t.Errorf("getHex(%q) = %#x, %v", b[:], got, ok)
+		}
+	}
+	for c := range 256 {
+		b := []byte("0123456789abcdef")
+		b[7] = byte(c)
+		_, ok := getHex(b)
+		if want := strings.IndexByte(hexDigits, byte(c)) >= 0; ok != want {
+			t.Errorf("getHex with byte %#x: ok %v, want %v", c, ok, want)
+		}
+	}
+}
+
+// BenchmarkBenchHeader writes and reads back the headers of 1024 datagrams
+// with random sequence numbers and times, as a bench does for each one:
+// fixed numbers would let the branch predictor learn them.
+func BenchmarkBenchHeader(b *testing.B) {
+	const n = 1024
+	bufs := make([][]byte, n)
+	vals := make([]uint64, 2*n)
+	for i := range bufs {
+		bufs[i] = make([]byte, 64)
+		copy(bufs[i], BenchMagic)
+		vals[2*i], vals[2*i+1] = rand.Uint64(), rand.Uint64()>>1
+	}
+	i := 0
+	for b.Loop() {
+		buf := bufs[i%n]
+		fillHeader(buf, vals[2*(i%n)], int64(vals[2*(i%n)+1]))
+		if _, _, ok := ParseBenchReply(buf, 64); !ok {
+			b.Fatal("header not parsed")
+		}
+		i++
+	}
 }
