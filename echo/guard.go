@@ -191,17 +191,9 @@ func hostAddrs() (own, bcast []netip.Addr) {
 			continue
 		}
 		ip, _ := netip.AddrFromSlice(ipn.IP)
-		ip = ip.Unmap()
-		own = append(own, ip)
-		if ip.Is4() && len(ipn.Mask) >= 4 {
-			var b [4]byte
-			m := ipn.Mask[len(ipn.Mask)-4:]
-			for i, x := range ip.As4() {
-				b[i] = x | ^m[i]
-			}
-			if bc := netip.AddrFrom4(b); bc != ip {
-				bcast = append(bcast, bc)
-			}
+		own = append(own, ip.Unmap())
+		if bc, ok := families.Broadcast(ipn); ok {
+			bcast = append(bcast, bc)
 		}
 	}
 	return own, bcast

@@ -73,8 +73,7 @@ func (h *hostAddrs) badSource(a netip.Addr, now time.Time) bool {
 	return !a.IsValid() || a.Unmap().IsUnspecified() || h.kind(a, now) == addrBroadcast
 }
 
-// load reads the interfaces' addresses. An IPv4 prefix of 30 bits or
-// fewer has a broadcast address: all host bits set.
+// load reads the interfaces' addresses and their broadcast addresses.
 func (h *hostAddrs) load(now time.Time) {
 	h.own, h.bcast, h.loaded = map[netip.Addr]bool{}, map[netip.Addr]bool{}, now
 	addrs, _ := h.list()
@@ -89,13 +88,8 @@ func (h *hostAddrs) load(now time.Time) {
 		}
 		ip = ip.Unmap()
 		h.own[ip] = true
-		if ones, bits := ipn.Mask.Size(); ip.Is4() && bits == 32 && ones <= 30 {
-			b := ip.As4()
-			m := ipn.Mask
-			for i := range b {
-				b[i] |= ^m[i]
-			}
-			h.bcast[netip.AddrFrom4(b)] = true
+		if bc, ok := families.Broadcast(ipn); ok {
+			h.bcast[bc] = true
 		}
 	}
 }
