@@ -91,7 +91,16 @@ const (
 
 // sleep waits in ppoll on w.fds until one is ready or the deadline
 // (Unix nanoseconds, 0: none), and reports whether the deadline had
-// passed before it slept.
+// passed before it slept: Ppoll on the waiter's poll set.
+func (w *waiter) sleep(deadline int64) (passed bool) {
+	return Ppoll(w.fds[:], deadline, &w.ts)
+}
+
+// Ppoll waits in ppoll(2) until one of fds is ready (their Revents say
+// which) or the deadline (Unix nanoseconds, 0: none), and reports whether
+// the deadline had passed before it slept. ts is the caller's, for the
+// timeout: nothing is allocated. It is how the batch path and the flood
+// ping wait on a socket outside Go's netpoller.
 //
 // It sleeps first in raw system calls, which keep the goroutine's P: a
 // system call made through Syscall hands the P to the runtime, and in a
@@ -108,30 +117,30 @@ const (
 // 61 s with slices of 250 µs, as with 50 µs, whose p99 was worse). A wait
 // that outlasts rawWait goes on in an ordinary ppoll, so an idle socket
 // costs four wake-ups, not a stream of them.
-func (w *waiter) sleep(deadline int64) (passed bool) {
+func Ppoll(fds []unix.PollFd, deadline int64, ts *unix.Timespec) (passed bool) {
 	for slept := int64(0); slept < rawWait; slept += rawSlice {
-		ts, more, passed := w.timeout(deadline, rawSlice)
+		t, more, passed := timeout(ts, deadline, rawSlice)
 		if passed {
 			return slept == 0
 		}
-		r, _, e := unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&w.fds[0])), uintptr(len(w.fds)),
-			uintptr(unsafe.Pointer(ts)), 0, 0, 0)
+		r, _, e := unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)),
+			uintptr(unsafe.Pointer(t)), 0, 0, 0)
 		if r != 0 || e != 0 || !more {
 			return false
 		}
 		runtime.Gosched()
 	}
-	if ts, _, passed := w.timeout(deadline, 0); !passed {
-		unix.Ppoll(w.fds[:], ts, nil)
+	if t, _, passed := timeout(ts, deadline, 0); !passed {
+		unix.Ppoll(fds, t, nil)
 	}
 	return false
 }
 
 // timeout is ppoll's timeout until the deadline (Unix nanoseconds, 0:
-// none; a nil timeout waits for ever), at most limit when limit is not 0;
-// more reports that the deadline lies beyond the limit, passed that it has
-// passed.
-func (w *waiter) timeout(deadline, limit int64) (ts *unix.Timespec, more, passed bool) {
+// none; a nil timeout waits for ever), at most limit when limit is not 0,
+// written in ts; more reports that the deadline lies beyond the limit,
+// passed that it has passed.
+func timeout(ts *unix.Timespec, deadline, limit int64) (t *unix.Timespec, more, passed bool) {
 	d := int64(math.MaxInt64)
 	if deadline != 0 {
 		if d = deadline - time.Now().UnixNano(); d <= 0 {
@@ -144,6 +153,6 @@ func (w *waiter) timeout(deadline, limit int64) (ts *unix.Timespec, more, passed
 	if d == math.MaxInt64 {
 		return nil, false, false
 	}
-	w.ts = unix.NsecToTimespec(d)
-	return &w.ts, more, false
+	*ts = unix.NsecToTimespec(d)
+	return ts, more, false
 }

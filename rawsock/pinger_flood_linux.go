@@ -32,6 +32,7 @@ type floodReader struct {
 	echo  icmp.Echo
 	reply int // the echo reply type of ver
 	fds   [1]unix.PollFd
+	ts    unix.Timespec       // the waits' timeout
 	to    unix.RawSockaddrAny // the destination
 	tolen uint32
 }
@@ -177,19 +178,19 @@ func (r *floodReader) send(b []byte) error {
 		case unix.EINTR:
 		case unix.EAGAIN:
 			r.fds[0] = unix.PollFd{Fd: int32(r.fd), Events: unix.POLLOUT}
-			ts := unix.NsecToTimespec(int64(maxFloodWait))
-			unix.Ppoll(r.fds[:], &ts, nil)
+			families.Ppoll(r.fds[:], time.Now().Add(maxFloodWait).UnixNano(), &r.ts)
 		default:
 			return os.NewSyscallError("sendto", errno)
 		}
 	}
 }
 
-// wait waits up to d for something to read.
+// wait waits up to d for something to read, as the batch path waits
+// (families.Ppoll): keeping the goroutine's P, which a pinned flood
+// would otherwise hand over and wait for at each reply.
 func (r *floodReader) wait(d time.Duration) {
-	ts := unix.NsecToTimespec(max(d, 0).Nanoseconds())
 	r.fds[0] = unix.PollFd{Fd: int32(r.fd), Events: unix.POLLIN}
-	unix.Ppoll(r.fds[:], &ts, nil)
+	families.Ppoll(r.fds[:], time.Now().Add(max(d, 1)).UnixNano(), &r.ts)
 }
 
 // recvmsg is recvmsg(2), without the allocations of unix.Recvmsg; a raw
