@@ -120,13 +120,15 @@ type source struct {
 // loop check and the rate limiter, in tables of fixed size.
 type guard struct {
 	policy Policy
-	eph    [2]uint16      // the ephemeral port range clients send from
-	port   uint16         // the server's own port
-	own    []netip.Addr   // addresses of this host, for the self check
-	bcast  []netip.Addr   // broadcast addresses of this host's interfaces
-	loops  []loopSlot     // direct-mapped by the sender's key
-	rates  []bucketSlot   // direct-mapped; nil without Policy.Rate
-	local  netip.AddrPort // the bound address, for Self on a single address
+	eph    [2]uint16 // the ephemeral port range clients send from
+	port   uint16    // the server's own port
+	// host is this host's addresses and broadcast addresses, for the
+	// self and broadcast checks, read again as they change; nil for a
+	// server on loopback, which hears only loopback.
+	host  *families.HostAddrs
+	loops []loopSlot     // direct-mapped by the sender's key
+	rates []bucketSlot   // direct-mapped; nil without Policy.Rate
+	local netip.AddrPort // the bound address, for Self on a single address
 }
 
 const (
@@ -143,14 +145,13 @@ const (
 // AddrPort for a unix socket).
 func newGuard(local net.Addr, p Policy) *guard {
 	g := &guard{policy: p, loops: make([]loopSlot, loopSlots), eph: ephemeralPorts()}
-	g.bcast = []netip.Addr{netip.AddrFrom4([4]byte{255, 255, 255, 255})}
 	if ua, ok := local.(*net.UDPAddr); ok {
 		g.local = ua.AddrPort()
 		g.port = g.local.Port()
 		if exposed(local) {
 			// Only a server others can reach needs this host's
 			// addresses (a netlink dump): loopback hears loopback.
-			g.own, g.bcast = hostAddrs()
+			g.host = families.NewHostAddrs()
 		}
 	}
 	if p.Rate > 0 {
@@ -180,40 +181,22 @@ func ephemeralPorts() [2]uint16 {
 // ephemeral reports whether port is one the kernel hands out to clients.
 func (g *guard) ephemeral(port uint16) bool { return port >= g.eph[0] && port <= g.eph[1] }
 
-// hostAddrs lists this host's addresses and its interfaces' IPv4
-// broadcast addresses.
-func hostAddrs() (own, bcast []netip.Addr) {
-	bcast = []netip.Addr{netip.AddrFrom4([4]byte{255, 255, 255, 255})}
-	addrs, _ := families.InterfaceAddrs()
-	for _, a := range addrs {
-		ipn, ok := a.(*net.IPNet)
-		if !ok {
-			continue
-		}
-		ip, _ := netip.AddrFromSlice(ipn.IP)
-		own = append(own, ip.Unmap())
-		if bc, ok := families.Broadcast(ipn); ok {
-			bcast = append(bcast, bc)
-		}
-	}
-	return own, bcast
-}
-
 // check is the verdict on a datagram from src of size bytes, data its
 // start as read, at now.
 func (g *guard) check(src *source, data []byte, size int, now int64) verdict {
-	if v := g.checkSender(src); v != answer {
+	if v := g.checkSender(src, now); v != answer {
 		return v
 	}
 	return g.checkDatagram(src, data, size, now)
 }
 
-// checkSender is the verdict on src itself, whatever it sends: it depends
-// only on the address (or a unix sender's credentials) and the policy, so
-// a caller may keep it for the sender's next datagrams.
-func (g *guard) checkSender(src *source) verdict {
+// checkSender is the verdict on src itself at now, whatever it sends: it
+// depends only on the address (or a unix sender's credentials), the
+// policy and this host's addresses, so a caller may keep it for the
+// sender's next datagrams of the moment.
+func (g *guard) checkSender(src *source, now int64) verdict {
 	if src.ap.IsValid() {
-		return g.checkIP(src.ap, src.portless)
+		return g.checkIP(src.ap, src.portless, now)
 	}
 	if !g.unixAllowed(src) {
 		return dropDenied
@@ -235,20 +218,20 @@ func (g *guard) checkDatagram(src *source, data []byte, size int, now int64) ver
 }
 
 // checkIP applies the checks on an IP sender's address.
-func (g *guard) checkIP(ap netip.AddrPort, portless bool) verdict {
+func (g *guard) checkIP(ap netip.AddrPort, portless bool, now int64) verdict {
 	ip := ap.Addr().Unmap()
 	switch {
 	case portless:
 		// A raw or ICMP sender has no port: only its address counts.
 	case ap.Port() < 1024:
 		return dropService
-	case ap.Port() == g.port && g.isOwn(ip):
+	case ap.Port() == g.port && g.isOwn(ip, now):
 		return dropSelf
 	case ap.Port() == g.port:
 		return dropLoop
 	}
 	switch {
-	case ip.IsMulticast() || ip.IsUnspecified() || g.isBroadcast(ip):
+	case ip.IsMulticast() || ip.IsUnspecified() || g.isBroadcast(ip, now):
 		return dropBroadcast
 	case !g.allowed(ip):
 		return dropDenied
@@ -256,28 +239,23 @@ func (g *guard) checkIP(ap netip.AddrPort, portless bool) verdict {
 	return answer
 }
 
-func (g *guard) isBroadcast(ip netip.Addr) bool {
-	if !ip.Is4() {
-		return false
+// isBroadcast reports whether ip is a broadcast address: the limited
+// one, or one of this host's interfaces' at now.
+func (g *guard) isBroadcast(ip netip.Addr, now int64) bool {
+	if g.host != nil {
+		return g.host.Kind(ip, time.Unix(0, now)) == families.AddrBroadcast
 	}
-	for _, b := range g.bcast {
-		if b == ip {
-			return true
-		}
-	}
-	return false
+	return ip == netip.AddrFrom4([4]byte{255, 255, 255, 255})
 }
 
 // isOwn reports whether ip is the server's address: the one it is bound
-// to, or any of this host's when it is bound to a wildcard.
-func (g *guard) isOwn(ip netip.Addr) bool {
+// to, or any of this host's at now when it is bound to a wildcard.
+func (g *guard) isOwn(ip netip.Addr, now int64) bool {
 	if b := g.local.Addr().Unmap(); !b.IsUnspecified() {
 		return b == ip
 	}
-	for _, a := range g.own {
-		if a == ip {
-			return true
-		}
+	if g.host != nil {
+		return g.host.Kind(ip, time.Unix(0, now)) == families.AddrLocal
 	}
 	return ip.IsLoopback()
 }

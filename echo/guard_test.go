@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/socklab/socklab/families"
 )
 
 func ipSource(s string) source {
@@ -206,5 +208,31 @@ func TestGuardPortless(t *testing.T) {
 	g.sent(&s, nil, []byte("ping"), 1)
 	if got := g.check(&s, []byte("ping"), 4, 2); got != dropLoop {
 		t.Errorf("our echo reflected by a portless sender: %s, want loop", reasonOf(got))
+	}
+}
+
+// TestGuardHostChanges: a server on a wildcard address learns the
+// addresses this host gains while it runs: a new address of its own, and a
+// new interface's broadcast address, are checked as such within a second.
+func TestGuardHostChanges(t *testing.T) {
+	g := newGuard(&net.UDPAddr{IP: net.IPv4zero, Port: 8020}, Policy{})
+	addrs := []net.Addr{&net.IPNet{IP: net.IPv4(127, 0, 0, 1), Mask: net.CIDRMask(8, 32)}}
+	g.host = families.HostAddrsOf(func() ([]net.Addr, error) { return addrs, nil })
+	self, bcast := ipSource("192.0.2.1:8020"), ipSource("198.51.100.255:40000")
+	now := int64(time.Hour)
+	if v := g.check(&self, []byte("x"), 1, now); v != dropLoop {
+		t.Errorf("another host's server port: %s, want loop", reasonOf(v))
+	}
+	if v := g.check(&bcast, []byte("x"), 1, now); v != answer {
+		t.Errorf("198.51.100.255, no interface of ours there: %s, want an answer", reasonOf(v))
+	}
+	addrs = append(addrs, &net.IPNet{IP: net.IPv4(192, 0, 2, 1), Mask: net.CIDRMask(32, 32)},
+		&net.IPNet{IP: net.IPv4(198, 51, 100, 1), Mask: net.CIDRMask(24, 32)})
+	now += int64(time.Second)
+	if v := g.check(&self, []byte("x"), 1, now); v != dropSelf {
+		t.Errorf("from our new address and our port: %s, want self", reasonOf(v))
+	}
+	if v := g.check(&bcast, []byte("x"), 1, now); v != dropBroadcast {
+		t.Errorf("from the new interface's broadcast address: %s, want broadcast", reasonOf(v))
 	}
 }

@@ -131,6 +131,7 @@ func (s *batchServer) once() error {
 		prefix = s.ct.prefix(s.cfg.Now())
 	}
 	s.tx.Reset()
+	s.memo.n = 0 // this host's addresses may have changed: check again
 	for i := range n {
 		s.take(i, prefix)
 	}
@@ -181,9 +182,10 @@ func (s *batchServer) take(i int, prefix []byte) {
 
 // source describes datagram i's sender for the guard, with the guard's
 // verdict on the sender itself. An IP sender is parsed, hashed and checked
-// once for a run of its datagrams: a batch mostly holds one sender's. The
-// source lives in s.memo, valid until the next call: returned by value,
-// its copy measured a tenth of the batch loop's own time.
+// once for a run of its datagrams in a batch: a batch mostly holds one
+// sender's. The source lives in s.memo, valid until the next call:
+// returned by value, its copy measured a tenth of the batch loop's own
+// time.
 func (s *batchServer) source(i int) (*source, verdict) {
 	m := &s.memo
 	name := s.rx.Name(i)
@@ -196,7 +198,7 @@ func (s *batchServer) source(i int) (*source, verdict) {
 	} else if cred, ok := families.ParseCred(s.rx.Control(i)); ok && cred.PID != 0 {
 		m.src.hasCred, m.src.uid, m.src.gid = true, cred.UID, cred.GID
 	}
-	m.v = s.guard.checkSender(&m.src)
+	m.v = s.guard.checkSender(&m.src, s.now)
 	m.n = 0
 	if m.src.ap.IsValid() && len(name) <= len(m.name) {
 		// Only an IP sender: a unix sender's verdict hangs on its

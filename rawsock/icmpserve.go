@@ -102,14 +102,14 @@ func ServeICMP(ctx context.Context, o ICMPServeOptions) (ICMPServeStats, error) 
 type icmpServer struct {
 	c    PingConn
 	o    ICMPServeOptions
-	host *hostAddrs
+	host *families.HostAddrs
 	st   ICMPServeStats
 }
 
 // serveICMP reports what c reads, and answers, until ctx is done or c
 // fails.
 func serveICMP(ctx context.Context, c PingConn, o ICMPServeOptions) (ICMPServeStats, error) {
-	s := &icmpServer{c: c, o: o, host: newHostAddrs()}
+	s := &icmpServer{c: c, o: o, host: families.NewHostAddrs()}
 	start := time.Now()
 	err := s.run(ctx)
 	s.st.Event, s.st.Elapsed = EventSummary, time.Since(start)
@@ -203,13 +203,13 @@ func (s *icmpServer) verdict(m *ICMPMessage, bad bool) icmpVerdict {
 	if bad {
 		return icmpBadChecksum
 	}
-	switch s.host.kind(dst, m.Time) {
-	case addrBroadcast:
+	switch s.host.Kind(dst, m.Time) {
+	case families.AddrBroadcast:
 		return icmpBroadcast
-	case addrOther:
+	case families.AddrOther:
 		return icmpNotLocal
 	}
-	if s.host.badSource(src, m.Time) {
+	if s.host.BadSource(src, m.Time) {
 		return icmpBadSource
 	}
 	return icmpAnswer

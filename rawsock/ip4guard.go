@@ -3,6 +3,8 @@ package rawsock
 import (
 	"net/netip"
 	"time"
+
+	"github.com/socklab/socklab/families"
 )
 
 // Two echo servers on one protocol bounce a packet between them for ever,
@@ -147,13 +149,13 @@ func (s *ip4Server) verdict(d *DecodedIPv4, now time.Time) ip4Verdict {
 	if hasEchoMark(d) {
 		return ip4DropEcho
 	}
-	switch s.host.kind(addrOf(d.Header.Dst), now) {
-	case addrBroadcast:
+	switch s.host.Kind(addrOf(d.Header.Dst), now) {
+	case families.AddrBroadcast:
 		return ip4DropBroadcast
-	case addrOther:
+	case families.AddrOther:
 		return ip4DropNotLocal
 	}
-	if s.host.badSource(addrOf(d.Header.Src), now) {
+	if s.host.BadSource(addrOf(d.Header.Src), now) {
 		return ip4DropBadSource
 	}
 	if s.loops.loop(d, now) {

@@ -67,12 +67,14 @@ type ip4Server struct {
 	o     IP4ServeOptions
 	send  func(b []byte, dst netip.Addr) error // nil: only report
 	mine  recentIDs                            // the IDs of our echoes
-	host  *hostAddrs
+	host  *families.HostAddrs
 	loops repeats
 	st    IP4ServeStats
 }
 
-func newIP4Server(o IP4ServeOptions) *ip4Server { return &ip4Server{o: o, host: newHostAddrs()} }
+func newIP4Server(o IP4ServeOptions) *ip4Server {
+	return &ip4Server{o: o, host: families.NewHostAddrs()}
+}
 
 func (s *ip4Server) run(ctx context.Context, in families.Conn) error {
 	buf := make([]byte, 65536)

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/socklab/socklab/families"
 )
 
 // ownCopies recognises, on a raw ICMP socket, the copies of its own
@@ -23,7 +25,7 @@ import (
 // heard.
 type ownCopies struct {
 	mu   sync.Mutex
-	host *hostAddrs
+	host *families.HostAddrs
 	ring [64]ownCopy
 	next int
 }
@@ -37,14 +39,14 @@ type ownCopy struct {
 // queues it at once.
 const ownCopyWithin = time.Second
 
-func newOwnCopies() *ownCopies { return &ownCopies{host: newHostAddrs()} }
+func newOwnCopies() *ownCopies { return &ownCopies{host: families.NewHostAddrs()} }
 
 // sent notes that msg went to dst; a copy comes back when dst is local.
 func (o *ownCopies) sent(msg []byte, dst net.IP, now time.Time) {
 	a, ok := netip.AddrFromSlice(dst)
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if !ok || o.host.kind(a, now) != addrLocal {
+	if !ok || o.host.Kind(a, now) != families.AddrLocal {
 		return
 	}
 	o.ring[o.next] = ownCopy{sum: messageSum(msg), at: now.UnixNano()}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/socklab/socklab/families"
 )
 
 // Fuzz targets for the raw servers: whatever a raw socket reads, from
@@ -60,12 +62,12 @@ func ipOrNil(b []byte) net.IP {
 }
 
 // checkICMPReply checks a reply sent to to for m, whose bytes are wire.
-func checkICMPReply(t *testing.T, h *hostAddrs, m *ICMPMessage, wire, reply []byte, to net.IP) {
+func checkICMPReply(t *testing.T, h *families.HostAddrs, m *ICMPMessage, wire, reply []byte, to net.IP) {
 	t.Helper()
 	now := time.Now()
 	src, _ := netip.AddrFromSlice(m.From)
 	dst, _ := netip.AddrFromSlice(m.Dst)
-	if !m.isEchoRequest() || h.kind(dst, now) != addrLocal || h.badSource(src, now) || m.IPVersion == 4 && Checksum(wire, 0) != 0 {
+	if !m.isEchoRequest() || h.Kind(dst, now) != families.AddrLocal || h.BadSource(src, now) || m.IPVersion == 4 && Checksum(wire, 0) != 0 {
 		t.Fatalf("answered a message it must not: %+v from %v to %v", m, m.From, m.Dst)
 	}
 	r, err := DecodeICMP(m.IPVersion, reply)
@@ -110,7 +112,7 @@ func checkIP4Echo(t *testing.T, s *ip4Server, b []byte, e sentPacket) {
 	t.Helper()
 	now := time.Now()
 	in, err := ParseIPv4(b)
-	if err != nil || hasEchoMark(in) || s.host.kind(addrOf(in.Header.Dst), now) != addrLocal || s.host.badSource(addrOf(in.Header.Src), now) {
+	if err != nil || hasEchoMark(in) || s.host.Kind(addrOf(in.Header.Dst), now) != families.AddrLocal || s.host.BadSource(addrOf(in.Header.Src), now) {
 		t.Fatalf("echoed what it must not: %v", in)
 	}
 	d, err := ParseIPv4(e.b)
