@@ -29,19 +29,19 @@ func (o *observer) openPcap(want observed, app *App) error {
 
 // closePcap closes the capture file and says what it left out. A command
 // that failed with no datagram to write leaves no file, or the old one as
-// it was.
+// it was; one that failed after datagrams came writes them, as any other.
 func (o *observer) closePcap(failed bool) {
+	var err error
 	if failed {
-		if err := errors.Join(o.pcap.Abandon(), o.pcapFile.abandon()); err != nil {
-			fmt.Fprintf(o.app.Stderr, "socklab: --pcap %s: %v\n", o.pcapName, err)
+		err = errors.Join(o.pcap.Abandon(), o.pcapFile.abandon())
+	} else {
+		if o.app.Def != nil {
+			// The interface of a file no datagram came to: the family's.
+			o.pcap.SetKind(pcap.KindOf(o.app.Def.Spec))
 		}
-		return
+		err = o.pcap.Close()
 	}
-	if o.app.Def != nil {
-		// The interface of a file no datagram came to: the family's.
-		o.pcap.SetKind(pcap.KindOf(o.app.Def.Spec))
-	}
-	if err := o.pcap.Close(); err != nil {
+	if err != nil {
 		fmt.Fprintf(o.app.Stderr, "socklab: --pcap %s: %v\n", o.pcapName, err)
 	}
 	st := o.pcap.Stats()

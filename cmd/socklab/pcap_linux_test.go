@@ -263,7 +263,8 @@ func TestVerbose(t *testing.T) {
 // TestFailedCommandKeepsFiles: a command that fails before it has anything
 // to write (here a --bind that is no address) leaves the --pcap, --trace
 // and --diagram files it names as they were, and makes none; a command
-// that runs replaces them.
+// that fails after datagrams moved writes them; a command that runs
+// replaces them.
 func TestFailedCommandKeepsFiles(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -292,6 +293,18 @@ func TestFailedCommandKeepsFiles(t *testing.T) {
 		if _, err := os.Stat(p(name)); !os.IsNotExist(err) {
 			t.Errorf("a refused command left %s (%v)", name, err)
 		}
+	}
+	// A command that fails after datagrams moved (nobody listens) writes
+	// them, and says what --pcap-max left out.
+	closed, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close()
+	r := socklab(t, "udp4", "send", "--timeout", "100ms", "--pcap", p("failed.pcap"), "--pcap-max", "1", closed.LocalAddr().String(), "a", "b")
+	if b, _ := os.ReadFile(p("failed.pcap")); r.code != exitFailure || !strings.HasPrefix(string(b), "\x0a\x0d\x0d\x0a") ||
+		!strings.Contains(r.stderr, "1 datagrams written, 1 left out by --pcap-max") {
+		t.Errorf("a send that failed after sending: exit %d, file starts %.8q, want 1, a capture, and what --pcap-max left out\n%s", r.code, b, r)
 	}
 	s := startServer(t, "udp4", "serve", "--bind", "127.0.0.1:0", "--reply", "echo")
 	if r := socklab(t, args("old.pcap", "old.trace", "old.svg", s.addr, "hi")...); r.code != 0 {
