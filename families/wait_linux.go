@@ -72,7 +72,7 @@ func (w *waiter) poll(fd int, events int16, dl *atomic.Int64, stop func() bool) 
 	}
 	w.fds[0] = unix.PollFd{Fd: int32(fd), Events: events}
 	w.fds[1] = unix.PollFd{Fd: int32(w.efd), Events: unix.POLLIN}
-	if w.sleep(deadline) {
+	if Ppoll(w.fds[:], deadline, &w.ts) {
 		return true
 	}
 	w.ready = w.fds[0].Revents
@@ -83,18 +83,11 @@ func (w *waiter) poll(fd int, events int16, dl *atomic.Int64, stop func() bool) 
 }
 
 // A wait sleeps first in raw ppolls of at most rawSlice each, rawWait in
-// all, then in one the runtime knows of (see sleep).
+// all, then in one the runtime knows of (see Ppoll).
 const (
 	rawSlice = int64(250 * time.Microsecond)
 	rawWait  = int64(time.Millisecond)
 )
-
-// sleep waits in ppoll on w.fds until one is ready or the deadline
-// (Unix nanoseconds, 0: none), and reports whether the deadline had
-// passed before it slept: Ppoll on the waiter's poll set.
-func (w *waiter) sleep(deadline int64) (passed bool) {
-	return Ppoll(w.fds[:], deadline, &w.ts)
-}
 
 // Ppoll waits in ppoll(2) until one of fds is ready (their Revents say
 // which) or the deadline (Unix nanoseconds, 0: none), and reports whether
