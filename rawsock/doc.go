@@ -11,4 +11,12 @@
 // a packet field by field, and ParseIPv4 and Fields take one apart; SendIP4
 // and ServeIP4 are ip4's send and serve. Doctor tells which sockets open
 // here, and the fix for those that do not.
+//
+// A raw socket reads every packet of its protocol that this host accepts:
+// unicast to one of its addresses, and broadcast and multicast too, since
+// raw delivery comes before the protocol's own checks (icmp_rcv drops an
+// echo request sent to a broadcast address, and one with a bad checksum,
+// only after every raw socket has its copy). So the servers (ICMP serve,
+// ServeIP4) make those checks themselves; families.HostAddrs tells them
+// which addresses are this host's.
 package rawsock
