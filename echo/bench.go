@@ -67,6 +67,10 @@ func newBench(c families.Conn, peer net.Addr, cfg BenchConfig) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The bench reads no credentials, and with SO_PASSCRED on the
+	// kernel takes a reference on the sender's PID for every datagram
+	// either way, the server's replies included.
+	families.PassCred(c, false)
 	batch := len(b.tx)
 	// Replies may carry a prefix (the seed's "[ctime] "): leave room, and
 	// call anything longer truncated.

@@ -102,6 +102,33 @@ func TestBenchLoopback(t *testing.T) {
 	}
 }
 
+// A unix bench runs without SO_PASSCRED, which unix sockets open with: it
+// reads no credentials, and with it on the kernel takes a reference on the
+// sender's PID for every datagram, its own and the server's replies.
+func TestBenchUnixNoCredentials(t *testing.T) {
+	s, c := openPair(t, benchFamilies[2])
+	echotest.Serve(t, s, echo.ServerConfig{Reply: echo.ReplyEcho})
+	if v := setting(c, "SO_PASSCRED"); v != "1" {
+		t.Fatalf("a unix socket opens with SO_PASSCRED=%q, want 1 (the test assumes it)", v)
+	}
+	for _, plain := range []bool{false, true} {
+		checkClean(t, runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 500, Plain: plain, Inflight: 8}), 500)
+		if v := setting(c, "SO_PASSCRED"); v != "0" {
+			t.Errorf("plain %v: SO_PASSCRED=%q after a bench, want 0", plain, v)
+		}
+	}
+}
+
+// setting is the value families.Settings reports for option name on c.
+func setting(c families.Conn, name string) string {
+	for _, s := range families.Settings(c) {
+		if s.Name == name {
+			return s.Value
+		}
+	}
+	return ""
+}
+
 func abs(x float64) float64 {
 	if x < 0 {
 		return -x
