@@ -42,6 +42,7 @@ func newBatchIO(c families.Conn, peer net.Addr, batch, rxsize, window int, conne
 	}
 	if connect && families.Control(c, func(fd int) error { return families.Connect(fd, family, peer) }) == nil {
 		b.tx.SetPeer(family, nil)
+		b.rx.SetConnected(family, peer)
 		b.connected = true
 	}
 	if family == families.AF_UNIX && !(b.connected && window > unixQueueLen()) {

@@ -24,6 +24,11 @@ type RecvBatch struct {
 	network string // of the Conn that read it, for Addr
 	conn    *conn  // the Conn that reads it, for a Capture
 
+	// peer is every datagram's sender while the socket is connected
+	// (see SetConnected); connected says it is.
+	peer      rawAddr
+	connected bool
+
 	n     int // datagrams the last ReadBatch read
 	errno syscall.Errno
 	// wakeOnRoom makes a ReadBatch that waits end also when the socket
@@ -105,16 +110,16 @@ func (b *RecvBatch) Truncated(i int) bool {
 
 // Named reports whether datagram i's sender has an address to answer: an
 // unbound unix socket has none.
-func (b *RecvBatch) Named(i int) bool { return b.names[i].named() }
+func (b *RecvBatch) Named(i int) bool { return b.name(i).named() }
 
 // Name is datagram i's sender address as the kernel wrote it: a map key
 // that costs no allocation.
-func (b *RecvBatch) Name(i int) []byte { return b.names[i].bytes() }
+func (b *RecvBatch) Name(i int) []byte { return b.name(i).bytes() }
 
 // AddrPort is datagram i's sender as an IP address and port, with no
 // allocation (an IPv6 zone is left out); false for other families.
 func (b *RecvBatch) AddrPort(i int) (netip.AddrPort, bool) {
-	return b.names[i].addrPort()
+	return b.name(i).addrPort()
 }
 
 // Addr builds the Go address of datagram i's sender, nil when it has none.
@@ -123,7 +128,39 @@ func (b *RecvBatch) Addr(i int) net.Addr {
 	if !b.Named(i) {
 		return nil
 	}
-	return b.names[i].addr(b.network)
+	return b.name(i).addr(b.network)
+}
+
+// name is datagram i's sender: the peer of a connected socket, or what
+// the kernel wrote.
+func (b *RecvBatch) name(i int) *rawAddr {
+	if b.connected {
+		return &b.peer
+	}
+	return &b.names[i]
+}
+
+// SetConnected says that the socket that reads b is connected to peer, a
+// socket of family, so that every datagram comes from it: the kernel then
+// writes no sender address per datagram (move_addr_to_user: about 35 ns of
+// a unix echo's 2.5 µs), and Named, Name, AddrPort and Addr report peer.
+// A nil peer goes back to asking the kernel.
+func (b *RecvBatch) SetConnected(family int, peer net.Addr) error {
+	if peer == nil {
+		b.connected = false
+	} else if err := b.peer.set(family, peer); err != nil {
+		return err
+	} else {
+		b.connected = true
+	}
+	for i := range b.hdrs {
+		h := &b.hdrs[i].Hdr
+		h.Name, h.Namelen = (*byte)(b.names[i].ptr()), unix.SizeofSockaddrAny
+		if b.connected {
+			h.Name, h.Namelen = nil, 0
+		}
+	}
+	return nil
 }
 
 // SetWakeOnRoom makes the ReadBatch calls that follow, when they wait,
@@ -178,7 +215,9 @@ func (b *RecvBatch) recv(fd uintptr) bool {
 func (b *RecvBatch) reset() {
 	for i := range b.hdrs {
 		h := &b.hdrs[i].Hdr
-		h.Namelen = unix.SizeofSockaddrAny
+		if !b.connected {
+			h.Namelen = unix.SizeofSockaddrAny
+		}
 		h.SetControllen(b.ctrlLen)
 		h.Flags = 0
 	}
@@ -202,7 +241,7 @@ func (c *conn) ReadBatch(b *RecvBatch) (int, error) {
 	if b.room = b.wakeOnRoom && b.n == 0; b.room {
 		b.wakeOnRoom = false
 	}
-	for i := 0; i < b.n; i++ {
+	for i := 0; i < b.n && !b.connected; i++ {
 		b.names[i].n = b.hdrs[i].Hdr.Namelen
 	}
 	return b.n, nil
@@ -355,7 +394,7 @@ func (b *SendBatch) Add(prefix, data []byte) { b.add(&b.peer, prefix, data) }
 // destination (RecvDestination), the reply goes out from it.
 func (b *SendBatch) AddReply(rx *RecvBatch, i int, prefix, data []byte) {
 	k := b.n
-	b.add(&rx.names[i], prefix, data)
+	b.add(rx.name(i), prefix, data)
 	slot := b.ctrl[k*sendCtrlSpace : k*sendCtrlSpace : (k+1)*sendCtrlSpace]
 	if ctl := ReplyControl(slot, rx.Control(i)); len(ctl) > 0 {
 		h := &b.hdrs[k].Hdr

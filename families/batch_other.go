@@ -74,6 +74,9 @@ func (b *SendBatch) Add(prefix, data []byte) {}
 // AddReply does nothing on this system.
 func (b *SendBatch) AddReply(rx *RecvBatch, i int, prefix, data []byte) {}
 
+// SetConnected does nothing on this system.
+func (b *RecvBatch) SetConnected(family int, peer net.Addr) error { return nil }
+
 // SetWakeOnRoom does nothing on this system.
 func (b *RecvBatch) SetWakeOnRoom(on bool) {}
 

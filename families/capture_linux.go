@@ -66,9 +66,11 @@ func (c *conn) captureBatch(cp *Capture, b *RecvBatch) {
 	defer capMu.Unlock()
 	d := c.datagram("recvmmsg", false)
 	for i := range b.n {
-		b.names[i].n = b.hdrs[i].Hdr.Namelen
+		if !b.connected {
+			b.names[i].n = b.hdrs[i].Hdr.Namelen
+		}
 		d.Index, d.Data, d.Size, d.Control = i, b.Data(i), b.Size(i), b.Control(i)
-		d.Peer, d.Local = b.names[i].quickAddr(c.network), c.localFor(d.Control)
+		d.Peer, d.Local = b.name(i).quickAddr(c.network), c.localFor(d.Control)
 		(*cp)(d)
 	}
 }
