@@ -98,10 +98,6 @@ func (s *batchServer) serve(ctx context.Context) (Stats, error) {
 	// read from SO_MEMINFO at the start and the end.
 	s.drops0 = kernelDrops(s.c)
 	replyFromDestination(s.c)
-	if s.c.Spec().Family == families.AF_UNIX {
-		// A unix server's waits measured faster in the netpoller.
-		families.WaitInNetpoller(s.c)
-	}
 	if s.cfg.Spin != 0 {
 		families.SetSpin(s.c, s.cfg.Spin)
 	}
