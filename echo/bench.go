@@ -133,7 +133,7 @@ func (b *bench) openIO(batch, rxsize int) benchIO {
 			return io
 		}
 	}
-	return &plainIO{c: b.c, peer: b.peer, buf: make([]byte, rxsize)}
+	return newPlainIO(b.c, b.peer, rxsize, b.cfg.Connect)
 }
 
 // growRcvBuf makes room in the receive buffer for a full window of replies

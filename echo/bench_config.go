@@ -79,9 +79,10 @@ type BenchConfig struct {
 	// Batch caps the datagrams per sendmmsg/recvmmsg (DefaultBenchBatch
 	// when 0).
 	Batch int
-	// Connect connects c to peer for the batch path: the kernel then sends
-	// without a route lookup per datagram and delivers only the peer's
-	// datagrams. c stays connected afterwards, so set it only for a Conn
+	// Connect connects c to peer (a UDP or unix socket, on the batch or
+	// the plain path): the kernel then sends without a route lookup per
+	// datagram, delivers only the peer's datagrams, and, for unix, does
+	// not hold the server's replies to c's short receive queue. c stays connected afterwards, so set it only for a Conn
 	// that is closed after the bench.
 	Connect bool
 	// Spin, on the batch path of a UDP socket, is how long a read that

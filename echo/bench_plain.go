@@ -19,10 +19,32 @@ type plainIO struct {
 	n       int
 	trunc   bool
 	blocked time.Time // when a write last timed out
+	// connected: c is connected to peer (see newPlainIO).
+	connected bool
+}
+
+// newPlainIO returns the plain path for c and peer, reading into buffers
+// of rxsize bytes. With connect, a socket that could have taken the batch
+// path (UDP, unix) is connected to peer as the batch path's is: for unix
+// that is what keeps a window larger than the server's receive queue
+// from making both sides wait, as the server's replies to a socket
+// connected to it are not held to that socket's queue.
+func newPlainIO(c families.Conn, peer net.Addr, rxsize int, connect bool) *plainIO {
+	p := &plainIO{c: c, peer: peer, buf: make([]byte, rxsize)}
+	if _, batch := families.AsBatch(c); connect && batch {
+		family := c.Spec().Family
+		p.connected = families.Control(c, func(fd int) error { return families.Connect(fd, family, peer) }) == nil
+	}
+	return p
 }
 
 // name is the report's name for this path.
-func (p *plainIO) name() string { return "sendto/recvfrom" }
+func (p *plainIO) name() string {
+	if p.connected {
+		return "sendto/recvfrom connected"
+	}
+	return "sendto/recvfrom"
+}
 
 // plainBlock is how long a plain write may wait for room: a unix peer whose
 // queue is full blocks the sender, and the peer may be waiting for us to

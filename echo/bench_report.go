@@ -11,7 +11,7 @@ import (
 // (not the warmup); latencies are round trips in microseconds.
 type BenchReport struct {
 	Mode     string  `json:"mode"`
-	IO       string  `json:"io"` // "sendmmsg/recvmmsg", "sendmmsg/recvmmsg connected" or "sendto/recvfrom"
+	IO       string  `json:"io"` // "sendmmsg/recvmmsg", "sendto/recvfrom", either + " connected"
 	Peer     string  `json:"peer"`
 	Size     int     `json:"size"`
 	Inflight int     `json:"inflight"`

@@ -77,14 +77,14 @@ func checkClean(t *testing.T, r echo.BenchReport, want uint64) {
 
 func TestBenchLoopback(t *testing.T) {
 	for _, f := range benchFamilies {
-		for _, io := range []string{"sendmmsg/recvmmsg", "sendmmsg/recvmmsg connected", "sendto/recvfrom"} {
+		for _, io := range []string{"sendmmsg/recvmmsg", "sendmmsg/recvmmsg connected", "sendto/recvfrom", "sendto/recvfrom connected"} {
 			for _, mode := range []echo.BenchMode{echo.BenchThroughput, echo.BenchPingPong} {
 				t.Run(f.def.Name+"/"+mode.String()+"/"+io, func(t *testing.T) {
 					s, c := openPair(t, f)
 					echotest.Serve(t, s, echo.ServerConfig{Reply: echo.ReplyEcho})
 					const n = 2000
 					cfg := echo.BenchConfig{Mode: mode, Count: n, Size: 200, Inflight: 16,
-						Plain: io == "sendto/recvfrom", Connect: strings.HasSuffix(io, "connected")}
+						Plain: strings.HasPrefix(io, "sendto"), Connect: strings.HasSuffix(io, "connected")}
 					r := runBench(t, c, s.LocalAddr(), cfg)
 					checkClean(t, r, n)
 					if runtime.GOOS != "linux" {
@@ -116,6 +116,21 @@ func TestBenchUnixNoCredentials(t *testing.T) {
 		if v := setting(c, "SO_PASSCRED"); v != "0" {
 			t.Errorf("plain %v: SO_PASSCRED=%q after a bench, want 0", plain, v)
 		}
+	}
+}
+
+// A plain unix bench with a window larger than the server's receive queue
+// (net.unix.max_dgram_qlen, 10) loses nothing when it connects: the
+// server's replies to a socket connected to it are not held to the
+// bench's queue, so neither side waits for the other, and a server that
+// gives up on a peer that does not read has nothing to give up on.
+func TestBenchUnixPlainWindow(t *testing.T) {
+	s, c := openPair(t, benchFamilies[2])
+	echotest.Serve(t, s, echo.ServerConfig{Reply: echo.ReplyEcho})
+	r := runBench(t, c, s.LocalAddr(), echo.BenchConfig{Count: 20000, Inflight: 64, Plain: true, Connect: true})
+	checkClean(t, r, 20000)
+	if runtime.GOOS == "linux" && r.IO != "sendto/recvfrom connected" {
+		t.Errorf("io %q, want sendto/recvfrom connected", r.IO)
 	}
 }
 

@@ -50,8 +50,8 @@ unreachable says nothing listens there (bench stops at once then).
 --json prints one object with these fields (counts cover the measured part,
 not the warmup; latencies are round trips in microseconds):
   event ("bench"), time, family, socket, peer, mode, io ("sendmmsg/recvmmsg
-  connected", or "sendto/recvfrom" with --plain or where batches do not
-  work), size, inflight, rate, elapsed_s
+  connected"; "sendto/recvfrom connected" with --plain; "sendto/recvfrom"
+  where batches do not work), size, inflight, rate, elapsed_s
   sent, received        datagrams sent; replies within --timeout, each once
   lost, lost_pct        sent - received: no reply within --timeout
   late                  replies that came after --timeout (in lost too)
