@@ -149,7 +149,6 @@ func (s *batchServer) take(i int, prefix []byte) {
 		s.unanswerable(i, data, size)
 		return
 	}
-	s.peers.add(s.rx.Name(i))
 	src, v := s.source(i)
 	if v == answer {
 		v = s.guard.checkDatagram(src, data, size, s.now)
@@ -177,9 +176,11 @@ func (s *batchServer) take(i int, prefix []byte) {
 }
 
 // source describes datagram i's sender for the guard, with the guard's
-// verdict on the sender itself. An IP sender is parsed, hashed and checked
-// once for a run of its datagrams in a batch: a batch mostly holds one
-// sender's. The source lives in s.memo, valid until the next call:
+// verdict on the sender itself, and counts it among the peers. A sender
+// is parsed, hashed, counted and checked once for a run of its datagrams
+// in a batch (a batch mostly holds one sender's), except a unix sender
+// under a uid or gid policy, which is checked for each datagram. The
+// source lives in s.memo, valid until the next call:
 // returned by value, its copy measured a tenth of the batch loop's own
 // time.
 func (s *batchServer) source(i int) (*source, verdict) {
@@ -188,6 +189,7 @@ func (s *batchServer) source(i int) (*source, verdict) {
 	if m.n > 0 && string(name) == string(m.name[:m.n]) {
 		return &m.src, m.v
 	}
+	s.peers.add(name)
 	m.src = source{key: hashBytes(name)}
 	if ap, ok := s.rx.AddrPort(i); ok {
 		m.src.ap = ap
@@ -196,9 +198,10 @@ func (s *batchServer) source(i int) (*source, verdict) {
 	}
 	m.v = s.guard.checkSender(&m.src, s.now)
 	m.n = 0
-	if m.src.ap.IsValid() && len(name) <= len(m.name) {
-		// Only an IP sender: a unix sender's verdict hangs on its
-		// credentials, which come with each datagram.
+	if (m.src.ap.IsValid() || !s.guard.wantsCred()) && len(name) <= len(m.name) {
+		// Not a unix sender under --allow-uid or --allow-gid: its
+		// verdict hangs on its credentials, which come with each
+		// datagram.
 		m.n = copy(m.name[:], name)
 	}
 	return &m.src, m.v

@@ -506,6 +506,9 @@ func TestBatchPolicyPerSender(t *testing.T) {
 	if st.Dropped.Denied != want || st.Dropped.Total() != want || st.Datagrams != uint64(len(order)) {
 		t.Errorf("stats %+v: want %d datagrams, %d denied and no other drop", st, len(order), want)
 	}
+	if st.Peers != 3 {
+		t.Errorf("%d peers, want 3: each sender counted once, the denied one too", st.Peers)
+	}
 }
 
 // boundClient is a UDP socket bound to ip, connected to srv, whose reads
