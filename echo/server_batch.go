@@ -49,7 +49,7 @@ type batchServer struct {
 	txOf []int // tx message k answers rx slot txOf[k]
 
 	guard   *guard
-	memo    senderMemo // the last IP sender, as source found it
+	memo    senderMemo // the last sender, as source found it
 	note    notices
 	now     int64 // when the batch was read, Unix nanoseconds
 	bare    bool  // seed replies to short requests go bare (see amplifies)
@@ -71,10 +71,10 @@ type batchServer struct {
 }
 
 // senderMemo is the last sender source described and the guard's verdict
-// on it; with an IP sender's raw address (up to a sockaddr_in6) when n is
-// not 0, for the next datagram to reuse.
+// on it; with the sender's raw address when n is not 0, for the next
+// datagram to reuse.
 type senderMemo struct {
-	name [28]byte
+	name [112]byte // any family's raw address, sockaddr_un's 110 bytes included
 	n    int
 	src  source
 	v    verdict
@@ -180,9 +180,8 @@ func (s *batchServer) take(i int, prefix []byte) {
 // is parsed, hashed, counted and checked once for a run of its datagrams
 // in a batch (a batch mostly holds one sender's), except a unix sender
 // under a uid or gid policy, which is checked for each datagram. The
-// source lives in s.memo, valid until the next call:
-// returned by value, its copy measured a tenth of the batch loop's own
-// time.
+// source lives in s.memo, valid until the next call: returned by value,
+// its copy measured a tenth of the batch loop's own time.
 func (s *batchServer) source(i int) (*source, verdict) {
 	m := &s.memo
 	name := s.rx.Name(i)
