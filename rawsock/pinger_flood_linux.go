@@ -190,6 +190,7 @@ func (r *floodReader) send(b []byte) error {
 // would otherwise hand over and wait for at each reply.
 func (r *floodReader) wait(d time.Duration) {
 	r.fds[0] = unix.PollFd{Fd: int32(r.fd), Events: unix.POLLIN}
+	// At least 1 ns: a deadline of 0 would mean none.
 	families.Ppoll(r.fds[:], time.Now().Add(max(d, 1)).UnixNano(), &r.ts)
 }
 
